@@ -1,0 +1,61 @@
+"""The ``vortexnumba`` command line.
+
+Each subcommand lives in its own ``_cli_<name>.py`` module that exposes
+``register(subparsers)``; this module only collects them and turns the
+library's errors into one-line messages with a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+
+# One module per group of subcommands; each registers its own parsers.
+COMMAND_MODULES = (
+    "vortexnumba._cli_cipher",
+    "vortexnumba._cli_info",
+)
+
+EXIT_USAGE = 2
+EXIT_ERROR = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vortexnumba",
+        description=(
+            "Neighbour information of images, the Random Vortex Transformation, "
+            "and training networks on encrypted arrays."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"vortexnumba {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, TypeError, OSError, KeyError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        if isinstance(exc, OSError) and exc.strerror and exc.filename and not exc.args[1:] == ():
+            msg = f"{exc.filename}: {exc.strerror}"
+        print(f"vortexnumba {args.command}: error: {msg}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("vortexnumba: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""File helpers: atomic writes that never overwrite a user's file unless asked."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["atomic_writer", "check_output_path"]
+
+
+def check_output_path(path, *, force: bool = False, name: str = "output") -> Path:
+    """Return ``path`` as a Path, refusing an existing file unless ``force``."""
+    p = Path(path)
+    if p.exists() and not force:
+        raise FileExistsError(f"{name} {str(p)!r} already exists; pass --force (force=True) to overwrite it")
+    if p.exists() and p.is_dir():
+        raise IsADirectoryError(f"{name} {str(p)!r} is a directory, expected a file path")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise FileNotFoundError(f"{name} {str(p)!r}: the folder {str(parent)!r} does not exist")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_writer(path, *, force: bool = False, mode: str = "wb", name: str = "output"):
+    """Open a temporary file beside ``path``; on success rename it into place.
+
+    The rename is atomic on POSIX, so readers see either the old file (or
+    none) or the complete new one, and a failure leaves no partial file.
+
+    Examples
+    --------
+    >>> with atomic_writer("out.npy", force=True) as fh:  # doctest: +SKIP
+    ...     np.save(fh, array)
+    """
+    p = check_output_path(path, force=force, name=name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    try:
+        with os.fdopen(fd, mode) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        if p.exists() and not force:  # appeared while we were writing
+            raise FileExistsError(f"{name} {str(p)!r} already exists; pass --force to overwrite it")
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,62 @@
+"""Numba helpers shared by the information and swap kernels.
+
+Images reach the kernels as C-contiguous ``(B, N, C)`` arrays of their own
+dtype (uint8 or float), so no kernel ever holds a float64 copy of a batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(inline="always")
+def value_similarity(x, b, q, r, table, rate):
+    """``s(X_q, X_r)**p`` for image ``b`` of ``x`` (the power p is baked into table/rate).
+
+    ``table`` non-empty: uint8 pixels, integer sum of squared differences is the index.
+    ``table`` empty: ``exp(-rate * sum of squared differences)``.
+    """
+    n_channels = x.shape[2]
+    if table.shape[0] > 0:
+        acc = 0
+        for c in range(n_channels):
+            d = np.int64(x[b, q, c]) - np.int64(x[b, r, c])
+            acc += d * d
+        return table[acc]
+    accf = 0.0
+    for c in range(n_channels):
+        df = np.float64(x[b, q, c]) - np.float64(x[b, r, c])
+        accf += df * df
+    return np.exp(-rate * accf)
+
+
+@njit(inline="always")
+def offset_lookup(table, reach, qi, qj, ri, rj):
+    """``table[di + reach, dj + reach]`` for the offset q - r, or 0 beyond the table."""
+    di = qi - ri
+    dj = qj - rj
+    if di < -reach or di > reach or dj < -reach or dj > reach:
+        return 0.0
+    return table[di + reach, dj + reach]
+
+
+@njit(cache=True)
+def inverse_permutation(src):
+    """sigma with ``sigma[src[p]] = p``."""
+    n = src.shape[0]
+    sigma = np.empty(n, dtype=np.int64)
+    for p in range(n):
+        sigma[src[p]] = p
+    return sigma
+
+
+@njit(cache=True)
+def is_permutation(src):
+    n = src.shape[0]
+    seen = np.zeros(n, dtype=np.uint8)
+    for p in range(n):
+        if seen[src[p]]:
+            return False
+        seen[src[p]] = 1
+    return True
