@@ -50,15 +50,17 @@ _TILE_PIXELS = 8192
 
 
 @njit(cache=True)
-def _build_pairs(src, sigma, bijective, width, lo, hi, geo_reach, f_table, near_table, half_di, half_dj,
-                 height, pq, pr, fb, fc):
+def _build_pairs(src, sigma, bijective, height, width, lo, hi, reach, f_index, near_table, half_di, half_dj,
+                 n_values, pq, pr, code):
     """List the pairs of the output pixels ``lo <= p < hi`` (and, for a
     permutation, of the source pixels ``lo <= q < hi``). Returns the count.
 
-    Set (a), pairs near in the output: ``(src p, src p')`` with ``fb`` the
-    kernel at their source distance (0 when both read one pixel) and ``fc`` the
-    kernel at their output distance. Set (b), permutations only: source pairs
-    that were neighbours and are no longer, with ``fc = 0``.
+    Each pair is two source pixel indices and the code ``kb * n_values + kc``
+    of its kernel values before (``kb``) and after (``kc``) the move, as
+    indices into ``Geometry.f_values`` (0 means "not within R").
+    Set (a), pairs near in the output: ``(src p, src p')``; ``kb`` is 0 when
+    both read one pixel. Set (b), permutations only: source pairs that were
+    neighbours and are no longer (``kc = 0``).
     """
     count = 0
     n_off = half_di.shape[0]
@@ -74,16 +76,17 @@ def _build_pairs(src, sigma, bijective, width, lo, hi, geo_reach, f_table, near_
             if ti < 0 or ti >= height or tj < 0 or tj >= width:
                 continue
             r = src[ti * width + tj]
-            fo = f_table[half_di[o] + geo_reach, half_dj[o] + geo_reach]
-            if r == q:
-                fs = 0.0
-            else:
+            kc = f_index[half_di[o] + reach, half_dj[o] + reach]
+            kb = 0
+            if r != q:
                 ri = r // width
-                fs = offset_lookup(f_table, geo_reach, qi, qj, ri, r - ri * width)
+                di = qi - ri
+                dj = qj - (r - ri * width)
+                if -reach <= di <= reach and -reach <= dj <= reach:
+                    kb = f_index[di + reach, dj + reach]
             pq[count] = q
             pr[count] = r
-            fb[count] = fs
-            fc[count] = fo
+            code[count] = kb * n_values + kc
             count += 1
     if bijective:
         for q in range(lo, hi):
@@ -100,55 +103,90 @@ def _build_pairs(src, sigma, bijective, width, lo, hi, geo_reach, f_table, near_
                 r = ti * width + tj
                 sr = sigma[r]
                 sri = sr // width
-                if offset_lookup(near_table, geo_reach, si, sj, sri, sr - sri * width) != 0.0:
+                if offset_lookup(near_table, reach, si, sj, sri, sr - sri * width) != 0.0:
                     continue  # still neighbours: already listed in set (a)
                 pq[count] = q
                 pr[count] = r
-                fb[count] = f_table[half_di[o] + geo_reach, half_dj[o] + geo_reach]
-                fc[count] = 0.0
+                code[count] = f_index[half_di[o] + reach, half_dj[o] + reach] * n_values
                 count += 1
     return count
 
 
+def _code_weights(f_values: np.ndarray) -> np.ndarray:
+    """Geometric weights of each pair code: (n_values**2, 6) for the six sums
+    ``fb^2, fc^2, fb fc, (fb-fc)^2, (fb-fc) fc, (fb-fc)(fb+fc)``."""
+    u = np.repeat(f_values, f_values.shape[0])
+    v = np.tile(f_values, f_values.shape[0])
+    d = u - v
+    return np.ascontiguousarray(np.stack([u * u, v * v, u * v, d * d, d * v, d * (u + v)], axis=1))
+
+
 @njit(inline="always")
-def _pair_sums(x, b, pq, pr, fb, fc, count, table, rate, out):
-    """Add to ``out`` the six sums ``sum s**2 * w`` over the listed pairs, for
-    w = fb^2, fc^2, fb fc, (fb-fc)^2, (fb-fc) fc, (fb-fc)(fb+fc)."""
-    s_bb = 0.0
-    s_cc = 0.0
-    s_bc = 0.0
-    s_dd = 0.0
-    s_dc = 0.0
-    s_ds = 0.0
+def _pair_sums(x, b, pq, pr, code, count, table, rate, weights, out):
+    """Add to ``out`` the six sums ``sum over pairs of s**2 * w(code)``.
+
+    The weights depend on the pair only through its code, so the loop sums
+    ``s**2`` per code and multiplies by the weights once at the end.
+    """
+    hist = np.zeros(weights.shape[0])
     for k in range(count):
-        s2 = value_similarity(x, b, pq[k], pr[k], table, rate)
-        u = fb[k]
-        v = fc[k]
-        d = u - v
-        s_bb += s2 * u * u
-        s_cc += s2 * v * v
-        s_bc += s2 * u * v
-        s_dd += s2 * d * d
-        s_dc += s2 * d * v
-        s_ds += s2 * d * (u + v)
-    out[0] += s_bb
-    out[1] += s_cc
-    out[2] += s_bc
-    out[3] += s_dd
-    out[4] += s_dc
-    out[5] += s_ds
+        hist[code[k]] += value_similarity(x, b, pq[k], pr[k], table, rate)
+    for c in range(weights.shape[0]):
+        if hist[c] != 0.0:
+            for m in range(6):
+                out[m] += hist[c] * weights[c, m]
+
+
+# Images summed side by side over one pair list: a pair's pixels of LANES images
+# are contiguous, so the inner loop over images vectorises.
+_LANES = 16
 
 
 @njit(parallel=True, cache=True)
-def _sums_shared_pairs(x, pq, pr, fb, fc, count, table, rate, out):
-    """One pair list, many images: ``out[b] += sums`` in parallel over the batch."""
-    for b in prange(x.shape[0]):
-        _pair_sums(x, b, pq, pr, fb, fc, count, table, rate, out[b])
+def _sums_shared_pairs(x, pq, pr, code, count, table, rate, weights, out):
+    """One pair list, many images: ``out[b] += sums``, in parallel over blocks of images."""
+    n_img, n_pix, n_chan = x.shape
+    n_blocks = (n_img + _LANES - 1) // _LANES
+    gray_table = n_chan == 1 and table.shape[0] == 256
+    for blk in prange(n_blocks):
+        b0 = blk * _LANES
+        lanes = min(_LANES, n_img - b0)
+        xt = np.zeros((n_pix, n_chan, _LANES), dtype=x.dtype)  # pixel-major copy of the block
+        for l in range(lanes):
+            for p in range(n_pix):
+                for c in range(n_chan):
+                    xt[p, c, l] = x[b0 + l, p, c]
+        hist = np.zeros((weights.shape[0], _LANES))
+        sq = np.zeros(_LANES)
+        for k in range(count):
+            xq = xt[pq[k]]
+            xr = xt[pr[k]]
+            h = hist[code[k]]
+            if gray_table:
+                for l in range(_LANES):
+                    h[l] += table[abs(np.int64(xq[0, l]) - np.int64(xr[0, l]))]
+            else:
+                sq[:] = 0.0
+                for c in range(n_chan):
+                    for l in range(_LANES):
+                        d = np.float64(xq[c, l]) - np.float64(xr[c, l])
+                        sq[l] += d * d
+                if table.shape[0] > 0:
+                    for l in range(_LANES):
+                        h[l] += table[np.int64(sq[l])]
+                else:
+                    for l in range(_LANES):
+                        h[l] += np.exp(-rate * sq[l])
+        for l in range(lanes):
+            for cd in range(weights.shape[0]):
+                if hist[cd, l] != 0.0:
+                    for m in range(6):
+                        out[b0 + l, m] += hist[cd, l] * weights[cd, m]
 
 
 @njit(parallel=True, cache=True)
-def _sums_per_task(x, srcs, sigmas, bijective, height, width, tile, geo_reach, f_table, near_table,
-                   half_di, half_dj, table, rate):
+def _sums_per_task(x, srcs, sigmas, bijective, height, width, tile, reach, f_index, near_table,
+                   half_di, half_dj, n_values, table, rate, weights):
     """Per-image (or per-tile) pair lists, in parallel over (image, tile) tasks."""
     n_img = x.shape[0]
     n = height * width
@@ -161,13 +199,12 @@ def _sums_per_task(x, srcs, sigmas, bijective, height, width, tile, geo_reach, f
         lo = t * tile
         hi = min(n, lo + tile)
         m = b if srcs.shape[0] > 1 else 0
-        pq = np.empty(cap, dtype=np.int64)
-        pr = np.empty(cap, dtype=np.int64)
-        fb = np.empty(cap)
-        fc = np.empty(cap)
-        count = _build_pairs(srcs[m], sigmas[m], bijective[m], width, lo, hi, geo_reach, f_table, near_table,
-                             half_di, half_dj, height, pq, pr, fb, fc)
-        _pair_sums(x, b, pq, pr, fb, fc, count, table, rate, per_task[task])
+        pq = np.empty(cap, dtype=np.int32)
+        pr = np.empty(cap, dtype=np.int32)
+        code = np.empty(cap, dtype=np.int32)
+        count = _build_pairs(srcs[m], sigmas[m], bijective[m], height, width, lo, hi, reach, f_index,
+                             near_table, half_di, half_dj, n_values, pq, pr, code)
+        _pair_sums(x, b, pq, pr, code, count, table, rate, weights, per_task[task])
     return per_task.reshape(n_img, n_tiles, 6).sum(axis=1)
 
 
@@ -249,23 +286,24 @@ def _pair_sums_for(x, srcs, height, width, geo, table, rate):
     flags, sigmas = _permutation_flags(srcs)
     n = height * width
     n_img = x.shape[0]
+    n_values = geo.f_values.shape[0]
+    weights = _code_weights(geo.f_values)
     if srcs.shape[0] == 1 and n_img > 1:
         # One map for the whole batch: list its pairs once per tile, reuse them for every image.
         out = np.zeros((n_img, 6))
         cap = 2 * min(n, _TILE_PIXELS) * geo.half_di.shape[0]
-        pq = np.empty(cap, dtype=np.int64)
-        pr = np.empty(cap, dtype=np.int64)
-        fb = np.empty(cap)
-        fc = np.empty(cap)
+        pq = np.empty(cap, dtype=np.int32)
+        pr = np.empty(cap, dtype=np.int32)
+        code = np.empty(cap, dtype=np.int32)
         for lo in range(0, n, _TILE_PIXELS):
             hi = min(n, lo + _TILE_PIXELS)
-            count = _build_pairs(srcs[0], sigmas[0], flags[0], width, lo, hi, geo.reach, geo.f_table,
-                                 geo.near_table, geo.half_di, geo.half_dj, height, pq, pr, fb, fc)
-            _sums_shared_pairs(x, pq, pr, fb, fc, count, table, rate, out)
+            count = _build_pairs(srcs[0], sigmas[0], flags[0], height, width, lo, hi, geo.reach,
+                                 geo.f_index_table, geo.near_table, geo.half_di, geo.half_dj, n_values, pq, pr, code)
+            _sums_shared_pairs(x, pq, pr, code, count, table, rate, weights, out)
         return out, flags
     tile = min(n, _TILE_PIXELS)
-    out = _sums_per_task(x, srcs, sigmas, flags, height, width, tile, geo.reach, geo.f_table, geo.near_table,
-                         geo.half_di, geo.half_dj, table, rate)
+    out = _sums_per_task(x, srcs, sigmas, flags, height, width, tile, geo.reach, geo.f_index_table,
+                         geo.near_table, geo.half_di, geo.half_dj, n_values, table, rate, weights)
     return out, flags
 
 

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_writer", "check_output_path"]
+__all__ = ["atomic_writer", "check_output_path", "save_figure"]
 
 
 def check_output_path(path, *, force: bool = False, name: str = "output") -> Path:
@@ -49,3 +49,17 @@ def atomic_writer(path, *, force: bool = False, mode: str = "wb", name: str = "o
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def save_figure(fig, path, *, force: bool = False, dpi: int = 120) -> Path:
+    """Save a matplotlib figure atomically (format from the suffix) and close it."""
+    import matplotlib.pyplot as plt
+
+    p = Path(path)
+    fmt = p.suffix.lstrip(".").lower() or "png"
+    try:
+        with atomic_writer(p, force=force, name="figure") as fh:
+            fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return p

@@ -168,6 +168,11 @@ class Geometry:
         Every offset within R and the index of its distance in ``distances``.
     distances : ndarray of float64
         The sorted distinct neighbour distances D_R.
+    f_values : ndarray of float64, shape (D + 1,)
+        ``[0, f(distances[0]), f(distances[1]), ...]``.
+    f_index_table : ndarray of int64, same shape as ``f_table``
+        Index into ``f_values`` of each offset (0 beyond R), so that a pair's
+        kernel values before and after a move form a small integer code.
     """
 
     reach: int
@@ -179,13 +184,14 @@ class Geometry:
     full_dj: np.ndarray
     full_bin: np.ndarray
     distances: np.ndarray
+    f_values: np.ndarray
+    f_index_table: np.ndarray
 
     @classmethod
     def of(cls, kernel: Kernel) -> "Geometry":
         radius = kernel.radius
         reach = int(math.floor(radius))
         side = 2 * reach + 1
-        f_table = np.zeros((side, side))
         near = np.zeros((side, side), dtype=np.uint8)
         full = []
         for di in range(-reach, reach + 1):
@@ -195,10 +201,14 @@ class Geometry:
                 if d2 == 0 or d > radius:
                     continue
                 near[di + reach, dj + reach] = 1
-                f_table[di + reach, dj + reach] = float(kernel(d))
                 full.append((di, dj, d2))
         full_arr = np.array(full, dtype=np.int64).reshape(-1, 3)
         d2s = np.unique(full_arr[:, 2])
+        f_values = np.concatenate([[0.0], kernel(np.sqrt(d2s.astype(np.float64)))])
+        f_index = np.zeros((side, side), dtype=np.int64)
+        f_index[full_arr[:, 0] + reach, full_arr[:, 1] + reach] = 1 + np.searchsorted(d2s, full_arr[:, 2])
+        # one table, one source of truth: f_table is read from f_values
+        f_table = f_values[f_index]
         half = full_arr[(full_arr[:, 0] > 0) | ((full_arr[:, 0] == 0) & (full_arr[:, 1] > 0))]
         return cls(
             reach=reach,
@@ -210,6 +220,8 @@ class Geometry:
             full_dj=np.ascontiguousarray(full_arr[:, 1]),
             full_bin=np.searchsorted(d2s, full_arr[:, 2]).astype(np.int64),
             distances=np.sqrt(d2s.astype(np.float64)),
+            f_values=f_values,
+            f_index_table=f_index,
         )
 
 
@@ -226,6 +238,9 @@ def value_table(coupling: Coupling, dtype: np.dtype, n_channels: int, power: int
     rate = power * coupling.gamma / n_channels
     if dtype == np.uint8:
         rate /= 65025.0  # values are read as v / 255
-        if n_channels <= 4:  # keeps the table at most 2 MB
+        if n_channels == 1:  # indexed by |x - y|: 256 entries stay in L1 cache
+            d = np.arange(256, dtype=np.float64)
+            return np.exp(-rate * (d * d)), rate
+        if n_channels <= 4:  # indexed by the sum of squared differences; at most 2 MB
             return np.exp(-rate * np.arange(n_channels * 65025 + 1, dtype=np.float64)), rate
     return np.zeros(0), rate

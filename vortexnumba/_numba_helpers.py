@@ -14,10 +14,13 @@ from numba import njit
 def value_similarity(x, b, q, r, table, rate):
     """``s(X_q, X_r)**p`` for image ``b`` of ``x`` (the power p is baked into table/rate).
 
-    ``table`` non-empty: uint8 pixels, integer sum of squared differences is the index.
+    ``table`` of 256 entries with one channel: uint8 pixels, indexed by ``|x - y|``.
+    ``table`` otherwise non-empty: uint8 pixels, indexed by the integer sum of squared differences.
     ``table`` empty: ``exp(-rate * sum of squared differences)``.
     """
     n_channels = x.shape[2]
+    if n_channels == 1 and table.shape[0] == 256:
+        return table[abs(np.int64(x[b, q, 0]) - np.int64(x[b, r, 0]))]
     if table.shape[0] > 0:
         acc = 0
         for c in range(n_channels):

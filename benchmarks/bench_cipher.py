@@ -1,0 +1,185 @@
+"""Speed and memory of the cipher, as ratios measured in one run.
+
+    .venv/bin/python benchmarks/bench_cipher.py            # full size: 70,000 images of 28x28
+    .venv/bin/python benchmarks/bench_cipher.py --images 7000 --repeats 5
+
+Measures
+--------
+1. ``vn.encrypt`` of a (70000, 28, 28) uint8 array with a built key against
+   ``numpy.copy`` of the same array (best of ``--repeats``; both allocate
+   their output).
+2. scikit-image's ``transform.swirl`` applied image by image (10 swirls per
+   image, as a key has 10 vortices) and a direct Python transcription of the
+   paper's per-pixel loop, each timed on a subset and scaled to the full set.
+3. Building a 10-vortex key for 32x32 (draw + gather index), after compilation.
+4. Peak resident memory of encrypting the array, measured in a fresh
+   subprocess from its own high-water mark (``VmHWM`` in /proc/self/status;
+   Linux only), against input + output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import vortexnumba as vn
+
+
+def best_of(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), float(np.median(times))
+
+
+def paper_loop_encrypt(image, key):
+    """The reference arithmetic as a plain per-pixel loop, recomputed for every image."""
+    out = image.copy()
+    for v in key.vortices:
+        cy, cx = v.centre
+        r = v.radius
+        w = 2 * r + 1
+        m = w / 2
+        src = out.copy()
+        for x in range(1, w + 1):
+            for y in range(1, w + 1):
+                xo, yo = x - m, y - m
+                rho = math.hypot(xo, yo)
+                if rho > r:
+                    continue
+                k = int(math.floor(rho + 0.5))
+                t = (k - 1) / r
+                a = v.weights
+                swirl = v.strength * (a[0] * math.sin(a[1] * t + a[2]) + a[3] * math.cos(a[4] * t + a[5])
+                                      if v.family == 1 else _family_other(v.family, a, t))
+                ang = math.atan2(yo, xo) + (r - k) * swirl
+                xs = int(math.floor(rho * math.cos(ang) + m + 0.5))
+                ys = int(math.floor(rho * math.sin(ang) + m + 0.5))
+                out[cy - r + x - 1, cx - r + y - 1] = src[cy - r + xs - 1, cx - r + ys - 1]
+    return out
+
+
+def _family_other(f, a, t):
+    if f == 2:
+        return a[0] * t + a[1] * t ** 3 + a[2] * math.exp(2 * t) + a[3] * math.cos(a[4] * t + a[5])
+    if f == 3:
+        return a[0] * math.sqrt(t) + a[1] * t ** 2 + a[2] * math.exp(t) + a[3] * math.sin(a[4] * t + a[5])
+    if f == 4:
+        return a[0] * t ** 5 + a[1] * math.log(t + 1) + a[2] * math.exp(t) + a[3] * math.cos(a[4] * t + a[5])
+    return a[0] * 2 ** t + a[1] * 2 * t + a[2] * math.log10(t + 1) + a[3] * math.sin(a[4] * t + a[5])
+
+
+MEMORY_CHILD = r"""
+import sys, numpy as np, vortexnumba as vn
+
+def peak_rss():
+    # VmHWM belongs to this process image; getrusage's ru_maxrss would also
+    # carry the parent's peak over fork + exec
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+n = int(sys.argv[1])
+key = vn.VortexKey.random((28, 28), seed=0)
+vn.encrypt(np.zeros((4, 28, 28), np.uint8), key)          # compile / load cache first
+x = np.empty((n, 28, 28), np.uint8)
+rng = np.random.default_rng(0)
+for s in range(0, n, 1000):  # in chunks: no large temporary may raise the peak before we start
+    x[s:s + 1000] = rng.integers(0, 256, x[s:s + 1000].shape, dtype=np.uint8)
+before = peak_rss()
+y = vn.encrypt(x, key)
+after = peak_rss()
+print(before, after, x.nbytes, y.nbytes)
+"""
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", type=int, default=70_000)
+    ap.add_argument("--repeats", type=int, default=11)
+    ap.add_argument("--swirl-subset", type=int, default=100)
+    ap.add_argument("--loop-subset", type=int, default=20)
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = ap.parse_args(argv)
+
+    res = {"images": args.images}
+    key = vn.VortexKey.random((28, 28), seed=0)
+    x = np.random.default_rng(0).integers(0, 256, (args.images, 28, 28), dtype=np.uint8)
+    out = np.empty_like(x)
+    vn.encrypt(x[:8], key)  # compile (or load the cache) outside the timings
+
+    t_copy, _ = best_of(lambda: np.copy(x), args.repeats)
+    t_enc, _ = best_of(lambda: vn.encrypt(x, key), args.repeats)
+    t_enc_out, _ = best_of(lambda: vn.encrypt(x, key, out=out), args.repeats)
+    t_dec, _ = best_of(lambda: vn.decrypt(x, key, out=out), args.repeats)
+    res.update(copy_ms=t_copy * 1e3, encrypt_ms=t_enc * 1e3, encrypt_out_ms=t_enc_out * 1e3,
+               decrypt_out_ms=t_dec * 1e3, encrypt_over_copy=t_enc / t_copy,
+               encrypt_out_over_copy=t_enc_out / t_copy)
+
+    from skimage.transform import swirl
+
+    sub = x[: args.swirl_subset]
+
+    def run_swirl():
+        for img in sub:
+            y = img
+            for v in key.vortices:
+                y = swirl(y, center=(v.centre[1], v.centre[0]), strength=v.strength, radius=v.radius,
+                          order=0, preserve_range=True)
+    t_swirl, _ = best_of(run_swirl, 1)
+    t_swirl_full = t_swirl / len(sub) * args.images
+    paper_key = vn.VortexKey.random((28, 28), mode="paper", seed=0)
+    loop_sub = x[: args.loop_subset]
+    # the loop transcription must agree with the engine, or the timing compares different work
+    assert np.array_equal(paper_loop_encrypt(loop_sub[0], paper_key), vn.encrypt(loop_sub[0], paper_key))
+    t_loop, _ = best_of(lambda: [paper_loop_encrypt(img, paper_key) for img in loop_sub], 1)
+    t_loop_full = t_loop / len(loop_sub) * args.images
+    t_enc_paper, _ = best_of(lambda: vn.encrypt(x, paper_key, out=out), args.repeats)
+    res.update(swirl_full_s=t_swirl_full, swirl_over_encrypt=t_swirl_full / t_enc,
+               loop_full_s=t_loop_full, loop_over_encrypt=t_loop_full / t_enc_paper)
+
+    vn.VortexKey.random((32, 32), seed=0).src
+    seeds = iter(range(1, 10_000))
+    t_key, t_key_med = best_of(lambda: vn.VortexKey.random((32, 32), n_vortices=10, seed=next(seeds)).src, 200)
+    res.update(key_build_ms_best=t_key * 1e3, key_build_ms_median=t_key_med * 1e3)
+
+    proc = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(args.images)], capture_output=True,
+                          text=True, check=True)
+    before, after, in_bytes, out_bytes = map(int, proc.stdout.split())
+    res.update(child_rss_before_mb=before / 2**20, child_rss_peak_mb=after / 2**20)
+    # ru_maxrss is the process peak; the input already counted in 'before'
+    extra = max(0, after - before)
+    res.update(peak_extra_mb=extra / 2**20, output_mb=out_bytes / 2**20, input_mb=in_bytes / 2**20,
+               peak_extra_over_output=extra / out_bytes)
+
+    if args.json:
+        print(json.dumps(res, indent=2))
+        return
+    print(f"images: {args.images} x 28x28 uint8 ({x.nbytes / 2**20:.1f} MiB)")
+    print(f"numpy.copy               {res['copy_ms']:8.2f} ms")
+    print(f"encrypt (allocates)      {res['encrypt_ms']:8.2f} ms   ratio to copy {res['encrypt_over_copy']:.2f}")
+    print(f"encrypt(out=)            {res['encrypt_out_ms']:8.2f} ms   ratio to copy {res['encrypt_out_over_copy']:.2f}")
+    print(f"decrypt(out=)            {res['decrypt_out_ms']:8.2f} ms")
+    print(f"skimage swirl x10/img    {t_swirl_full:8.1f} s (scaled from {len(sub)})   "
+          f"encrypt is {res['swirl_over_encrypt']:.0f}x faster")
+    print(f"paper per-pixel loop     {t_loop_full:8.1f} s (scaled from {len(loop_sub)})   "
+          f"encrypt (paper key) is {res['loop_over_encrypt']:.0f}x faster")
+    print(f"key build 10 vortices 32x32: best {res['key_build_ms_best']:.3f} ms, "
+          f"median {res['key_build_ms_median']:.3f} ms")
+    print(f"peak memory of encrypt beyond the input: {res['peak_extra_mb']:.1f} MiB for a "
+          f"{res['output_mb']:.1f} MiB output (ratio {res['peak_extra_over_output']:.3f}; "
+          f"limit: input+output+10% means ratio <= {1 + 0.1 * (in_bytes + out_bytes) / out_bytes:.2f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""``vortexnumba info``: information content, neighbour profile and swap map of one image."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ._information import information_energy, neighbour_profile
+from ._io import check_output_path, save_figure
+from ._kernels import Coupling, Kernel
+from ._swap import SwapContext
+
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "info",
+        help="information content and neighbour profile of one image",
+        description=(
+            "Print the information content I(X), the energy E(X) and the neighbour profile of one image. "
+            "With --swap I,J also save the map of Delta I for swapping pixel (I, J) with every other pixel."
+        ),
+    )
+    p.add_argument("image", metavar="IMAGE_OR_ARRAY",
+                   help="a PNG/JPEG file, a .npy/.npz array, or digits:K for image K of the embedded digits")
+    p.add_argument("--index", type=int, default=None,
+                   help="which image of a batch array (B, H, W[, C]) to use (default 0)")
+    p.add_argument("--kernel", choices=("power", "gaussian", "exponential"), default="power")
+    p.add_argument("--radius", type=float, default=3.0, help="kernel radius R >= 1 (default 3)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--alpha", type=float, default=None, help="exponent of the power kernel (default 2)")
+    g.add_argument("--tau", type=float, default=None, help="scale of the gaussian/exponential kernel (default 1)")
+    p.add_argument("--coupling", choices=("gaussian", "constant"), default="gaussian")
+    p.add_argument("--h", type=float, default=None, help="bandwidth of the gaussian coupling (default 0.25)")
+    p.add_argument("--swap", metavar="I,J", default=None, help="pixel whose swap map to compute")
+    p.add_argument("-o", "--output", default=None, help="PNG for the swap heatmap (default swap_I_J.png)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.set_defaults(func=run)
+
+
+def kernel_from_args(args) -> tuple[Kernel, Coupling]:
+    if args.kernel == "power":
+        if args.tau is not None:
+            raise ValueError("--tau applies to the gaussian and exponential kernels; use --alpha with power")
+        kernel = Kernel.power(2.0 if args.alpha is None else args.alpha, args.radius)
+    else:
+        if args.alpha is not None:
+            raise ValueError(f"--alpha applies to the power kernel; use --tau with {args.kernel}")
+        kernel = getattr(Kernel, args.kernel)(1.0 if args.tau is None else args.tau, args.radius)
+    if args.coupling == "constant":
+        if args.h is not None:
+            raise ValueError("--h applies to the gaussian coupling only")
+        return kernel, Coupling.constant()
+    return kernel, Coupling.gaussian(0.25 if args.h is None else args.h)
+
+
+def load_one_image(spec: str, index: int | None = None) -> tuple[np.ndarray, str]:
+    """Read one image (H, W) or (H, W, C) from a file or ``digits:K``; returns it and a label."""
+    if spec.startswith("digits:"):
+        from sklearn.datasets import load_digits
+
+        try:
+            k = int(spec.split(":", 1)[1])
+        except ValueError:
+            raise ValueError(f"IMAGE_OR_ARRAY {spec!r}: expected digits:K with an integer K") from None
+        images = load_digits().images
+        if not 0 <= k < len(images):
+            raise ValueError(f"IMAGE_OR_ARRAY {spec!r}: K must lie in 0..{len(images) - 1}")
+        return np.round(images[k] * (255.0 / 16.0)).astype(np.uint8), f"digits image {k} (8x8, 0..16 scaled to uint8)"
+    path = Path(spec)
+    if not path.is_file():
+        raise FileNotFoundError(f"IMAGE_OR_ARRAY {spec!r} does not exist (give a file or digits:K)")
+    suffix = path.suffix.lower()
+    if suffix in _IMAGE_SUFFIXES:
+        from ._cli_cipher import _read_image
+
+        try:
+            arr = _read_image(path)
+        except Exception as exc:  # Pillow raises many types for corrupt files
+            raise ValueError(f"IMAGE_OR_ARRAY {spec!r} is not a readable image: {exc}") from None
+        return arr, f"{path.name} {arr.shape} {arr.dtype}"
+    try:
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                if not z.files:
+                    raise ValueError(f"IMAGE_OR_ARRAY {spec!r} holds no arrays")
+                arr = z[z.files[0]]
+        elif suffix == ".npy":
+            arr = np.load(path, allow_pickle=False)
+        else:
+            raise ValueError(f"IMAGE_OR_ARRAY {spec!r}: expected .npy, .npz or an image file, got {suffix!r}")
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"IMAGE_OR_ARRAY {spec!r} is not a readable array: {exc}") from None
+    is_batch = arr.ndim == 4 or (arr.ndim == 3 and arr.shape[-1] > 4)
+    if is_batch:
+        k = 0 if index is None else index
+        if not 0 <= k < arr.shape[0]:
+            raise ValueError(f"--index {k} is outside the batch of {arr.shape[0]} images")
+        arr = arr[k]
+    elif index is not None:
+        raise ValueError(f"--index given, but {spec!r} holds one image of shape {arr.shape}")
+    return arr, f"{path.name} {arr.shape} {arr.dtype}"
+
+
+def _parse_pixel(text: str) -> tuple[int, int]:
+    try:
+        i, j = (int(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--swap expects I,J (two integers), got {text!r}") from None
+    return i, j
+
+
+def run(args) -> int:
+    kernel, coupling = kernel_from_args(args)
+    image, label = load_one_image(args.image, args.index)
+    channels = image.ndim == 3
+    output = None
+    if args.swap is not None:
+        a = _parse_pixel(args.swap)
+        output = check_output_path(args.output or f"swap_{a[0]}_{a[1]}.png", force=args.force)
+    energy = information_energy(image, kernel, coupling, channels=channels)
+    profile, distances = neighbour_profile(image, kernel, coupling)
+    out = sys.stdout
+    print(f"image:    {label}", file=out)
+    k_param = "alpha" if kernel.family == "power" else "tau"
+    print(f"kernel:   {kernel.family}({k_param}={kernel.param:g}, R={kernel.radius:g});  "
+          f"coupling: {coupling.family}" + (f"(h={coupling.h:g})" if coupling.h else "()"), file=out)
+    print(f"information energy  E(X) = {energy:.10g}", file=out)
+    print(f"information content I(X) = {np.sqrt(energy):.10g}", file=out)
+    print("neighbour profile (information per distance):", file=out)
+    print(f"  {'distance':>9} {'total':>14} {'mean/pixel':>12}", file=out)
+    totals = profile.sum(axis=(0, 1))
+    for d, t in zip(distances, totals):
+        print(f"  {d:9.4f} {t:14.6f} {t / (image.shape[0] * image.shape[1]):12.6f}", file=out)
+    if args.swap is not None:
+        ctx = SwapContext(image, kernel, coupling, channels=channels)
+        dmap = ctx.deltas(a)
+        others = np.delete(dmap.ravel(), a[0] * image.shape[1] + a[1])
+        print(f"swap map for pixel {a}: Delta I from {others.min():.6g} to {others.max():.6g} "
+              f"(mean {others.mean():.6g}); {int((others < 0).sum())} of {others.size} swaps lose information",
+              file=out)
+        save_figure(swap_heatmap(image, dmap, a), output, force=args.force)
+        print(f"wrote {output}", file=out)
+    return 0
+
+
+def swap_heatmap(image: np.ndarray, dmap: np.ndarray, a: tuple[int, int]):
+    """Figure: the image beside the map of Delta I for swapping ``a`` with each pixel."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 4))
+    shown = image if image.ndim == 2 or image.shape[2] in (3, 4) else image[..., 0]
+    ax0.imshow(shown, cmap="gray" if shown.ndim == 2 else None)
+    ax0.set_title("image")
+    im = ax1.imshow(dmap, cmap="magma")
+    for ax in (ax0, ax1):
+        ax.plot(a[1], a[0], marker="x", color="cyan", markersize=9, mew=2)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax1.set_title(f"$\\Delta I$ of swapping {a} with each pixel")
+    fig.colorbar(im, ax=ax1, fraction=0.046)
+    fig.tight_layout()
+    return fig
