@@ -133,6 +133,46 @@ def test_swap_delta_and_map_match_recomputation(data, img, kernel, coupling):
             assert full.flat[q] == pytest.approx(ref, rel=1e-9, abs=1e-13)
 
 
+def longdouble_loss(img: np.ndarray, src: np.ndarray, kernel) -> np.longdouble:
+    """1 - rho straight from its definition in 80-bit extended precision (x86
+    long double, ~19 digits): the cancellation in 1 - rho costs ~3 digits when
+    rho ~ 1 - 1e-4, leaving ~15, enough to check float64 to 1e-10."""
+    ld = np.longdouble
+    h, w = img.shape
+    x = img.astype(ld).ravel() / ld(255)
+    pos = np.indices((h, w)).reshape(2, -1).T
+    n = h * w
+    sigma = np.empty(n, dtype=np.int64)
+    sigma[src] = np.arange(n)
+
+    def f(d2):
+        d = np.sqrt(d2.astype(ld))
+        return np.where((d2 > 0) & (d <= kernel.radius), d ** ld(-kernel.param), ld(0))
+
+    q, r = np.triu_indices(n, 1)
+    near = ((pos[q] - pos[r]) ** 2).sum(1) <= int(kernel.radius) ** 2
+    near |= ((pos[sigma[q]] - pos[sigma[r]]) ** 2).sum(1) <= int(kernel.radius) ** 2
+    q, r = q[near], r[near]
+    s2 = np.exp(-((x[q] - x[r]) ** 2) / ld(0.0625))
+    fb = f(((pos[q] - pos[r]) ** 2).sum(1))
+    fc = f(((pos[sigma[q]] - pos[sigma[r]]) ** 2).sum(1))
+    return 1 - (s2 * fb * fc).sum() / np.sqrt((s2 * fb * fb).sum() * (s2 * fc * fc).sum())
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).eps > 1e-18, reason="needs 80-bit long double (x86)")
+def test_swap_loss_accurate_against_extended_precision():
+    rng = np.random.default_rng(11)
+    img = rng.integers(0, 256, (40, 40), dtype=np.uint8)
+    ctx = vn.SwapContext(img)
+    for a, b in [((3, 4), (30, 33)), ((20, 20), (20, 21)), ((0, 0), (39, 39))]:
+        qa, qb = a[0] * 40 + a[1], b[0] * 40 + b[1]
+        src = np.array(naive.swap_src(1600, qa, qb))
+        ref = float(longdouble_loss(img, src, vn.Kernel.power()))
+        assert 0 < ref < 1e-2
+        assert ctx.loss(a, b) == pytest.approx(ref, rel=1e-10)
+        assert 1 - vn.retention(img, src) == pytest.approx(ref, rel=1e-10)
+
+
 def test_swap_on_large_image_gives_positive_loss():
     """The sum-of-squares form keeps a single swap's loss on 128x128 positive and accurate."""
     rng = np.random.default_rng(7)

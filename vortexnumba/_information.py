@@ -466,8 +466,8 @@ def neighbour_profile(image, kernel=None, coupling=None, *, channels=None):
     --------
     >>> import numpy as np, vortexnumba as vn
     >>> prof, d = vn.neighbour_profile(np.zeros((3, 3)), vn.Kernel.power(2, 1.5))
-    >>> d.round(4).tolist(), prof[1, 1].tolist()
-    ([1.0, 1.4142], [4.0, 2.0000000000000004])
+    >>> d.round(4).tolist(), prof[1, 1].round(12).tolist()
+    ([1.0, 1.4142], [4.0, 2.0])
     """
     kernel, coupling = resolve(kernel, coupling)
     batch, is_batch = as_image_batch(image, "image", channels=True if np.ndim(image) == 3 and channels is None

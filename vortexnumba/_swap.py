@@ -139,8 +139,9 @@ class SwapContext:
     def deltas(self, a) -> np.ndarray:
         """``(H, W)`` map of Delta I for swapping ``a`` with every position (0 at ``a``)."""
         qa = as_position(a, self.shape, "a")
-        losses = _swap_loss_map(self._x, qa, *self._args())
-        return (-losses * self.content).reshape(self.height, self.width)
+        deltas = _swap_loss_map(self._x, qa, *self._args()) * -self.content
+        deltas[qa] = 0.0  # not -0.0: swapping a pixel with itself changes nothing
+        return deltas.reshape(self.height, self.width)
 
 
 def swap_delta(image, a, b, kernel=None, coupling=None, *, channels=None) -> float:
@@ -184,7 +185,7 @@ def swap_deltas(image, a, kernel=None, coupling=None, *, channels=None) -> np.nd
     --------
     >>> import numpy as np, vortexnumba as vn
     >>> m = vn.swap_deltas(np.linspace(0, 1, 16).reshape(4, 4), (1, 1))
-    >>> m.shape, m[1, 1], bool((np.delete(m.ravel(), 5) < 0).all())
+    >>> m.shape, float(m[1, 1]), bool((np.delete(m.ravel(), 5) < 0).all())
     ((4, 4), 0.0, True)
     """
     return SwapContext(image, kernel, coupling, channels=channels).deltas(a)
