@@ -114,7 +114,7 @@ def retention(image, src, kernel, h) -> float:
         return 1.0
     if e_x == 0.0 or e_y == 0.0:
         return 0.0
-    return inner / math.sqrt(e_x * e_y)
+    return inner / (math.sqrt(e_x) * math.sqrt(e_y))  # the product could underflow
 
 
 def swap_src(n: int, a: int, b: int) -> list[int]:

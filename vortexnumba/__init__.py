@@ -35,6 +35,8 @@ from ._keys import BlockKey, IdentityKey, PermutationKey, Vortex, VortexKey, key
 from ._gather import apply_src, decrypt, encrypt
 from ._baselines import shuffle_each
 # --- end cipher ---
+from . import data
+from . import security
 
 __all__ = [
     "BlockKey",

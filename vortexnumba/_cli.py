@@ -17,6 +17,8 @@ from . import __version__
 COMMAND_MODULES = (
     "vortexnumba._cli_cipher",
     "vortexnumba._cli_info",
+    "vortexnumba._cli_audit",
+    "vortexnumba._cli_train",
 )
 
 EXIT_USAGE = 2
@@ -46,7 +48,13 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     try:
         return int(args.func(args) or 0)
+    except MemoryError:
+        # e.g. a file header or key that declares an enormous array
+        print(f"vortexnumba {args.command}: error: not enough memory (does an input declare a huge shape?)",
+              file=sys.stderr)
+        return EXIT_ERROR
     except (ValueError, TypeError, OSError, KeyError) as exc:
+        # File readers (vortexnumba._io.read_npy/read_npz, the data loaders) turn corrupt input into ValueError.
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         if isinstance(exc, OSError) and exc.strerror and exc.filename and not exc.args[1:] == ():
             msg = f"{exc.filename}: {exc.strerror}"

@@ -13,6 +13,10 @@ PNG / JPEG file
 Folder
     Every PNG/JPEG file in it (and in its sub-folders), written to the same
     relative path under the output folder.
+Zarr store (``.zarr``, or a folder holding Zarr metadata)
+    Streamed slab by slab along the batch axis into a new store with the same
+    layout (see :mod:`vortexnumba._zarr_io`); ``--scheduler ADDRESS`` runs the
+    slabs on a Dask cluster. Needs the ``dask`` extra.
 
 No command replaces an existing file unless ``--force`` is given, every file
 is written to a temporary name and renamed into place, and large arrays and
@@ -22,12 +26,12 @@ folders show a progress bar (on a terminal).
 from __future__ import annotations
 
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ._io import atomic_writer, check_output_path
+from . import _zarr_io
+from ._io import atomic_writer, check_output_path, read_npy, read_npz
 from ._keys import BlockKey, PermutationKey, VortexKey, key_from_json
 from ._gather import decrypt, encrypt
 
@@ -59,6 +63,8 @@ def register(subparsers) -> None:
         p.add_argument("input", help=".npy, .npz, PNG/JPEG file or folder")
         p.add_argument("-o", "--output", required=True, help="where to write (same kind as the input)")
         p.add_argument("--force", action="store_true", help="overwrite existing files")
+        p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="Zarr stores only: run on the Dask cluster at this scheduler address")
         _add_channels(p)
         p.set_defaults(func=run_encrypt if name == "encrypt" else run_decrypt)
 
@@ -179,31 +185,34 @@ def _run_transform(args, fn, verb) -> int:
     dst = Path(args.output)
     if not src.exists():
         raise FileNotFoundError(f"input {str(src)!r} does not exist")
+    if _zarr_io.is_zarr_path(src):
+        _zarr_io.transform_store(src, dst, key, inverse=fn is decrypt, force=args.force, channels=args.channels,
+                                 scheduler=args.scheduler)
+        print(f"{verb}ed {src} -> {dst}", file=sys.stderr)
+        return 0
+    if getattr(args, "scheduler", None) is not None:
+        raise ValueError(f"--scheduler applies to Zarr stores only, not to {str(src)!r}")
     if src.is_dir():
         return _transform_folder(src, dst, key, fn, verb, args)
     suffix = src.suffix.lower()
     if suffix == ".npy":
         _need_suffix(dst, {".npy"}, "an .npy input")
         check_output_path(dst, force=args.force)
-        arr = np.load(src, allow_pickle=False, mmap_mode="r")
+        arr = read_npy(src)
         result = _transform_array(arr, key, fn, args.channels, verb, str(src))
         with atomic_writer(dst, force=args.force) as fh:
             np.save(fh, result)
     elif suffix == ".npz":
         _need_suffix(dst, {".npz"}, "an .npz input")
         check_output_path(dst, force=args.force)
-        with zipfile.ZipFile(src) as zf:
-            compressed = any(info.compress_type != zipfile.ZIP_STORED for info in zf.infolist())
+        inputs, compressed = read_npz(src)
         arrays = {}
-        with np.load(src, allow_pickle=False) as data:
-            for name in data.files:
-                arr = data[name]
-                if arr.ndim < 2:
-                    print(f"{src}: copying {name!r} {arr.shape} unchanged (not an image array)", file=sys.stderr)
-                    arrays[name] = arr
-                else:
-                    arrays[name] = _transform_array(arr, key, fn, args.channels, f"{verb} {name}",
-                                                    f"{src}[{name!r}]")
+        for name, arr in inputs.items():
+            if arr.ndim < 2:
+                print(f"{src}: copying {name!r} {arr.shape} unchanged (not an image array)", file=sys.stderr)
+                arrays[name] = arr
+            else:
+                arrays[name] = _transform_array(arr, key, fn, args.channels, f"{verb} {name}", f"{src}[{name!r}]")
         with atomic_writer(dst, force=args.force) as fh:
             (np.savez_compressed if compressed else np.savez)(fh, **arrays)
     elif suffix in _IMAGE_SUFFIXES:
@@ -275,13 +284,12 @@ def _first_images(path: Path, key, count: int, channels) -> np.ndarray:
     if suffix in _IMAGE_SUFFIXES:
         return _read_image(path)[None]
     if suffix == ".npy":
-        arr = np.load(path, allow_pickle=False, mmap_mode="r")
+        arr = read_npy(path)
     elif suffix == ".npz":
-        with np.load(path, allow_pickle=False) as data:
-            names = [n for n in data.files if data[n].ndim >= 2]
-            if not names:
-                raise ValueError(f"{path}: holds no image arrays")
-            arr = data[names[0]]
+        images = [a for a in read_npz(path)[0].values() if a.ndim >= 2]
+        if not images:
+            raise ValueError(f"{path}: holds no image arrays")
+        arr = images[0]
     else:
         raise ValueError(f"input {str(path)!r}: unsupported type {suffix!r}")
     x4, is_batch = as_image_batch(arr, str(path), grid=key.shape, channels=channels, allow_any_numeric=True)

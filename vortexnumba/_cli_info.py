@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ._information import information_energy, neighbour_profile
-from ._io import check_output_path, save_figure
+from ._io import check_output_path, read_npy, read_npz, save_figure
 from ._kernels import Coupling, Kernel
 from ._swap import SwapContext
 
@@ -82,18 +82,15 @@ def load_one_image(spec: str, index: int | None = None) -> tuple[np.ndarray, str
         except Exception as exc:  # Pillow raises many types for corrupt files
             raise ValueError(f"IMAGE_OR_ARRAY {spec!r} is not a readable image: {exc}") from None
         return arr, f"{path.name} {arr.shape} {arr.dtype}"
-    try:
-        if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                if not z.files:
-                    raise ValueError(f"IMAGE_OR_ARRAY {spec!r} holds no arrays")
-                arr = z[z.files[0]]
-        elif suffix == ".npy":
-            arr = np.load(path, allow_pickle=False)
-        else:
-            raise ValueError(f"IMAGE_OR_ARRAY {spec!r}: expected .npy, .npz or an image file, got {suffix!r}")
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"IMAGE_OR_ARRAY {spec!r} is not a readable array: {exc}") from None
+    if suffix == ".npz":
+        arrays = read_npz(path, name="IMAGE_OR_ARRAY")[0]
+        if not arrays:
+            raise ValueError(f"IMAGE_OR_ARRAY {spec!r} holds no arrays")
+        arr = next(iter(arrays.values()))
+    elif suffix == ".npy":
+        arr = read_npy(path, name="IMAGE_OR_ARRAY")
+    else:
+        raise ValueError(f"IMAGE_OR_ARRAY {spec!r}: expected .npy, .npz or an image file, got {suffix!r}")
     is_batch = arr.ndim == 4 or (arr.ndim == 3 and arr.shape[-1] > 4)
     if is_batch:
         k = 0 if index is None else index

@@ -10,17 +10,19 @@ pixels moved.
 How the kernels work
 --------------------
 Every quantity is a sum over pixel pairs of ``s(X_q, X_r)**2`` times a purely
-geometric weight, so each kernel first lists the pairs that can contribute
-(those within R before or after the move, each unordered pair once) with the
-kernel values before (``fb``) and after (``fc``), and then sums over images.
-A gather index shared by a whole batch lists its pairs once; per-image maps
-list them per image. Sums over unordered pairs are half the ordered sums,
-which cancels in every ratio.
+geometric weight that depends only on the kernel values of the pair before
+and after the move. The kernels therefore visit the pairs that can contribute
+(those within R before or after the move, each unordered pair once) and add
+``s**2`` into a small histogram indexed by that pair of kernel values. A gather
+index shared by a whole batch lists its pairs once and sums 16 images side by
+side; per-image maps sum as they go. Sums over unordered pairs are half the
+ordered sums, which cancels in every ratio.
 
-For a permutation the loss ``1 - rho`` is computed as
-``0.5 * || b/|b| - c/|c| ||**2`` expanded into sums that vanish term by term on
-pairs the map leaves alone, so that one swap on a large image still gives a
-correct, strictly positive loss (``1 - inner/sqrt(...)`` would cancel away).
+Every sum is then a non-negative combination of the histogram, so nothing
+cancels. For a permutation the loss ``1 - rho`` is
+``0.5 * || b/|b| - c/|c| ||**2``, a sum of squares that stays accurate when the
+loss is tiny (one swap in a large image); ``rho`` itself is the plain cosine
+when that is below 1/2, where ``1 - loss`` would lose its relative accuracy.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._kernels import Geometry, resolve, value_table
-from ._numba_helpers import inverse_permutation, is_permutation, offset_lookup, value_similarity
+from ._numba_helpers import inverse_permutation, is_permutation, value_similarity
 from ._validate import as_image_batch, as_index
 
 __all__ = [
@@ -51,7 +53,7 @@ _TILE_PIXELS = 8192
 
 @njit(cache=True)
 def _build_pairs(src, sigma, bijective, height, width, lo, hi, reach, f_index, near_table, half_di, half_dj,
-                 n_values, pq, pr, code):
+                 n_values, pq, pr, code, x, b, table, rate, hist):
     """List the pairs of the output pixels ``lo <= p < hi`` (and, for a
     permutation, of the source pixels ``lo <= q < hi``). Returns the count.
 
@@ -61,80 +63,95 @@ def _build_pairs(src, sigma, bijective, height, width, lo, hi, reach, f_index, n
     Set (a), pairs near in the output: ``(src p, src p')``; ``kb`` is 0 when
     both read one pixel. Set (b), permutations only: source pairs that were
     neighbours and are no longer (``kc = 0``).
+
+    With an empty ``pq`` the pairs are not stored but summed at once:
+    ``hist[code] += s(X_q, X_r)**2`` for image ``b`` of ``x``.
     """
+    store = pq.shape[0] > 0
+    n = height * width
+    # Half offsets only reach forward, so every partner lies in [lo, top).
+    top = min(n, hi + reach * width + reach + 1)
+    # Grid coordinates of src (and sigma) over that window, computed once:
+    # an integer division per pixel instead of one per pair.
+    span = top - lo
+    src_i = np.empty(span, dtype=np.int64)
+    src_j = np.empty(span, dtype=np.int64)
+    for t in range(span):
+        v = src[lo + t]
+        src_i[t] = v // width
+        src_j[t] = v - src_i[t] * width
     count = 0
     n_off = half_di.shape[0]
+    pi = lo // width
+    pj = lo - pi * width
     for p in range(lo, hi):
-        pi = p // width
-        pj = p - pi * width
         q = src[p]
-        qi = q // width
-        qj = q - qi * width
+        qi = src_i[p - lo]
+        qj = src_j[p - lo]
         for o in range(n_off):
             ti = pi + half_di[o]
             tj = pj + half_dj[o]
-            if ti < 0 or ti >= height or tj < 0 or tj >= width:
+            if ti >= height or tj < 0 or tj >= width:
                 continue
-            r = src[ti * width + tj]
+            t = ti * width + tj
+            r = src[t]
             kc = f_index[half_di[o] + reach, half_dj[o] + reach]
             kb = 0
             if r != q:
-                ri = r // width
-                di = qi - ri
-                dj = qj - (r - ri * width)
+                di = qi - src_i[t - lo]
+                dj = qj - src_j[t - lo]
                 if -reach <= di <= reach and -reach <= dj <= reach:
                     kb = f_index[di + reach, dj + reach]
-            pq[count] = q
-            pr[count] = r
-            code[count] = kb * n_values + kc
+            if store:
+                pq[count] = q
+                pr[count] = r
+                code[count] = kb * n_values + kc
+            else:
+                hist[kb * n_values + kc] += value_similarity(x, b, q, r, table, rate)
             count += 1
+        pj += 1
+        if pj == width:
+            pj = 0
+            pi += 1
     if bijective:
+        for t in range(span):  # the window now holds sigma's coordinates
+            v = sigma[lo + t]
+            src_i[t] = v // width
+            src_j[t] = v - src_i[t] * width
+        qi = lo // width
+        qj = lo - qi * width
         for q in range(lo, hi):
-            qi = q // width
-            qj = q - qi * width
-            sq = sigma[q]
-            si = sq // width
-            sj = sq - si * width
+            si = src_i[q - lo]
+            sj = src_j[q - lo]
             for o in range(n_off):
                 ti = qi + half_di[o]
                 tj = qj + half_dj[o]
-                if ti < 0 or ti >= height or tj < 0 or tj >= width:
+                if ti >= height or tj < 0 or tj >= width:
                     continue
                 r = ti * width + tj
-                sr = sigma[r]
-                sri = sr // width
-                if offset_lookup(near_table, reach, si, sj, sri, sr - sri * width) != 0.0:
+                di = si - src_i[r - lo]
+                dj = sj - src_j[r - lo]
+                if -reach <= di <= reach and -reach <= dj <= reach and near_table[di + reach, dj + reach]:
                     continue  # still neighbours: already listed in set (a)
-                pq[count] = q
-                pr[count] = r
-                code[count] = f_index[half_di[o] + reach, half_dj[o] + reach] * n_values
+                kb = f_index[half_di[o] + reach, half_dj[o] + reach]
+                if store:
+                    pq[count] = q
+                    pr[count] = r
+                    code[count] = kb * n_values
+                else:
+                    hist[kb * n_values] += value_similarity(x, b, q, r, table, rate)
                 count += 1
+            qj += 1
+            if qj == width:
+                qj = 0
+                qi += 1
     return count
 
 
-def _code_weights(f_values: np.ndarray) -> np.ndarray:
-    """Geometric weights of each pair code: (n_values**2, 6) for the six sums
-    ``fb^2, fc^2, fb fc, (fb-fc)^2, (fb-fc) fc, (fb-fc)(fb+fc)``."""
-    u = np.repeat(f_values, f_values.shape[0])
-    v = np.tile(f_values, f_values.shape[0])
-    d = u - v
-    return np.ascontiguousarray(np.stack([u * u, v * v, u * v, d * d, d * v, d * (u + v)], axis=1))
-
-
-@njit(inline="always")
-def _pair_sums(x, b, pq, pr, code, count, table, rate, weights, out):
-    """Add to ``out`` the six sums ``sum over pairs of s**2 * w(code)``.
-
-    The weights depend on the pair only through its code, so the loop sums
-    ``s**2`` per code and multiplies by the weights once at the end.
-    """
-    hist = np.zeros(weights.shape[0])
-    for k in range(count):
-        hist[code[k]] += value_similarity(x, b, pq[k], pr[k], table, rate)
-    for c in range(weights.shape[0]):
-        if hist[c] != 0.0:
-            for m in range(6):
-                out[m] += hist[c] * weights[c, m]
+def code_values(f_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel values before (``u``) and after (``v``) for every pair code."""
+    n_values = f_values.shape[0]
+    return np.repeat(f_values, n_values), np.tile(f_values, n_values)
 
 
 # Images summed side by side over one pair list: a pair's pixels of LANES images
@@ -143,9 +160,11 @@ _LANES = 16
 
 
 @njit(parallel=True, cache=True)
-def _sums_shared_pairs(x, pq, pr, code, count, table, rate, weights, out):
-    """One pair list, many images: ``out[b] += sums``, in parallel over blocks of images."""
+def _hist_shared_pairs(x, pq, pr, code, count, table, rate, hist):
+    """One pair list, many images: ``hist[b, code] += s**2`` over the listed pairs,
+    in parallel over blocks of LANES images."""
     n_img, n_pix, n_chan = x.shape
+    n_codes = hist.shape[1]
     n_blocks = (n_img + _LANES - 1) // _LANES
     gray_table = n_chan == 1 and table.shape[0] == 256
     for blk in prange(n_blocks):
@@ -156,12 +175,12 @@ def _sums_shared_pairs(x, pq, pr, code, count, table, rate, weights, out):
             for p in range(n_pix):
                 for c in range(n_chan):
                     xt[p, c, l] = x[b0 + l, p, c]
-        hist = np.zeros((weights.shape[0], _LANES))
+        acc = np.zeros((n_codes, _LANES))
         sq = np.zeros(_LANES)
         for k in range(count):
             xq = xt[pq[k]]
             xr = xt[pr[k]]
-            h = hist[code[k]]
+            h = acc[code[k]]
             if gray_table:
                 for l in range(_LANES):
                     h[l] += table[abs(np.int64(xq[0, l]) - np.int64(xr[0, l]))]
@@ -178,67 +197,88 @@ def _sums_shared_pairs(x, pq, pr, code, count, table, rate, weights, out):
                     for l in range(_LANES):
                         h[l] += np.exp(-rate * sq[l])
         for l in range(lanes):
-            for cd in range(weights.shape[0]):
-                if hist[cd, l] != 0.0:
-                    for m in range(6):
-                        out[b0 + l, m] += hist[cd, l] * weights[cd, m]
+            for cd in range(n_codes):
+                hist[b0 + l, cd] += acc[cd, l]
+
+
+_NO_LIST = np.empty(0, dtype=np.int32)
 
 
 @njit(parallel=True, cache=True)
-def _sums_per_task(x, srcs, sigmas, bijective, height, width, tile, reach, f_index, near_table,
-                   half_di, half_dj, n_values, table, rate, weights):
-    """Per-image (or per-tile) pair lists, in parallel over (image, tile) tasks."""
+def _hist_per_task(x, srcs, sigmas, bijective, height, width, tile, reach, f_index, near_table,
+                   half_di, half_dj, n_values, table, rate, no_list):
+    """Per-image maps (or one large image): in parallel over (image, tile) tasks,
+    each summing its pairs as it finds them. Returns ``(B, n_codes)``."""
     n_img = x.shape[0]
     n = height * width
     n_tiles = (n + tile - 1) // tile
-    per_task = np.zeros((n_img * n_tiles, 6))
-    cap = 2 * tile * half_di.shape[0]
+    per_task = np.zeros((n_img * n_tiles, n_values * n_values))
     for task in prange(n_img * n_tiles):
         b = task // n_tiles
-        t = task - b * n_tiles
-        lo = t * tile
-        hi = min(n, lo + tile)
+        lo = (task - b * n_tiles) * tile
         m = b if srcs.shape[0] > 1 else 0
-        pq = np.empty(cap, dtype=np.int32)
-        pr = np.empty(cap, dtype=np.int32)
-        code = np.empty(cap, dtype=np.int32)
-        count = _build_pairs(srcs[m], sigmas[m], bijective[m], height, width, lo, hi, reach, f_index,
-                             near_table, half_di, half_dj, n_values, pq, pr, code)
-        _pair_sums(x, b, pq, pr, code, count, table, rate, weights, per_task[task])
-    return per_task.reshape(n_img, n_tiles, 6).sum(axis=1)
+        _build_pairs(srcs[m], sigmas[m], bijective[m], height, width, lo, min(n, lo + tile), reach, f_index,
+                     near_table, half_di, half_dj, n_values, no_list, no_list, no_list, x, b, table, rate,
+                     per_task[task])
+    return per_task.reshape(n_img, n_tiles, n_values * n_values).sum(axis=1)
 
 
 @njit(cache=True)
-def _retention_from_sums(sums, energy_half):
-    """rho for each image from its six pair sums (see module docstring).
+def _hist_one_task(x, src, sigma, bijective, height, width, reach, f_index, near_table, half_di, half_dj,
+                   n_values, table, rate, no_list):
+    """The code histogram of one small image (N <= one tile), without a parallel launch."""
+    hist = np.zeros((1, n_values * n_values))
+    _build_pairs(src, sigma, bijective, height, width, 0, height * width, reach, f_index, near_table, half_di,
+                 half_dj, n_values, no_list, no_list, no_list, x, 0, table, rate, hist[0])
+    return hist
 
-    ``energy_half`` is E(X)/2, used for non-bijective maps only (NaN marks a
-    permutation, whose sums already hold it).
+
+@njit(cache=True)
+def retention_from_hist(hist, u, v, energy_half):
+    """rho of each image from its histogram ``hist[b, code] = sum of s**2``.
+
+    Every pair sum is a non-negative combination of the histogram, so nothing
+    cancels: the norms are ``sum hist u^2`` and ``sum hist v^2``, and for a
+    permutation the loss is ``0.5 sum hist (u/|b| - v/|c|)^2``, a sum of
+    squares. ``rho`` is taken as the plain cosine when that is below 1/2
+    (``1 - loss`` would lose its relative accuracy there) and as ``1 - loss``
+    otherwise (where the cosine would lose the loss's).
+
+    ``energy_half[b]`` is E(X)/2 for a non-bijective map, NaN for a
+    permutation (whose histogram already covers every bond of X).
     """
-    n_img = sums.shape[0]
+    n_img = hist.shape[0]
     rho = np.empty(n_img)
     for b in range(n_img):
-        s_bb, s_cc, s_bc, s_dd, s_dc, s_ds = sums[b]
-        if not np.isnan(energy_half[b]):
+        s_bb = 0.0
+        s_cc = 0.0
+        s_bc = 0.0
+        for c in range(hist.shape[1]):
+            w = hist[b, c]
+            s_bb += w * u[c] * u[c]
+            s_cc += w * v[c] * v[c]
+            s_bc += w * u[c] * v[c]
+        permutation = np.isnan(energy_half[b])
+        if not permutation:
             s_bb = energy_half[b]
-            if s_bb == 0.0 and s_cc == 0.0:
-                rho[b] = 1.0
-            elif s_bb == 0.0 or s_cc == 0.0:
-                rho[b] = 0.0
-            else:
-                rho[b] = s_bc / math.sqrt(s_bb * s_cc)
-            continue
         if s_bb == 0.0 and s_cc == 0.0:
-            rho[b] = 1.0
+            rho[b] = 1.0  # no bonds before or after: nothing to lose
             continue
         if s_bb == 0.0 or s_cc == 0.0:
             rho[b] = 0.0
             continue
         nb = math.sqrt(s_bb)
         nc = math.sqrt(s_cc)
-        dn = -s_ds / (nb + nc)  # |c| - |b|, from sums that vanish on unmoved pairs
-        loss = 0.5 * (s_dd / s_bb + 2.0 * s_dc * dn / (s_bb * nc) + dn * dn / s_bb)
-        rho[b] = 1.0 - max(loss, 0.0)
+        cosine = s_bc / nb / nc
+        if not permutation or cosine < 0.5:
+            rho[b] = cosine
+            continue
+        loss = 0.0
+        for c in range(hist.shape[1]):
+            if hist[b, c] != 0.0:
+                d = u[c] / nb - v[c] / nc
+                loss += hist[b, c] * d * d
+        rho[b] = 1.0 - 0.5 * loss
     return rho
 
 
@@ -281,30 +321,49 @@ def _flat_pixels(batch: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(batch).reshape(b, h * w, c)
 
 
-def _pair_sums_for(x, srcs, height, width, geo, table, rate):
-    """Six pair sums per image: (B, 6). ``srcs`` is (1, N) shared or (B, N)."""
-    flags, sigmas = _permutation_flags(srcs)
+# Images per call of a histogram kernel: bounds the (B, n_codes) histograms.
+_CHUNK_IMAGES = 4096
+
+
+def _code_histograms(x, srcs, height, width, geo, table, rate):
+    """``hist[b, code]``: the sum of ``s**2`` over image b's pairs with that code.
+
+    ``srcs`` is ``(1, N)`` for one map shared by the batch or ``(B, N)``.
+    Returns the histograms and, per map, whether it is a permutation.
+    """
+    if srcs.shape[0] == 1:
+        flags = np.array([is_permutation(srcs[0])])
+        sigmas = inverse_permutation(srcs[0])[None] if flags[0] else srcs
+    else:
+        flags, sigmas = _permutation_flags(srcs)
     n = height * width
     n_img = x.shape[0]
     n_values = geo.f_values.shape[0]
-    weights = _code_weights(geo.f_values)
-    if srcs.shape[0] == 1 and n_img > 1:
+    hist = np.zeros((n_img, n_values * n_values))
+    tile = min(n, _TILE_PIXELS)
+    if srcs.shape[0] == 1 and n_img >= _LANES:
         # One map for the whole batch: list its pairs once per tile, reuse them for every image.
-        out = np.zeros((n_img, 6))
-        cap = 2 * min(n, _TILE_PIXELS) * geo.half_di.shape[0]
+        cap = 2 * tile * geo.half_di.shape[0]
         pq = np.empty(cap, dtype=np.int32)
         pr = np.empty(cap, dtype=np.int32)
         code = np.empty(cap, dtype=np.int32)
-        for lo in range(0, n, _TILE_PIXELS):
-            hi = min(n, lo + _TILE_PIXELS)
-            count = _build_pairs(srcs[0], sigmas[0], flags[0], height, width, lo, hi, geo.reach,
-                                 geo.f_index_table, geo.near_table, geo.half_di, geo.half_dj, n_values, pq, pr, code)
-            _sums_shared_pairs(x, pq, pr, code, count, table, rate, weights, out)
-        return out, flags
-    tile = min(n, _TILE_PIXELS)
-    out = _sums_per_task(x, srcs, sigmas, flags, height, width, tile, geo.reach, geo.f_index_table,
-                         geo.near_table, geo.half_di, geo.half_dj, n_values, table, rate, weights)
-    return out, flags
+        for lo in range(0, n, tile):
+            count = _build_pairs(srcs[0], sigmas[0], flags[0], height, width, lo, min(n, lo + tile), geo.reach,
+                                 geo.f_index_table, geo.near_table, geo.half_di, geo.half_dj, n_values, pq, pr, code,
+                                 x, 0, table, rate, np.zeros(0))
+            _hist_shared_pairs(x, pq, pr, code, count, table, rate, hist)
+    elif n_img == 1 and n <= tile:
+        # A single task: a parallel launch would cost more than the work.
+        hist[:] = _hist_one_task(x, srcs[0], sigmas[0], flags[0], height, width, geo.reach, geo.f_index_table,
+                                 geo.near_table, geo.half_di, geo.half_dj, n_values, table, rate, _NO_LIST)
+    else:
+        for b0 in range(0, n_img, _CHUNK_IMAGES):
+            b1 = min(n_img, b0 + _CHUNK_IMAGES)
+            sel = slice(b0, b1) if srcs.shape[0] > 1 else slice(0, 1)
+            hist[b0:b1] = _hist_per_task(x[b0:b1], srcs[sel], sigmas[sel], flags[sel], height, width, tile,
+                                         geo.reach, geo.f_index_table, geo.near_table, geo.half_di, geo.half_dj,
+                                         n_values, table, rate, _NO_LIST)
+    return hist, flags
 
 
 def _prepare(images, kernel, coupling, *, n_pixels=None, channels=None, name="images"):
@@ -345,8 +404,9 @@ def information_energy(image, kernel=None, coupling=None, *, channels=None):
     x, is_batch, height, width, geo, table, rate = _prepare(image, kernel, coupling, channels=channels,
                                                              name="image")
     identity = np.arange(height * width, dtype=np.int64)[None]
-    sums, _ = _pair_sums_for(x, identity, height, width, geo, table, rate)
-    energy = 2.0 * sums[:, 0]
+    hist, _ = _code_histograms(x, identity, height, width, geo, table, rate)
+    u, _ = code_values(geo.f_values)
+    energy = 2.0 * (hist @ (u * u))
     return energy if is_batch else float(energy[0])
 
 
@@ -418,15 +478,16 @@ def retention(images, src, kernel=None, coupling=None, *, channels=None):
     srcs = as_index(src_arr, "src", n=height * width, batch=x.shape[0] if is_batch else None)
     if srcs.ndim == 1:
         srcs = srcs[None]
-    sums, flags = _pair_sums_for(x, srcs, height, width, geo, table, rate)
+    hist, flags = _code_histograms(x, srcs, height, width, geo, table, rate)
+    u, v = code_values(geo.f_values)
     energy_half = np.full(x.shape[0], np.nan)
     if not flags.all():
         # Non-bijective maps need E(X) on its own: their pair list covers only output neighbours.
         identity = np.arange(height * width, dtype=np.int64)[None]
-        e_sums, _ = _pair_sums_for(x, identity, height, width, geo, table, rate)
+        e_hist, _ = _code_histograms(x, identity, height, width, geo, table, rate)
         is_perm = flags if srcs.shape[0] > 1 else np.repeat(flags, x.shape[0])
-        energy_half[~is_perm] = e_sums[~is_perm, 0]
-    rho = _retention_from_sums(sums, energy_half)
+        energy_half[~is_perm] = e_hist[~is_perm] @ (u * u)
+    rho = retention_from_hist(hist, u, v, energy_half)
     return rho if is_batch else float(rho[0])
 
 

@@ -63,3 +63,37 @@ def save_figure(fig, path, *, force: bool = False, dpi: int = 120) -> Path:
     finally:
         plt.close(fig)
     return p
+
+
+def read_npy(path, *, name: str = "input", mmap: bool = True):
+    """Load an .npy array (memory-mapped by default), turning every failure of
+    a truncated or corrupted file into a ``ValueError`` that names it."""
+    import numpy as np
+
+    try:
+        return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # NumPy raises ValueError, EOFError, SyntaxError, TokenError, MemoryError...
+        raise ValueError(f"{name} {str(path)!r} is not a readable .npy array ({type(exc).__name__}: {exc})") from None
+
+
+def read_npz(path, *, name: str = "input") -> tuple[dict, bool]:
+    """Load every array of an .npz file eagerly; returns ``(arrays, compressed)``.
+
+    Reading eagerly makes a corrupted member fail here, as a ``ValueError``
+    naming the file, rather than halfway through writing an output.
+    """
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            compressed = any(info.compress_type != zipfile.ZIP_STORED for info in zf.infolist())
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}, compressed
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # BadZipFile, zlib.error, EOFError, ValueError (pickled objects), ...
+        raise ValueError(f"{name} {str(path)!r} is not a readable .npz archive ({type(exc).__name__}: {exc})") from None

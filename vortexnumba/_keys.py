@@ -49,6 +49,8 @@ __all__ = ["BlockKey", "IdentityKey", "PermutationKey", "Vortex", "VortexKey", "
 FORMAT = "vortexnumba-key"
 VERSION = 1
 KINDS = ("vortex", "permutation", "block", "identity")
+#: Largest grid a key file may declare (2**28 pixels: a 2 GiB gather index).
+MAX_KEY_PIXELS = 1 << 28
 _COMMON_FIELDS = {"format", "version", "kind", "shape", "src_sha256"}
 _KIND_FIELDS = {
     "vortex": {"mode", "vortices"},
@@ -136,6 +138,9 @@ def _parse(text, kind: str | None):
     shape = _field(doc, "shape", list)
     if len(shape) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in shape):
         raise ValueError(f"key field 'shape' must be [H, W] of ints, got {shape!r}")
+    if shape[0] < 1 or shape[1] < 1 or shape[0] * shape[1] > MAX_KEY_PIXELS:
+        # refuse before building a gather index of H*W entries (a damaged or hostile file)
+        raise ValueError(f"key field 'shape' = {shape!r} must hold 1..{MAX_KEY_PIXELS} pixels")
     return doc
 
 

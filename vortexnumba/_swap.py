@@ -21,18 +21,20 @@ from ._validate import as_image_batch, as_position
 __all__ = ["SwapContext", "swap_delta", "swap_deltas"]
 
 
-@njit(inline="always")
-def _add_pair(s2, u, v, acc):
-    d = u - v
-    acc[0] += s2 * d * d
-    acc[1] += s2 * d * v
-    acc[2] += s2 * d * (u + v)
-
-
 @njit(cache=True)
 def _swap_loss(x, a, b, energy_half, height, width, reach, f_table, near_table, full_di, full_dj, table, rate):
-    """Loss rate 1 - rho of swapping pixels a and b (flat indices, a != b)."""
-    acc = np.zeros(3)
+    """Loss rate 1 - rho of swapping pixels a and b (flat indices, a != b).
+
+    Only pairs with a or b change their kernel value; the others ("kept")
+    enter through E(X) alone. As in ``retention_from_hist``, the loss is a sum
+    of squares, ``0.5 * || b/|b| - c/|c| ||^2``, or ``1 - cosine`` when the
+    cosine is below 1/2.
+    """
+    cap = 4 * full_di.shape[0]
+    s2s = np.empty(cap)
+    us = np.empty(cap)
+    vs = np.empty(cap)
+    count = 0
     ai = a // width
     aj = a - ai * width
     bi = b // width
@@ -53,17 +55,38 @@ def _swap_loss(x, a, b, energy_half, height, width, reach, f_table, near_table, 
                 continue  # already counted around a
             f_ar = offset_lookup(f_table, reach, ai, aj, ri, rj)
             f_br = offset_lookup(f_table, reach, bi, bj, ri, rj)
-            _add_pair(value_similarity(x, 0, a, r, table, rate), f_ar, f_br, acc)
-            _add_pair(value_similarity(x, 0, b, r, table, rate), f_br, f_ar, acc)
+            s2s[count] = value_similarity(x, 0, a, r, table, rate)  # a's pixel moves to b
+            us[count] = f_ar
+            vs[count] = f_br
+            s2s[count + 1] = value_similarity(x, 0, b, r, table, rate)  # b's pixel moves to a
+            us[count + 1] = f_br
+            vs[count + 1] = f_ar
+            count += 2
+    s_uu = 0.0  # over changed pairs
+    s_uv = 0.0
+    s_dd = 0.0  # sum of s^2 (u^2 - v^2): zero term by term where nothing changed
+    for k in range(count):
+        s_uu += s2s[k] * us[k] * us[k]
+        s_uv += s2s[k] * us[k] * vs[k]
+        s_dd += s2s[k] * (us[k] - vs[k]) * (us[k] + vs[k])
     s_bb = energy_half
-    s_cc = energy_half - acc[2]
+    s_cc = energy_half - s_dd
+    kept = max(energy_half - s_uu, 0.0)
+    if s_bb == 0.0 and s_cc <= 0.0:
+        return 0.0
     if s_bb == 0.0 or s_cc <= 0.0:
-        return 0.0 if s_bb == s_cc else 1.0
+        return 1.0
     nb = math.sqrt(s_bb)
     nc = math.sqrt(s_cc)
-    dn = -acc[2] / (nb + nc)
-    loss = 0.5 * (acc[0] / s_bb + 2.0 * acc[1] * dn / (s_bb * nc) + dn * dn / s_bb)
-    return max(loss, 0.0)
+    cosine = (kept + s_uv) / nb / nc
+    if cosine < 0.5:
+        return 1.0 - cosine
+    inv_gap = (-s_dd / (nb + nc)) / (nb * nc)  # 1/|b| - 1/|c| = (|c| - |b|) / (|b| |c|)
+    loss = kept * inv_gap * inv_gap
+    for k in range(count):
+        d = us[k] / nb - vs[k] / nc
+        loss += s2s[k] * d * d
+    return 0.5 * loss
 
 
 @njit(parallel=True, cache=True)

@@ -54,6 +54,8 @@ def as_grid_shape(shape, name: str = "shape") -> tuple[int, int]:
         raise ValueError(f"{name} must be a pair (H, W) of positive ints, got {shape!r}")
     out = []
     for v in items:
+        if isinstance(v, (bool, np.bool_)):  # operator.index(True) == 1 would pass silently
+            raise TypeError(f"{name} must be a pair (H, W) of positive ints, got {shape!r}")
         try:
             iv = operator.index(v)
         except TypeError:

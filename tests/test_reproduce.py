@@ -1,0 +1,140 @@
+"""The experiment end to end on a tiny budget, and its statistics."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from vortexnumba._cli import main as cli_main
+from vortexnumba._reproduce import TRANSFORMS, correlation, reproduce, transform_settings
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    result = reproduce(dataset="digits", models="mlp,cnn", epochs=3, transforms="vor,random,perm,block,vor-paper",
+                       seed=1, out=out, train_limit=500, info_loss_limit=200, progress=False, log=lambda m: None)
+    return out / "digits", result
+
+
+def test_json_fields_and_ranges(tiny_run):
+    folder, result = tiny_run
+    doc = json.loads((folder / "results.json").read_text())
+    assert doc == json.loads(json.dumps(result))
+    assert doc["dataset"] == "digits"
+    assert doc["transforms"] == list(TRANSFORMS)  # origin first
+    assert len(doc["runs"]) == 2 * len(TRANSFORMS)
+    for run in doc["runs"]:
+        assert set(run) >= {"model", "transform", "accuracy", "accuracy_drop", "info_loss", "epochs", "seconds"}
+        for key in ("accuracy", "accuracy_drop", "info_loss", "seconds"):
+            assert isinstance(run[key], float) and math.isfinite(run[key]), (key, run)
+        assert 0.0 <= run["accuracy"] <= 1.0
+        assert -1.0 <= run["accuracy_drop"] <= 1.0
+        assert 0.0 <= run["info_loss"] <= 1.0
+        assert run["seconds"] > 0 and run["epochs"] == 3
+    runs = {(r["model"], r["transform"]): r for r in doc["runs"]}
+    for model in ("mlp", "cnn"):
+        origin = runs[(model, "origin")]
+        assert origin["accuracy_drop"] == 0.0 and origin["info_loss"] < 1e-9
+        assert origin["accuracy"] > 0.5  # learns far above chance (0.1) even in 3 epochs
+        for t in TRANSFORMS:
+            assert runs[(model, t)]["accuracy_drop"] == pytest.approx(origin["accuracy"] - runs[(model, t)]["accuracy"])
+    # The transforms' information loss does not depend on the model, and order as expected.
+    assert runs[("mlp", "vor")]["info_loss"] == runs[("cnn", "vor")]["info_loss"]
+    assert 0 < runs[("mlp", "vor")]["info_loss"] < runs[("mlp", "perm")]["info_loss"]
+    assert runs[("mlp", "random")]["info_loss"] > 0.5
+    c = doc["correlation"]
+    assert c["n_runs"] == 12
+    for k in ("pearson_r", "spearman_r"):
+        assert -1.0 <= c[k] <= 1.0
+    for k in ("pearson_p", "spearman_p"):
+        assert 0.0 <= c[k] <= 1.0
+    assert doc["settings"] == transform_settings((8, 8))
+
+
+def test_markdown_and_figures(tiny_run):
+    folder, result = tiny_run
+    md = (folder / "results.md").read_text()
+    assert "| model | origin | vor | random | perm | block | vor-paper |" in md
+    cnn_origin = next(r for r in result["runs"] if r["model"] == "cnn" and r["transform"] == "origin")
+    assert f"{100 * cnn_origin['accuracy']:.2f}" in md
+    assert "Pearson r =" in md
+    for name in ("transforms.png", "info_loss_vs_drop.png"):
+        blob = (folder / name).read_bytes()
+        assert blob.startswith(PNG) and len(blob) > 2000
+
+
+def test_refuses_to_overwrite_before_training(tiny_run):
+    folder, _ = tiny_run
+    before = (folder / "results.json").read_bytes()
+    with pytest.raises(FileExistsError, match="--force"):
+        reproduce(dataset="digits", models="mlp", epochs=1, out=folder.parent, progress=False)
+    assert (folder / "results.json").read_bytes() == before
+
+
+def test_paper_table_for_fashion_layout():
+    from vortexnumba._reproduce import _markdown
+
+    result = {
+        "dataset": "fashion-mnist", "transforms": ["origin", "vor", "random"], "models": ["cnn"], "epochs": 2,
+        "seed": 0, "n_info_loss_images": 10, "settings": {"n_vortices": 10, "strength": 0.8, "block": 4},
+        "runs": [{"model": "cnn", "transform": t, "accuracy": a, "accuracy_drop": 0.9 - a, "info_loss": l,
+                  "seconds": 1.0} for t, a, l in (("origin", 0.9, 0.0), ("vor", 0.88, 0.2), ("random", 0.5, 0.8))],
+        "correlation": correlation([0.0, 0.2, 0.8], [0.0, 0.02, 0.4]),
+    }
+    md = _markdown(result)
+    assert "| ResNet-18 (paper) | 94.12 | 92.85 | 40.10 |" in md
+    assert "| ViT (paper) | 94.95 | 92.61 | 56.19 |" in md
+    assert "| cnn (this run, 2 epochs) | 90.00 | 88.00 | 50.00 |" in md
+
+
+def test_correlation_guards():
+    c = correlation([0.1, 0.2], [0.0, 0.1])
+    assert c["pearson_r"] is None and c["spearman_p"] is None and "at least 3" in c["note"]
+    c = correlation([0.3, 0.3, 0.3], [0.0, 0.1, 0.2])
+    assert c["pearson_r"] is None and "information loss is the same" in c["note"]
+    c = correlation([0.0, 0.1, 0.5], [0.0, 0.0, 0.0])
+    assert c["spearman_r"] is None and "accuracy drop is the same" in c["note"]
+    c = correlation([0.0, 0.1, 0.5, 0.7], [0.0, 0.02, 0.1, 0.14])
+    assert c["pearson_r"] == pytest.approx(1.0) and c["spearman_r"] == pytest.approx(1.0)
+    assert c["note"] is None and 0 <= c["pearson_p"] < 0.01
+    c = correlation([0.0, 0.1, 0.5, 0.7], [0.3, 0.2, 0.1, 0.0])
+    assert c["spearman_r"] == pytest.approx(-1.0)
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="transforms: unknown 'swirl'"):
+        reproduce(transforms="vor,swirl", out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="models: unknown"):
+        reproduce(models="resnet18", out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        reproduce(epochs=0, out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="name must be one of"):
+        reproduce(dataset="svhn", out=tmp_path, progress=False)
+
+
+def test_transform_settings_follow_the_paper():
+    assert transform_settings((28, 28)) == {"n_vortices": 10, "strength": 0.8, "block": 4}
+    assert transform_settings((32, 32, 3)) == {"n_vortices": 5, "strength": 0.1, "block": 4}
+    assert transform_settings((8, 8))["block"] == 2
+
+
+def test_cli_reproduce(tmp_path, capsys):
+    args = ["reproduce", "--models", "mlp", "--epochs", "1", "--transforms", "random", "--out", str(tmp_path),
+            "--train-limit", "300", "--info-loss-limit", "50", "--no-progress"]
+    assert cli_main(args) == 0
+    out = capsys.readouterr().out
+    assert "correlation: not defined (needs at least 3 runs, got 2)" in out
+    doc = json.loads((tmp_path / "digits" / "results.json").read_text())
+    assert [r["transform"] for r in doc["runs"]] == ["origin", "random"]
+    assert doc["correlation"]["pearson_r"] is None
+    assert cli_main(args) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert cli_main(args + ["--force"]) == 0
+    assert cli_main(["reproduce", "--epochs", "0", "--out", str(tmp_path)]) == 1
+    assert "--epochs must be a positive int" in capsys.readouterr().err

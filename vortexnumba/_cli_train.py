@@ -1,0 +1,106 @@
+"""Command line for the experiment: ``reproduce`` and ``download``."""
+
+from __future__ import annotations
+
+import sys
+
+from . import data as _data
+
+
+def register(subparsers) -> None:
+    from ._models import MODELS
+
+    transforms = ("origin", "vor", "random", "perm", "block", "vor-paper")
+    p = subparsers.add_parser(
+        "reproduce",
+        help="train networks on original and encrypted images and relate accuracy to information loss",
+        description=(
+            "Train small networks (JAX) on original, vortex-encrypted and permuted images; write "
+            "DIR/<dataset>/results.json, results.md and two figures. With no arguments: the embedded "
+            "8x8 digits, a few minutes on a CPU."
+        ),
+    )
+    p.add_argument("--dataset", default="digits", choices=_data.DATASETS, help="data set (default digits)")
+    p.add_argument("--models", default="cnn,mlp",
+                   help=f"comma-separated subset of {','.join(MODELS)} (default cnn,mlp)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="training epochs (default: digits 20, mnist/fashion-mnist 5, cifar10 10)")
+    p.add_argument("--transforms", default=",".join(transforms),
+                   help=f"comma-separated subset of {','.join(transforms)} (default all; origin always runs)")
+    p.add_argument("--seed", type=int, default=0, help="seed for keys, permutations and training (default 0)")
+    p.add_argument("--out", default="vortexnumba-results", help="output folder (default ./vortexnumba-results)")
+    p.add_argument("--data-dir", default=None, help="folder to look for the data in first")
+    p.add_argument("--force", action="store_true", help="overwrite existing result files")
+    p.add_argument("--batch-size", type=int, default=128, help="images per training step (default 128)")
+    p.add_argument("--learning-rate", type=float, default=1e-3, help="AdamW peak learning rate (default 1e-3)")
+    p.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
+    p.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
+    p.add_argument("--info-loss-limit", type=int, default=None,
+                   help="average the information loss over the first N test images only")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_reproduce)
+
+    d = subparsers.add_parser(
+        "download",
+        help="fetch a data set's official files into the cache and verify their SHA-256",
+        description="Fetch the official files of a data set into ~/.cache/vortexnumba/NAME (or --cache-dir) "
+        "and verify each file's SHA-256; a file with another digest is refused.",
+    )
+    d.add_argument("name", choices=[n for n in _data.DATASETS if n != "digits"], help="data set")
+    d.add_argument("--cache-dir", default=None, help="folder to put the files in")
+    d.add_argument("--url-base", default=None, help="URL prefix to fetch the files from (a mirror)")
+    d.add_argument("--force", action="store_true", help="replace an existing file whose digest is wrong")
+    d.set_defaults(func=run_download)
+
+
+def _positive(value, flag):
+    if value is not None and value < 1:
+        raise ValueError(f"{flag} must be a positive int, got {value}")
+
+
+def run_reproduce(args) -> int:
+    from ._reproduce import reproduce
+
+    _positive(args.epochs, "--epochs")
+    _positive(args.batch_size, "--batch-size")
+    _positive(args.train_limit, "--train-limit")
+    _positive(args.test_limit, "--test-limit")
+    _positive(args.info_loss_limit, "--info-loss-limit")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    if not args.learning_rate > 0:
+        raise ValueError(f"--learning-rate must be > 0, got {args.learning_rate}")
+    result = reproduce(
+        dataset=args.dataset,
+        models=args.models,
+        epochs=args.epochs,
+        transforms=args.transforms,
+        seed=args.seed,
+        out=args.out,
+        data_dir=args.data_dir,
+        force=args.force,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        train_limit=args.train_limit,
+        test_limit=args.test_limit,
+        info_loss_limit=args.info_loss_limit,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    c = result["correlation"]
+    if c["pearson_r"] is None:
+        print(f"correlation: not defined ({c['note']})")
+    else:
+        print(f"correlation over {c['n_runs']} runs: Pearson r = {c['pearson_r']:.3f} (p = {c['pearson_p']:.2g}), "
+              f"Spearman rho = {c['spearman_r']:.3f} (p = {c['spearman_p']:.2g})")
+    from pathlib import Path
+
+    print(f"results written to {Path(args.out) / result['dataset']}")
+    return 0
+
+
+def run_download(args) -> int:
+    paths = _data.download(args.name, cache_dir=args.cache_dir, url_base=args.url_base, force=args.force,
+                           progress=sys.stderr.isatty())
+    for p in paths:
+        print(f"verified {p}")
+    return 0
