@@ -213,9 +213,10 @@ def _retention_block(block, src, kernel, coupling, keep_batch_path):
         return np.empty(0)
     channels = False if block.ndim == 3 else None
     if keep_batch_path and block.shape[0] == 1 and np.ndim(src) == 1:
-        # The in-memory function sums a lone image in another order than a batch;
-        # a block of one image from a larger batch is measured as a batch of two
-        # so that its value matches the whole-batch call bit for bit.
+        # The in-memory function may choose another summation path for a lone
+        # image than for a batch (an earlier version did, for images above 8192
+        # pixels); measuring a one-image block as a batch of two keeps it on the
+        # batch path, so its bits match the whole-batch call whatever that path.
         pair = np.concatenate([block, block])
         return _retention_in_memory(pair, src, kernel, coupling, channels=channels)[:1]
     return _retention_in_memory(block, src, kernel, coupling, channels=channels)
