@@ -112,3 +112,14 @@ def test_module_entry_point_help():
     proc = subprocess.run([sys.executable, "-m", "vortexnumba", "info", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0
     assert "--swap" in proc.stdout and "IMAGE_OR_ARRAY" in proc.stdout
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path, capsys):
+    import os
+    import stat
+
+    target = tmp_path / "map.png"
+    assert main(["info", "digits:0", "--swap", "1,1", "-o", str(target)]) == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask

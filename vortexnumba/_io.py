@@ -23,6 +23,13 @@ def check_output_path(path, *, force: bool = False, name: str = "output") -> Pat
     return p
 
 
+def current_umask() -> int:
+    """The process umask (reading it means setting it, so set it straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_writer(path, *, force: bool = False, mode: str = "wb", name: str = "output"):
     """Open a temporary file beside ``path``; on success rename it into place.
@@ -38,6 +45,8 @@ def atomic_writer(path, *, force: bool = False, mode: str = "wb", name: str = "o
     p = check_output_path(path, force=force, name=name)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
     try:
+        # mkstemp makes the file private (0600); give it the mode an ordinary open() would.
+        os.chmod(tmp, 0o666 & ~current_umask())
         with os.fdopen(fd, mode) as fh:
             yield fh
             fh.flush()

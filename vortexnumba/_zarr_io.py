@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._io import current_umask
+
 __all__ = ["is_zarr_path", "transform_store"]
 
 # Bytes of input per slab (rounded to whole rows of chunks, at least one row).
@@ -313,6 +315,8 @@ def transform_store(source, target, key, *, inverse: bool = False, force: bool =
         parent = target.parent if str(target.parent) else Path(".")
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
         try:
+            # mkdtemp makes the folder private (0700); the store gets an ordinary folder's mode.
+            os.chmod(tmp, 0o777 & ~current_umask())
             _create_layout(tmp, root_obj, groups, members)
             src_text, tmp_text = str(source.resolve()), str(tmp.resolve())
             key_json = key.to_json()
