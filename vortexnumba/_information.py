@@ -160,13 +160,17 @@ _LANES = 16
 
 
 @njit(parallel=True, cache=True)
-def _hist_shared_pairs(x, pq, pr, code, count, table, rate, hist):
+def _hist_shared_pairs(x, pq, pr, starts, table, rate, hist):
     """One pair list, many images: ``hist[b, code] += s**2`` over the listed pairs,
-    in parallel over blocks of LANES images."""
+    in parallel over blocks of LANES images.
+
+    The pairs come sorted by code (``starts[c]:starts[c + 1]`` holds code c),
+    so each code's sum stays in registers. For one-channel uint8 images
+    ``table`` is indexed by ``x_q - x_r + 255`` (no branch, no abs).
+    """
     n_img, n_pix, n_chan = x.shape
-    n_codes = hist.shape[1]
     n_blocks = (n_img + _LANES - 1) // _LANES
-    gray_table = n_chan == 1 and table.shape[0] == 256
+    gray_table = n_chan == 1 and table.shape[0] == 511
     for blk in prange(n_blocks):
         b0 = blk * _LANES
         lanes = min(_LANES, n_img - b0)
@@ -175,30 +179,29 @@ def _hist_shared_pairs(x, pq, pr, code, count, table, rate, hist):
             for p in range(n_pix):
                 for c in range(n_chan):
                     xt[p, c, l] = x[b0 + l, p, c]
-        acc = np.zeros((n_codes, _LANES))
         sq = np.zeros(_LANES)
-        for k in range(count):
-            xq = xt[pq[k]]
-            xr = xt[pr[k]]
-            h = acc[code[k]]
-            if gray_table:
-                for l in range(_LANES):
-                    h[l] += table[abs(np.int64(xq[0, l]) - np.int64(xr[0, l]))]
-            else:
-                sq[:] = 0.0
-                for c in range(n_chan):
+        for cd in range(starts.shape[0] - 1):
+            acc = np.zeros(_LANES)
+            for k in range(starts[cd], starts[cd + 1]):
+                xq = xt[pq[k]]
+                xr = xt[pr[k]]
+                if gray_table:
                     for l in range(_LANES):
-                        d = np.float64(xq[c, l]) - np.float64(xr[c, l])
-                        sq[l] += d * d
-                if table.shape[0] > 0:
-                    for l in range(_LANES):
-                        h[l] += table[np.int64(sq[l])]
+                        acc[l] += table[np.int64(xq[0, l]) - np.int64(xr[0, l]) + 255]
                 else:
-                    for l in range(_LANES):
-                        h[l] += np.exp(-rate * sq[l])
-        for l in range(lanes):
-            for cd in range(n_codes):
-                hist[b0 + l, cd] += acc[cd, l]
+                    sq[:] = 0.0
+                    for c in range(n_chan):
+                        for l in range(_LANES):
+                            d = np.float64(xq[c, l]) - np.float64(xr[c, l])
+                            sq[l] += d * d
+                    if table.shape[0] > 0:
+                        for l in range(_LANES):
+                            acc[l] += table[np.int64(sq[l])]
+                    else:
+                        for l in range(_LANES):
+                            acc[l] += np.exp(-rate * sq[l])
+            for l in range(lanes):
+                hist[b0 + l, cd] += acc[l]
 
 
 _NO_LIST = np.empty(0, dtype=np.int32)
@@ -347,11 +350,14 @@ def _code_histograms(x, srcs, height, width, geo, table, rate):
         pq = np.empty(cap, dtype=np.int32)
         pr = np.empty(cap, dtype=np.int32)
         code = np.empty(cap, dtype=np.int32)
+        lane_table = np.concatenate([table[:0:-1], table]) if table.shape[0] == 256 else table
         for lo in range(0, n, tile):
             count = _build_pairs(srcs[0], sigmas[0], flags[0], height, width, lo, min(n, lo + tile), geo.reach,
                                  geo.f_index_table, geo.near_table, geo.half_di, geo.half_dj, n_values, pq, pr, code,
                                  x, 0, table, rate, np.zeros(0))
-            _hist_shared_pairs(x, pq, pr, code, count, table, rate, hist)
+            order = np.argsort(code[:count], kind="stable")
+            starts = np.searchsorted(code[:count][order], np.arange(n_values * n_values + 1))
+            _hist_shared_pairs(x, pq[:count][order], pr[:count][order], starts, lane_table, rate, hist)
     elif n_img == 1 and n <= tile:
         # A single task: a parallel launch would cost more than the work.
         hist[:] = _hist_one_task(x, srcs[0], sigmas[0], flags[0], height, width, geo.reach, geo.f_index_table,
