@@ -100,6 +100,26 @@ def family_value(family, w, t):
 
 
 @njit(cache=True)
+def round_half_away_array(x):
+    """:func:`round_half_away` of every element of a float array (same shape, int64)."""
+    flat = x.ravel()
+    out = np.empty(flat.shape[0], dtype=np.int64)
+    for i in range(flat.shape[0]):
+        out[i] = round_half_away(flat[i])
+    return out.reshape(x.shape)
+
+
+@njit(cache=True)
+def family_values(family, weights, t):
+    """:func:`family_value` for weight rows ``weights`` (M, 6) at points ``t`` (K,): (M, K)."""
+    out = np.empty((weights.shape[0], t.shape[0]))
+    for m in range(weights.shape[0]):
+        for k in range(t.shape[0]):
+            out[m, k] = family_value(family, weights[m], t[k])
+    return out
+
+
+@njit(cache=True)
 def _bijective_moves(width, cy, cx, r, family, w, strength, dst, src):
     """Fill ``dst[:n], src[:n]`` with the moves of one bijective vortex; return n.
 

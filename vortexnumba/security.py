@@ -44,6 +44,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ._gather import encrypt
+from ._vortex import family_values, round_half_away_array
 from ._keys import BlockKey, IdentityKey, PermutationKey, Vortex, VortexKey, _as_int, _as_seed
 from ._validate import as_grid_shape, as_image_batch, as_position
 
@@ -487,38 +488,21 @@ def _ring_sizes(r: int) -> np.ndarray:
     return np.bincount(k[k <= r], minlength=r + 1)
 
 
-def _families(family: int, w: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """F_family(t) for many weight rows ``w`` (M, 6) at the points ``t`` (K,): shape (M, K)."""
-    w = [w[:, i : i + 1] for i in range(6)]
-    t = t[None, :]
-    if family == 1:
-        return w[0] * np.sin(w[1] * t + w[2]) + w[3] * np.cos(w[4] * t + w[5])
-    if family == 2:
-        return w[0] * t + w[1] * t**3 + w[2] * np.exp(2 * t) + w[3] * np.cos(w[4] * t + w[5])
-    if family == 3:
-        return w[0] * np.sqrt(t) + w[1] * t**2 + w[2] * np.exp(t) + w[3] * np.sin(w[4] * t + w[5])
-    if family == 4:
-        return w[0] * t**5 + w[1] * np.log(t + 1) + w[2] * np.exp(t) + w[3] * np.cos(w[4] * t + w[5])
-    return w[0] * 2.0**t + w[1] * (2 * t) + w[2] * np.log10(t + 1) + w[3] * np.sin(w[4] * t + w[5])
-
-
-def _round_half_away(x: np.ndarray) -> np.ndarray:
-    return (np.sign(x) * np.floor(np.abs(x) + 0.5)).astype(np.int64)
-
-
 def _vortex_signatures(mode: str, r: int, family: int, strength: float, weights: np.ndarray) -> np.ndarray:
     """One row per weight draw that fixes the vortex's local map (equal rows <=> equal maps).
 
     Bijective: the turn ``m_k`` of every ring 1..r-1 (ring r never turns).
     Paper: the rounded source coordinates of every pixel of the square.
+    Both use the geometry's own family functions and rounding (vortexnumba._vortex).
     """
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
     if mode == "bijective":
         if r == 1:
             return np.zeros((weights.shape[0], 1), dtype=np.int64)
         k = np.arange(1, r)
         n_k = _ring_sizes(r)[1:r]
-        phi = (r - k)[None, :] * strength * _families(family, weights, k / r)
-        return np.mod(_round_half_away(phi * n_k / (2 * math.pi)), n_k)
+        phi = (r - k)[None, :] * strength * family_values(family, weights, k / r)
+        return np.mod(round_half_away_array(phi * n_k / (2 * math.pi)), n_k)
     side = 2 * r + 1
     half = side / 2.0
     x = np.arange(1, side + 1) - half
@@ -526,11 +510,11 @@ def _vortex_signatures(mode: str, r: int, family: int, strength: float, weights:
     rho = np.hypot(xo, yo)
     inside = rho <= r
     rho, xo, yo = rho[inside], xo[inside], yo[inside]
-    k = _round_half_away(rho)
-    swirl = strength * _families(family, weights, np.arange(0, r + 1) / r)  # F((k-1)/r), k = 1..r+1
+    k = round_half_away_array(rho)
+    swirl = strength * family_values(family, weights, np.arange(0, r + 1) / r)  # F((k-1)/r), k = 1..r+1
     ang = np.arctan2(yo, xo)[None, :] + (r - k)[None, :] * swirl[:, k - 1]
-    xs = _round_half_away(rho * np.cos(ang) + half)
-    ys = _round_half_away(rho * np.sin(ang) + half)
+    xs = round_half_away_array(rho * np.cos(ang) + half)
+    ys = round_half_away_array(rho * np.sin(ang) + half)
     return xs * (side + 1) + ys
 
 
