@@ -107,6 +107,22 @@ def test_correlation_guards():
     assert c["spearman_r"] == pytest.approx(-1.0)
 
 
+def test_spearman_p_is_exact_for_few_runs():
+    # Five runs in perfect order: 2 of the 120 orderings are as extreme (two-sided).
+    c = correlation([0.0, 0.1, 0.2, 0.3, 0.4], [0.0, 0.01, 0.05, 0.2, 0.5])
+    assert c["spearman_r"] == pytest.approx(1.0)
+    assert c["spearman_p"] == pytest.approx(2 / 120)
+    assert c["spearman_p_method"].startswith("exact")
+    # rho = 0.9 for n = 5: 10 of 120 orderings reach |rho| >= 0.9 (the textbook 0.0833).
+    c = correlation([0, 1, 2, 3, 4], [0, 1, 2, 4, 3])
+    assert c["spearman_r"] == pytest.approx(0.9) and c["spearman_p"] == pytest.approx(10 / 120)
+    # Beyond 8 runs SciPy's approximation is used; it agrees with exact counting roughly.
+    rng = np.random.default_rng(0)
+    x = rng.random(12)
+    c = correlation(x, x + 0.3 * rng.random(12))
+    assert c["spearman_p_method"].startswith("t approximation") and 0 <= c["spearman_p"] < 0.01
+
+
 def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="transforms: unknown 'swirl'"):
         reproduce(transforms="vor,swirl", out=tmp_path, progress=False)

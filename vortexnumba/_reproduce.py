@@ -149,6 +149,25 @@ def _finite_or_none(v):
     return None if v is None or not math.isfinite(v) else float(v)
 
 
+EXACT_SPEARMAN_MAX_RUNS = 8
+
+
+def _exact_spearman_p(x, y, r_observed) -> float:
+    """Two-sided permutation p-value of Spearman's rho over every ordering of ``y``."""
+    import itertools
+
+    from scipy import stats
+
+    rx = stats.rankdata(x)
+    ry = stats.rankdata(y)
+    rx = (rx - rx.mean()) / np.sqrt(((rx - rx.mean()) ** 2).sum())
+    ry = ry - ry.mean()
+    ry = ry / np.sqrt((ry**2).sum())
+    perms = np.array(list(itertools.permutations(range(len(ry)))))
+    r_all = ry[perms] @ rx
+    return float(np.mean(np.abs(r_all) >= abs(r_observed) - 1e-12))
+
+
 def correlation(info_loss, accuracy_drop) -> dict:
     """Pearson and Spearman correlation of information loss with accuracy drop.
 
@@ -161,7 +180,10 @@ def correlation(info_loss, accuracy_drop) -> dict:
     -------
     dict
         ``pearson_r``, ``pearson_p``, ``spearman_r``, ``spearman_p`` (None when
-        undefined), ``n_runs`` and ``note`` (why a value is None, else None).
+        undefined), ``n_runs``, ``spearman_p_method`` and ``note`` (why a value
+        is None, else None). Pearson's p-value is SciPy's (it assumes normal
+        data); Spearman's is exact (every ordering of the runs counted) for up
+        to ``EXACT_SPEARMAN_MAX_RUNS`` runs and SciPy's t approximation above.
 
     References
     ----------
@@ -172,7 +194,7 @@ def correlation(info_loss, accuracy_drop) -> dict:
     x = np.asarray(info_loss, dtype=np.float64)
     y = np.asarray(accuracy_drop, dtype=np.float64)
     out = {"pearson_r": None, "pearson_p": None, "spearman_r": None, "spearman_p": None, "n_runs": int(x.size),
-           "note": None}
+           "spearman_p_method": None, "note": None}
     if x.size < 3:
         out["note"] = f"needs at least 3 runs, got {x.size}"
         return out
@@ -185,8 +207,17 @@ def correlation(info_loss, accuracy_drop) -> dict:
             return out
     pr = stats.pearsonr(x, y)
     sr = stats.spearmanr(x, y)
+    spearman_p = sr[1]
+    if x.size <= EXACT_SPEARMAN_MAX_RUNS and math.isfinite(sr[0]):
+        # SciPy's p-value for Spearman uses a t approximation that is far off
+        # for a handful of points (it reports p ~ 1e-24 for 5 points in perfect
+        # order, where the exact two-sided value is 2/120); count instead.
+        spearman_p = _exact_spearman_p(x, y, sr[0])
+        out["spearman_p_method"] = "exact: all orderings of the runs"
+    else:
+        out["spearman_p_method"] = "t approximation (scipy.stats.spearmanr)"
     out.update(pearson_r=_finite_or_none(pr[0]), pearson_p=_finite_or_none(pr[1]),
-               spearman_r=_finite_or_none(sr[0]), spearman_p=_finite_or_none(sr[1]))
+               spearman_r=_finite_or_none(sr[0]), spearman_p=_finite_or_none(spearman_p))
     if None in (out["spearman_r"], out["pearson_r"]):
         out["note"] = "a correlation is undefined for these values (e.g. constant ranks)"
     return out
