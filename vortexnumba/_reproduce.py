@@ -104,7 +104,10 @@ def _make_transform(name, shape, settings, seed):
     if name == "random":
 
         def apply(images, part):
-            return shuffle_each(images, seed=_seed_for(seed, f"random-{part}"), return_src=True)
+            # Only the test images' permutations are needed (for the information loss).
+            if part == "test":
+                return shuffle_each(images, seed=_seed_for(seed, f"random-{part}"), return_src=True)
+            return shuffle_each(images, seed=_seed_for(seed, f"random-{part}")), None
 
         return apply, None
     if name == "origin":
