@@ -11,6 +11,13 @@ Determinism: parameters come from ``jax.random.PRNGKey(seed)`` and the batch
 order from ``numpy.random.default_rng(seed)``; on one machine and JAX version
 the same seed gives bit-identical parameters. When JAX sees a GPU the same
 code runs there.
+
+Several devices: when JAX sees more than one device (several GPUs, or CPU
+devices from ``XLA_FLAGS=--xla_force_host_platform_device_count=N``), training
+is data-parallel. Each batch is split along its first axis over a one-axis
+device mesh (``jax.sharding``), parameters and optimizer state are replicated,
+and the compiler inserts the gradient all-reduce. The result equals
+single-device training up to the order of floating-point reductions.
 """
 
 from __future__ import annotations
@@ -44,6 +51,8 @@ class TrainResult:
         One entry per epoch: ``epoch``, ``loss``, ``train_accuracy``, ``seconds``.
     seconds : float
         Wall time of the whole training.
+    devices : tuple
+        The devices the parameters live on (the batch was split over them).
     """
 
     params: object
@@ -51,6 +60,7 @@ class TrainResult:
     std: float
     history: list = field(default_factory=list)
     seconds: float = 0.0
+    devices: tuple = ()
 
 
 def _as_nhwc(x, name):
@@ -77,6 +87,31 @@ def _as_labels(y, n, n_classes, name):
 
 def _normalise(x_uint8, mean, std):
     return (x_uint8.astype(jnp.float32) / 255.0 - mean) / std
+
+
+class _Placement:
+    """Where arrays go: batches split over the devices, everything else replicated."""
+
+    def __init__(self, devices):
+        if devices is None:
+            devices = jax.devices()
+        devices = tuple(devices)
+        if not devices or not all(isinstance(d, jax.Device) for d in devices):
+            raise TypeError(f"devices must be a non-empty sequence of jax devices, got {devices!r}")
+        self.devices = devices
+        mesh = jax.sharding.Mesh(np.array(devices), ("data",))
+        self.batch = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("data"))
+        self.replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+
+    @property
+    def count(self) -> int:
+        return len(self.devices)
+
+    def split(self, *arrays):
+        return tuple(jax.device_put(a, self.batch) for a in arrays)
+
+    def replicate(self, tree):
+        return jax.device_put(tree, self.replicated)
 
 
 @functools.lru_cache(maxsize=None)
@@ -135,6 +170,7 @@ def train(
     seed: int = 0,
     progress: bool = True,
     desc: str | None = None,
+    devices=None,
 ) -> TrainResult:
     """Train ``model`` on uint8 images with AdamW and a cosine learning-rate decay.
 
@@ -158,6 +194,9 @@ def train(
         Show a progress bar per epoch with the running loss and accuracy.
     desc : str, optional
         Label of the progress bar.
+    devices : sequence of jax.Device, optional
+        Devices to train on, data-parallel; default all that JAX sees. The
+        batch size is rounded up to a multiple of their number.
 
     Returns
     -------
@@ -182,16 +221,18 @@ def train(
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     if len(x) == 0:
         raise ValueError("train_x must hold at least one image")
+    place = _Placement(devices)
     batch_size = int(min(batch_size, len(x)))
+    batch_size = -(-batch_size // place.count) * place.count  # whole rows for every device
     rng = np.random.default_rng(seed)
     # One scalar mean and spread over all pixels: permuting pixels leaves them unchanged.
     mean = float(x.mean(dtype=np.float64) / 255.0)
     std = float(x.std(dtype=np.float64) / 255.0) or 1.0
     steps_per_epoch = -(-len(x) // batch_size)
     optimizer, step = _compiled_step(model, float(learning_rate), float(weight_decay), steps_per_epoch * int(epochs))
-    params = model.init(jax.random.PRNGKey(seed))
-    opt_state = optimizer.init(params)
-    mean_j, std_j = jnp.float32(mean), jnp.float32(std)
+    params = place.replicate(model.init(jax.random.PRNGKey(seed)))
+    opt_state = place.replicate(optimizer.init(params))
+    mean_j, std_j = place.replicate((jnp.float32(mean), jnp.float32(std)))
     history = []
     t_start = time.perf_counter()
     if progress:
@@ -208,7 +249,8 @@ def train(
         for i, (idx, n_real) in enumerate(_padded_batches(order, batch_size)):
             mask = np.zeros(batch_size, np.float32)
             mask[:n_real] = 1.0
-            params, opt_state, l_sum, c, w = step(params, opt_state, x[idx], y[idx], mask, mean_j, std_j)
+            xb, yb, mb = place.split(x[idx], y[idx], mask)
+            params, opt_state, l_sum, c, w = step(params, opt_state, xb, yb, mb, mean_j, std_j)
             pending.append((l_sum, c, w))
             # Reading values back forces a sync; do it only now and then.
             if bar is not None and (i % 20 == 19 or i == steps_per_epoch - 1):
@@ -231,7 +273,8 @@ def train(
             }
         )
     jax.block_until_ready(params)
-    return TrainResult(params=params, mean=mean, std=std, history=history, seconds=time.perf_counter() - t_start)
+    return TrainResult(params=params, mean=mean, std=std, history=history, seconds=time.perf_counter() - t_start,
+                       devices=place.devices)
 
 
 def predict(model: Model, result: TrainResult, images, *, batch_size: int = 500) -> np.ndarray:
@@ -240,12 +283,16 @@ def predict(model: Model, result: TrainResult, images, *, batch_size: int = 500)
     if x.shape[1:] != model.input_shape:
         raise ValueError(f"images have shape {x.shape[1:]}, but the model expects {model.input_shape}")
     fn = _compiled_predict(model)
+    place = _Placement(result.devices or None)
+    params = place.replicate(result.params)
     out = np.empty(len(x), np.int64)
     bs = int(min(batch_size, max(len(x), 1)))
+    bs = -(-bs // place.count) * place.count
     order = np.arange(len(x))
-    mean, std = jnp.float32(result.mean), jnp.float32(result.std)
+    mean, std = place.replicate((jnp.float32(result.mean), jnp.float32(result.std)))
     for start, (idx, n_real) in zip(range(0, len(x), bs), _padded_batches(order, bs)):
-        out[start : start + n_real] = np.asarray(fn(result.params, x[idx], mean, std))[:n_real]
+        (xb,) = place.split(x[idx])
+        out[start : start + n_real] = np.asarray(fn(params, xb, mean, std))[:n_real]
     return out
 
 
