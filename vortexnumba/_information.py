@@ -344,20 +344,21 @@ def _code_histograms(x, srcs, height, width, geo, table, rate):
     n_values = geo.f_values.shape[0]
     hist = np.zeros((n_img, n_values * n_values))
     tile = min(n, _TILE_PIXELS)
-    if srcs.shape[0] == 1 and n_img >= _LANES:
-        # One map for the whole batch: list its pairs once per tile, reuse them for every image.
-        cap = 2 * tile * geo.half_di.shape[0]
+    if srcs.shape[0] == 1 and n_img >= _LANES and n <= tile:
+        # One map for a batch of small images: list its pairs once, sorted by code, and
+        # reuse the list for every image. (Large images go per tile below: their lanes'
+        # pixel-major copies would not fit in cache.)
+        cap = 2 * n * geo.half_di.shape[0]
         pq = np.empty(cap, dtype=np.int32)
         pr = np.empty(cap, dtype=np.int32)
         code = np.empty(cap, dtype=np.int32)
+        count = _build_pairs(srcs[0], sigmas[0], flags[0], height, width, 0, n, geo.reach, geo.f_index_table,
+                             geo.near_table, geo.half_di, geo.half_dj, n_values, pq, pr, code, x, 0, table, rate,
+                             np.zeros(0))
+        order = np.argsort(code[:count], kind="stable")
+        starts = np.searchsorted(code[:count][order], np.arange(n_values * n_values + 1))
         lane_table = np.concatenate([table[:0:-1], table]) if table.shape[0] == 256 else table
-        for lo in range(0, n, tile):
-            count = _build_pairs(srcs[0], sigmas[0], flags[0], height, width, lo, min(n, lo + tile), geo.reach,
-                                 geo.f_index_table, geo.near_table, geo.half_di, geo.half_dj, n_values, pq, pr, code,
-                                 x, 0, table, rate, np.zeros(0))
-            order = np.argsort(code[:count], kind="stable")
-            starts = np.searchsorted(code[:count][order], np.arange(n_values * n_values + 1))
-            _hist_shared_pairs(x, pq[:count][order], pr[:count][order], starts, lane_table, rate, hist)
+        _hist_shared_pairs(x, pq[:count][order], pr[:count][order], starts, lane_table, rate, hist)
     elif n_img == 1 and n <= tile:
         # A single task: a parallel launch would cost more than the work.
         hist[:] = _hist_one_task(x, srcs[0], sigmas[0], flags[0], height, width, geo.reach, geo.f_index_table,
