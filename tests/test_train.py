@@ -93,3 +93,19 @@ def test_train_rejects_bad_input(digits):
         train(m, tx[:4], np.array([0, 1, 2, 10]), epochs=1, progress=False)
     with pytest.raises(ValueError, match="epochs must be a positive int"):
         train(m, tx, ty, epochs=0, progress=False)
+
+
+@pytest.mark.parametrize("shape", [(3, 28, 28, 4), (2, 7, 9, 3), (2, 8, 8, 1), (1, 1, 1, 2), (1, 3, 1, 1)])
+def test_max_pool_equals_reduce_window(shape):
+    """The reshape max-pool equals XLA's "SAME" reduce_window, values and gradients
+    (random normal inputs: no ties, where the two may split the gradient differently)."""
+    from vortexnumba._models import _max_pool
+
+    def reference(x):
+        return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "SAME")
+
+    x = jnp.asarray(np.random.default_rng(sum(shape)).standard_normal(shape), jnp.float32)
+    np.testing.assert_array_equal(np.asarray(_max_pool(x)), np.asarray(reference(x)))
+    grad = jax.grad(lambda v: (_max_pool(v) ** 2).sum())(x)
+    grad_ref = jax.grad(lambda v: (reference(v) ** 2).sum())(x)
+    np.testing.assert_array_equal(np.asarray(grad), np.asarray(grad_ref))

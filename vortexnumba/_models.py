@@ -85,7 +85,18 @@ def _conv(p, x, stride=1):
 
 
 def _max_pool(x):
-    return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "SAME")
+    """2x2 max pooling, stride 2, odd sides padded at the end ("SAME").
+
+    Written as a reshape and a max rather than ``lax.reduce_window``: XLA's CPU
+    gradient of reduce_window (select-and-scatter) took half of the CNN's
+    training step (benchmarks/bench_training.py). The two agree except on ties
+    within a window, where this one shares the gradient among the tied values.
+    """
+    _, h, w, _ = x.shape
+    if h % 2 or w % 2:
+        x = jnp.pad(x, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), constant_values=-jnp.inf)
+    b, h2, w2, c = x.shape
+    return x.reshape(b, h2 // 2, 2, w2 // 2, 2, c).max(axis=(2, 4))
 
 
 def _layer_norm_init(d):
