@@ -39,10 +39,11 @@ Measurements
   NumPy pipeline (cut, convert), to see where a difference comes from; the
   frameworks take turns in five blocks and the median block counts.
 
-A third column (``--no-proposed`` drops it) runs the JAX backend with one
-change to the model: 2x2 max pooling written as a reshape and a max instead of
-``jax.lax.reduce_window``. The values are the same; the gradient avoids XLA's
-``select_and_scatter``, which dominates the step on CPU.
+A third column (``--no-before`` drops it) runs the JAX backend as it was before
+its max pooling was rewritten: 2x2 pooling by ``jax.lax.reduce_window``, whose
+gradient is XLA's ``select_and_scatter`` and dominated the step on CPU. The
+package now pools with a reshape and a max (``vortexnumba._models._max_pool``);
+values are the same, so the column shows what that change bought.
 
 The rates depend strongly on other work on the machine (PyTorch's OpenMP
 threads in particular slow down many times over when the cores are
@@ -94,31 +95,21 @@ def load_average():
         return float("nan")
 
 
-# --------------------------------------------------------------------------- JAX, proposed pooling
+# --------------------------------------------------------------------------- JAX, previous pooling
 
 
-def _max_pool_reshape(x):
-    """2x2 max pool, stride 2, "SAME" (odd sides padded with -inf), as a reshape and a max.
-
-    Same values as ``jax.lax.reduce_window``; its gradient is a compare and a
-    multiply instead of XLA's ``select_and_scatter``, which is slow on CPU.
-    (Where the four values tie, the gradient is shared among them rather than
-    given to the first one; after a ReLU such ties are zeros, whose gradient
-    is zero anyway.)
-    """
-    B, H, W, C = x.shape
-    if H % 2 or W % 2:
-        x = jnp.pad(x, ((0, 0), (0, H % 2), (0, W % 2), (0, 0)), constant_values=-jnp.inf)
-    return x.reshape(B, x.shape[1] // 2, 2, x.shape[2] // 2, 2, C).max(axis=(2, 4))
+def _max_pool_reduce_window(x):
+    """2x2 max pool, stride 2, "SAME": the package's pooling before it became a reshape and a max."""
+    return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "SAME")
 
 
-def proposed_cnn(input_shape, n_classes=10):
-    """``make_model("cnn")`` with the same parameters and init, pooling by ``_max_pool_reshape``."""
+def reduce_window_cnn(input_shape, n_classes=10):
+    """``make_model("cnn")`` with the same parameters and init, pooling by ``reduce_window``."""
     base = make_model("cnn", input_shape, n_classes)
 
     def apply(params, x):
-        h = _max_pool_reshape(jax.nn.relu(_models._conv(params["conv1"], x)))
-        h = _max_pool_reshape(jax.nn.relu(_models._conv(params["conv2"], h)))
+        h = _max_pool_reduce_window(jax.nn.relu(_models._conv(params["conv1"], x)))
+        h = _max_pool_reduce_window(jax.nn.relu(_models._conv(params["conv2"], h)))
         h = jax.nn.relu(_models._dense(params["fc"], h.reshape(h.shape[0], -1)))
         return _models._dense(params["out"], h)
 
@@ -224,7 +215,7 @@ def torch_evaluate(model, mean, std, x, y, batch_size=500):
 # --------------------------------------------------------------------------- step breakdown
 
 
-def breakdown(x, y, *, batch_size, steps, seed, with_proposed=True, rounds=5):
+def breakdown(x, y, *, batch_size, steps, seed, with_before=True, rounds=5):
     """Median seconds per training step: the step alone vs. fed from NumPy, per framework.
 
     The frameworks take turns in blocks of ``steps`` steps, ``rounds`` times,
@@ -265,8 +256,8 @@ def breakdown(x, y, *, batch_size, steps, seed, with_proposed=True, rounds=5):
         return alone, fed
 
     runners["jax"] = jax_runner(make_model("cnn", x.shape[1:], 10))
-    if with_proposed:
-        runners["proposed"] = jax_runner(proposed_cnn(x.shape[1:]))
+    if with_before:
+        runners["before"] = jax_runner(reduce_window_cnn(x.shape[1:]))
 
     # PyTorch: the loop body of torch_train.
     tmodel = TorchCNN(x.shape[1], x.shape[2], 1, 10)
@@ -376,24 +367,24 @@ def run(args):
         log(f"PyTorch: {rows['torch']}")
 
     sides = [jax_side, torch_side] if args.order == "jax-first" else [torch_side, jax_side]
-    if not args.no_proposed:
-        sides.append(lambda: jax_side("proposed", proposed_cnn(tx.shape[1:])))
+    if not args.no_before:
+        sides.append(lambda: jax_side("before", reduce_window_cnn(tx.shape[1:])))
     for side in sides:
         side()
     loads["training"] = load_average()
     parts = breakdown(
-        tx, ty, batch_size=bs, steps=args.breakdown_steps, seed=args.seed, with_proposed=not args.no_proposed
+        tx, ty, batch_size=bs, steps=args.breakdown_steps, seed=args.seed, with_before=not args.no_before
     )
     log(f"breakdown: {parts}")
     loads["end"] = load_average()
 
     cnn = make_model("cnn", tx.shape[1:], 10)
     n_params = cnn.n_params(cnn.init(jax.random.PRNGKey(0)))
-    cols = ["jax", "torch"] + ([] if args.no_proposed else ["proposed"])
-    head = {"jax": "JAX (vortexnumba)", "torch": "PyTorch", "proposed": "JAX, reshape max-pool (proposed)"}
+    cols = ["jax", "torch"] + ([] if args.no_before else ["before"])
+    head = {"jax": "JAX (vortexnumba)", "torch": "PyTorch", "before": "JAX, reduce_window max-pool (before)"}
     header = "| measurement | " + " | ".join(head[c] for c in cols) + " | JAX / PyTorch |"
-    header += "" if args.no_proposed else " proposed / PyTorch |"
-    n_ratio = 1 if args.no_proposed else 2
+    header += "" if args.no_before else " before / PyTorch |"
+    n_ratio = 1 if args.no_before else 2
 
     def row(label, values, ratios):
         cells = list(values) + list(ratios) + [""] * (n_ratio - len(ratios))
@@ -462,7 +453,7 @@ def main(argv=None):
     )
     ap.add_argument("--max-wait", type=float, default=600, help="give up waiting after this many seconds")
     ap.add_argument(
-        "--no-proposed", action="store_true", help="skip the JAX model with reshape max-pooling (proposed change)"
+        "--no-before", action="store_true", help="skip the JAX model with the previous reduce_window max-pooling"
     )
     ap.add_argument("--out", help="also write the Markdown table to this file (atomically)")
     ap.add_argument("--force", action="store_true", help="overwrite --out if it exists")
