@@ -24,20 +24,11 @@ import json
 import math
 import subprocess
 import sys
-import time
 
 import numpy as np
 
 import vortexnumba as vn
-
-
-def best_of(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), float(np.median(times))
+from _timing import best_of, timings
 
 
 def paper_loop_encrypt(image, key):
@@ -118,10 +109,10 @@ def main(argv=None):
     out = np.empty_like(x)
     vn.encrypt(x[:8], key)  # compile (or load the cache) outside the timings
 
-    t_copy, _ = best_of(lambda: np.copy(x), args.repeats)
-    t_enc, _ = best_of(lambda: vn.encrypt(x, key), args.repeats)
-    t_enc_out, _ = best_of(lambda: vn.encrypt(x, key, out=out), args.repeats)
-    t_dec, _ = best_of(lambda: vn.decrypt(x, key, out=out), args.repeats)
+    t_copy = best_of(lambda: np.copy(x), args.repeats)
+    t_enc = best_of(lambda: vn.encrypt(x, key), args.repeats)
+    t_enc_out = best_of(lambda: vn.encrypt(x, key, out=out), args.repeats)
+    t_dec = best_of(lambda: vn.decrypt(x, key, out=out), args.repeats)
     res.update(copy_ms=t_copy * 1e3, encrypt_ms=t_enc * 1e3, encrypt_out_ms=t_enc_out * 1e3,
                decrypt_out_ms=t_dec * 1e3, encrypt_over_copy=t_enc / t_copy,
                encrypt_out_over_copy=t_enc_out / t_copy)
@@ -136,21 +127,22 @@ def main(argv=None):
             for v in key.vortices:
                 y = swirl(y, center=(v.centre[1], v.centre[0]), strength=v.strength, radius=v.radius,
                           order=0, preserve_range=True)
-    t_swirl, _ = best_of(run_swirl, 1)
+    t_swirl = best_of(run_swirl, 1)
     t_swirl_full = t_swirl / len(sub) * args.images
     paper_key = vn.VortexKey.random((28, 28), mode="paper", seed=0)
     loop_sub = x[: args.loop_subset]
     # the loop transcription must agree with the engine, or the timing compares different work
     assert np.array_equal(paper_loop_encrypt(loop_sub[0], paper_key), vn.encrypt(loop_sub[0], paper_key))
-    t_loop, _ = best_of(lambda: [paper_loop_encrypt(img, paper_key) for img in loop_sub], 1)
+    t_loop = best_of(lambda: [paper_loop_encrypt(img, paper_key) for img in loop_sub], 1)
     t_loop_full = t_loop / len(loop_sub) * args.images
-    t_enc_paper, _ = best_of(lambda: vn.encrypt(x, paper_key, out=out), args.repeats)
+    t_enc_paper = best_of(lambda: vn.encrypt(x, paper_key, out=out), args.repeats)
     res.update(swirl_full_s=t_swirl_full, swirl_over_encrypt=t_swirl_full / t_enc,
                loop_full_s=t_loop_full, loop_over_encrypt=t_loop_full / t_enc_paper)
 
     vn.VortexKey.random((32, 32), seed=0).src
     seeds = iter(range(1, 10_000))
-    t_key, t_key_med = best_of(lambda: vn.VortexKey.random((32, 32), n_vortices=10, seed=next(seeds)).src, 200)
+    key_times = timings(lambda: vn.VortexKey.random((32, 32), n_vortices=10, seed=next(seeds)).src, 200)
+    t_key, t_key_med = min(key_times), float(np.median(key_times))
     res.update(key_build_ms_best=t_key * 1e3, key_build_ms_median=t_key_med * 1e3)
 
     proc = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(args.images)], capture_output=True,

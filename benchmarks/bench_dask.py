@@ -40,15 +40,7 @@ import numpy as np
 import vortexnumba as vn
 import vortexnumba.dask as vnd
 from vortexnumba import _zarr_io
-
-
-def best_of(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from _timing import best_of
 
 
 def rss_of(pid):

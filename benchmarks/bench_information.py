@@ -15,23 +15,13 @@ Writes a Markdown table to stdout (and to --out if given).
 from __future__ import annotations
 
 import argparse
-import math
 import os
-import time
 
 import numpy as np
 
 import vortexnumba as vn
+from _timing import best_of
 from vortexnumba._kernels import Geometry
-
-
-def best_of(fn, repeat=3):
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def numpy_retention(images: np.ndarray, src: np.ndarray, kernel=None, h: float = 0.25,
@@ -111,9 +101,9 @@ def main(argv=None):
         np.testing.assert_allclose(vn.retention(sub, gather), numpy_retention(sub, gather, ordered=True), rtol=1e-9)
         rounds = []
         for _ in range(5):  # interleaved, so that a slow spell of the machine hits every side
-            t_fast = best_of(lambda: vn.retention(images, gather), repeat=1)
-            t_half = best_of(lambda: numpy_retention(sub, gather), repeat=1) * scale
-            t_full = best_of(lambda: numpy_retention(sub, gather, ordered=True), repeat=1) * scale
+            t_fast = best_of(lambda: vn.retention(images, gather), 1)
+            t_half = best_of(lambda: numpy_retention(sub, gather), 1) * scale
+            t_full = best_of(lambda: numpy_retention(sub, gather, ordered=True), 1) * scale
             rounds.append((t_fast, t_half, t_full))
         half = sorted(r[1] / r[0] for r in rounds)
         full = sorted(r[2] / r[0] for r in rounds)

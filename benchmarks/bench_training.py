@@ -76,6 +76,8 @@ from vortexnumba._models import Model, make_model
 from vortexnumba._train import _compiled_step, evaluate, train
 from vortexnumba.data import load
 
+from _timing import best_of
+
 try:
     import torch
     import torch.nn.functional as F
@@ -305,15 +307,6 @@ def wait_for_quiet(max_load, max_wait, log):
 
 
 # --------------------------------------------------------------------------- main
-
-
-def best_of(fn, repeats):
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run(args):

@@ -1,9 +1,6 @@
 """The cipher's command line: keygen, encrypt/decrypt of every input kind, show, refusals."""
 
-import json
-
 import numpy as np
-import pytest
 from PIL import Image
 
 import vortexnumba as vn

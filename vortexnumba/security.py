@@ -45,7 +45,7 @@ import numpy as np
 
 from ._gather import encrypt
 from ._vortex import family_values, round_half_away_array
-from ._keys import BlockKey, IdentityKey, PermutationKey, Vortex, VortexKey, _as_int, _as_seed
+from ._keys import BlockKey, IdentityKey, PermutationKey, VortexKey, _as_int, _as_seed
 from ._validate import as_grid_shape, as_image_batch, as_position
 
 __all__ = [
