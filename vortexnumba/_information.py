@@ -324,7 +324,7 @@ def _flat_pixels(batch: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(batch).reshape(b, h * w, c)
 
 
-# Images per call of a histogram kernel: bounds the (B, n_codes) histograms.
+# Images per call of a histogram kernel: bounds the (images, n_codes) histograms.
 _CHUNK_IMAGES = 4096
 
 
@@ -364,12 +364,8 @@ def _code_histograms(x, srcs, height, width, geo, table, rate):
         hist[:] = _hist_one_task(x, srcs[0], sigmas[0], flags[0], height, width, geo.reach, geo.f_index_table,
                                  geo.near_table, geo.half_di, geo.half_dj, n_values, table, rate, _NO_LIST)
     else:
-        for b0 in range(0, n_img, _CHUNK_IMAGES):
-            b1 = min(n_img, b0 + _CHUNK_IMAGES)
-            sel = slice(b0, b1) if srcs.shape[0] > 1 else slice(0, 1)
-            hist[b0:b1] = _hist_per_task(x[b0:b1], srcs[sel], sigmas[sel], flags[sel], height, width, tile,
-                                         geo.reach, geo.f_index_table, geo.near_table, geo.half_di, geo.half_dj,
-                                         n_values, table, rate, _NO_LIST)
+        hist[:] = _hist_per_task(x, srcs, sigmas, flags, height, width, tile, geo.reach, geo.f_index_table,
+                                 geo.near_table, geo.half_di, geo.half_dj, n_values, table, rate, _NO_LIST)
     return hist, flags
 
 
@@ -411,9 +407,11 @@ def information_energy(image, kernel=None, coupling=None, *, channels=None):
     x, is_batch, height, width, geo, table, rate = _prepare(image, kernel, coupling, channels=channels,
                                                              name="image")
     identity = np.arange(height * width, dtype=np.int64)[None]
-    hist, _ = _code_histograms(x, identity, height, width, geo, table, rate)
     u, _ = code_values(geo.f_values)
-    energy = 2.0 * (hist @ (u * u))
+    energy = np.empty(x.shape[0])
+    for b0 in range(0, x.shape[0], _CHUNK_IMAGES):  # bounds the (images, codes) histograms
+        hist, _ = _code_histograms(x[b0:b0 + _CHUNK_IMAGES], identity, height, width, geo, table, rate)
+        energy[b0:b0 + _CHUNK_IMAGES] = 2.0 * (hist @ (u * u))
     return energy if is_batch else float(energy[0])
 
 
@@ -485,16 +483,20 @@ def retention(images, src, kernel=None, coupling=None, *, channels=None):
     srcs = as_index(src_arr, "src", n=height * width, batch=x.shape[0] if is_batch else None)
     if srcs.ndim == 1:
         srcs = srcs[None]
-    hist, flags = _code_histograms(x, srcs, height, width, geo, table, rate)
     u, v = code_values(geo.f_values)
-    energy_half = np.full(x.shape[0], np.nan)
-    if not flags.all():
-        # Non-bijective maps need E(X) on its own: their pair list covers only output neighbours.
-        identity = np.arange(height * width, dtype=np.int64)[None]
-        e_hist, _ = _code_histograms(x, identity, height, width, geo, table, rate)
-        is_perm = flags if srcs.shape[0] > 1 else np.repeat(flags, x.shape[0])
-        energy_half[~is_perm] = e_hist[~is_perm] @ (u * u)
-    rho = retention_from_hist(hist, u, v, energy_half)
+    identity = np.arange(height * width, dtype=np.int64)[None]
+    rho = np.empty(x.shape[0])
+    for b0 in range(0, x.shape[0], _CHUNK_IMAGES):  # bounds the (images, codes) histograms
+        b1 = min(x.shape[0], b0 + _CHUNK_IMAGES)
+        chunk_srcs = srcs if srcs.shape[0] == 1 else srcs[b0:b1]
+        hist, flags = _code_histograms(x[b0:b1], chunk_srcs, height, width, geo, table, rate)
+        energy_half = np.full(b1 - b0, np.nan)
+        if not flags.all():
+            # Non-bijective maps need E(X) on its own: their pair list covers only output neighbours.
+            e_hist, _ = _code_histograms(x[b0:b1], identity, height, width, geo, table, rate)
+            is_perm = flags if chunk_srcs.shape[0] > 1 else np.repeat(flags, b1 - b0)
+            energy_half[~is_perm] = e_hist[~is_perm] @ (u * u)
+        rho[b0:b1] = retention_from_hist(hist, u, v, energy_half)
     return rho if is_batch else float(rho[0])
 
 
