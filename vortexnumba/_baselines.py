@@ -58,13 +58,6 @@ def shuffle_each(images, seed=None, return_src=False, *, out=None, channels=None
     >>> [sorted(y[b].ravel().tolist()) == sorted(x[b].ravel().tolist()) for b in range(2)]
     [True, True]
     """
-    if channels is None and np.ndim(images) == 3:
-        a, b, c = np.shape(images)
-        if c > 4:
-            channels = False
-        elif c < min(a, b):
-            channels = True
-        # otherwise as_image_batch reports the ambiguity and asks for channels=
     x4, is_batch = as_image_batch(images, "images", channels=channels, allow_any_numeric=True)
     rng = np.random.default_rng(_as_seed(seed))
     arr = np.asarray(images)

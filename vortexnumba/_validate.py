@@ -119,8 +119,10 @@ def as_image_batch(
         The grid must have exactly this shape (a key's shape).
     channels : bool, optional
         Resolve a 3-D array explicitly: ``True`` means ``(H, W, C)``,
-        ``False`` means ``(B, H, W)``. ``None`` infers it, and raises when
-        both readings fit.
+        ``False`` means ``(B, H, W)``. ``None`` infers it from ``n_pixels`` or
+        ``grid``; without them, a last axis longer than 4 means a batch and a
+        last axis of at most 4 that is shorter than both others means
+        channels. It raises when the shape leaves both readings open.
 
     Returns
     -------
@@ -158,12 +160,20 @@ def as_image_batch(
         )
     as_image = fits(arr.shape[0], arr.shape[1])
     as_batch = fits(arr.shape[1], arr.shape[2])
-    if channels is None:
-        if as_image and as_batch and grid is None and n_pixels is None:
+    if channels is None and as_image and as_batch and grid is None and n_pixels is None:
+        # Nothing fixes the grid: read the last axis as channels when it is short (grey+alpha,
+        # RGB, RGBA) and shorter than both others, as a batch when it is longer than 4.
+        d0, d1, d2 = arr.shape
+        if d2 > 4:
+            channels = False
+        elif d2 < min(d0, d1):
+            channels = True
+        else:
             raise ValueError(
                 f"{name} has shape {arr.shape}: pass channels=True for one (H, W, C) image "
                 "or channels=False for a (B, H, W) batch"
             )
+    if channels is None:
         if as_image and as_batch:
             raise ValueError(
                 f"{name} has shape {arr.shape}, which reads both as one (H, W, C) image and as "

@@ -46,7 +46,7 @@ import numpy as np
 from ._gather import encrypt
 from ._vortex import family_values, round_half_away_array
 from ._keys import BlockKey, IdentityKey, PermutationKey, VortexKey, _as_int, _as_seed
-from ._validate import as_grid_shape, as_image_batch, as_position
+from ._validate import as_grid_shape, as_image_batch, as_pixel_array, as_position
 
 __all__ = [
     "DIRECTIONS",
@@ -76,19 +76,6 @@ def _check_key(key, name="key"):
         raise TypeError(f"{name} must be a VortexKey, PermutationKey, BlockKey or IdentityKey, "
                         f"got {type(key).__name__}")
     return key
-
-
-def _infer_channels(images, channels):
-    """How to read a 3-D array of a data set when ``channels`` is not given.
-
-    A last axis of at most 4 that is shorter than both others is read as the
-    channels of one image (grey+alpha, RGB, RGBA); anything else as a batch
-    ``(B, H, W)``, the usual layout of a data set.
-    """
-    if channels is None and np.ndim(images) == 3:
-        a, b, c = np.shape(images)
-        return bool(c <= 4 and c < min(a, b))
-    return channels
 
 
 def _full_scale(dtype: np.dtype) -> float:
@@ -127,7 +114,7 @@ def adjacent_pairs(images, direction="horizontal", *, channels=None):
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {tuple(DIRECTIONS)}, got {direction!r}")
-    x4, _ = as_image_batch(images, "images", channels=_infer_channels(images, channels))
+    x4, _ = as_image_batch(images, "images", channels=channels)
     di, dj = DIRECTIONS[direction]
     _, h, w, _ = x4.shape
     first = x4[:, : h - di, : w - dj, :]
@@ -196,6 +183,9 @@ def histogram(images, bins: int = 256, *, channels=None) -> np.ndarray:
         uint8 (one bin per value when ``bins == 256``) or float in ``[0, 1]``.
     bins : int
         Number of equal bins over ``[0, 1]`` (uint8 read as value/255).
+    channels : bool, optional
+        Accepted like the other metrics' argument; the counts do not depend on
+        how the array splits into images and channels.
 
     Returns
     -------
@@ -210,7 +200,10 @@ def histogram(images, bins: int = 256, *, channels=None) -> np.ndarray:
     bins = _as_int(bins, "bins")
     if bins < 1:
         raise ValueError(f"bins must be >= 1, got {bins}")
-    x4, _ = as_image_batch(images, "images", channels=_infer_channels(images, channels))
+    # The histogram does not depend on how the array splits into images and channels.
+    x4 = as_pixel_array(images, "images")
+    if x4.ndim not in (2, 3, 4):
+        raise ValueError(f"images must be (H, W), (H, W, C), (B, H, W) or (B, H, W, C), got shape {x4.shape}")
     if x4.dtype == np.uint8:
         counts = np.bincount(x4.ravel(), minlength=256).astype(np.int64)
         if bins == 256:
@@ -282,8 +275,8 @@ def npcr_uaci(cipher1, cipher2, *, channels=None):
     >>> npcr_uaci(a, b)
     (25.0, 25.0)
     """
-    a4, _ = as_image_batch(cipher1, "cipher1", channels=_infer_channels(cipher1, channels))
-    b4, _ = as_image_batch(cipher2, "cipher2", channels=_infer_channels(cipher2, channels))
+    a4, _ = as_image_batch(cipher1, "cipher1", channels=channels)
+    b4, _ = as_image_batch(cipher2, "cipher2", channels=channels)
     if a4.shape != b4.shape:
         raise ValueError(f"cipher1 and cipher2 must have the same shape, got {np.shape(cipher1)} and "
                          f"{np.shape(cipher2)}")
