@@ -284,3 +284,15 @@ def test_kernel_callable_and_data():
     assert k == vn.Kernel.exponential(2.0, 2.0)
     with pytest.raises(ValueError, match="> 0"):
         k(0.0)
+
+
+def test_three_dimensional_arrays_read_by_one_rule():
+    """Without a gather index to decide, a long last axis is a batch, a short one channels."""
+    rng = np.random.default_rng(5)
+    batch = rng.random((5, 8, 8))
+    rgb = rng.random((8, 7, 3))
+    e = vn.information_energy(batch)
+    assert e.shape == (5,) and e[2] == pytest.approx(vn.information_energy(batch[2]), rel=1e-12)
+    assert vn.information_energy(rgb) == pytest.approx(vn.information_energy(rgb, channels=True), rel=1e-15)
+    with pytest.raises(ValueError, match="pass channels=True"):
+        vn.information_energy(rng.random((2, 4, 4)))
