@@ -10,6 +10,10 @@ The package re-exports its public names; each idea lives in one private module:
 - ``_keys``         -- VortexKey, PermutationKey, BlockKey (plain data + JSON)
 - ``_gather``       -- the one engine that applies any gather index: encrypt/decrypt
 - ``_baselines``    -- shuffle_each, the paper's per-image random permutation
+- ``data``          -- the data sets (digits, Fashion-MNIST, MNIST, CIFAR-10)
+- ``_models``, ``_train``, ``_reproduce`` -- the JAX networks and the paper's experiment
+- ``security``      -- cipher metrics and the known-plaintext attack
+- ``dask``          -- the same operations on Dask arrays (optional extra)
 
 References
 ----------
@@ -30,13 +34,10 @@ from ._information import (
 )
 from ._swap import SwapContext, swap_delta, swap_deltas
 
-# --- cipher (issue 3) ---
 from ._keys import BlockKey, IdentityKey, PermutationKey, Vortex, VortexKey, key_from_json
 from ._gather import apply_src, decrypt, encrypt
 from ._baselines import shuffle_each
-# --- end cipher ---
-from . import data
-from . import security
+from . import data, security  # public modules: vn.data.load(...), vn.security.recover_index(...)
 
 __all__ = [
     "BlockKey",
