@@ -60,16 +60,16 @@ def kernel_from_args(args) -> tuple[Kernel, Coupling]:
 def load_one_image(spec: str, index: int | None = None) -> tuple[np.ndarray, str]:
     """Read one image (H, W) or (H, W, C) from a file or ``digits:K``; returns it and a label."""
     if spec.startswith("digits:"):
-        from sklearn.datasets import load_digits
+        from .data import digits_uint8
 
         try:
             k = int(spec.split(":", 1)[1])
         except ValueError:
             raise ValueError(f"IMAGE_OR_ARRAY {spec!r}: expected digits:K with an integer K") from None
-        images = load_digits().images
+        images, _ = digits_uint8()
         if not 0 <= k < len(images):
             raise ValueError(f"IMAGE_OR_ARRAY {spec!r}: K must lie in 0..{len(images) - 1}")
-        return np.round(images[k] * (255.0 / 16.0)).astype(np.uint8), f"digits image {k} (8x8, 0..16 scaled to uint8)"
+        return images[k], f"digits image {k} (8x8, 0..16 scaled to uint8)"
     path = Path(spec)
     if not path.is_file():
         raise FileNotFoundError(f"IMAGE_OR_ARRAY {spec!r} does not exist (give a file or digits:K)")

@@ -362,15 +362,19 @@ def _load_cifar(kind: str, where: Path):
 # --------------------------------------------------------------------------- digits
 
 
-def _load_digits():
+def digits_uint8() -> tuple[np.ndarray, np.ndarray]:
+    """All 1,797 of scikit-learn's 8x8 digits as uint8 (0..16 scaled to 0..255, rounded) and their labels."""
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
     values = bunch.images.astype(np.int64)  # 0..16
     if values.min() < 0 or values.max() > 16:
         raise ValueError(f"unexpected digits pixel range {values.min()}..{values.max()}")
-    images = ((255 * values + 8) // 16).astype(np.uint8)
-    labels = bunch.target.astype(np.uint8)
+    return ((255 * values + 8) // 16).astype(np.uint8), bunch.target.astype(np.uint8)
+
+
+def _load_digits():
+    images, labels = digits_uint8()
     order = np.random.default_rng(DIGITS_SPLIT_SEED).permutation(len(images))
     n_train = int(round(DIGITS_TRAIN_FRACTION * len(images)))
     tr, te = order[:n_train], order[n_train:]
