@@ -21,7 +21,7 @@ import numpy as np
 
 import vortexnumba as vn
 from _timing import best_of
-from vortexnumba._kernels import Geometry
+from vortexnumba.framework._kernels import Geometry
 
 
 def numpy_retention(images: np.ndarray, src: np.ndarray, kernel=None, h: float = 0.25,
@@ -158,7 +158,7 @@ def main(argv=None):
     report = "\n".join(lines) + "\n"
     print(report)
     if args.out:
-        from vortexnumba._io import atomic_writer
+        from vortexnumba.io._files import atomic_writer
 
         with atomic_writer(args.out, force=True, mode="w") as fh:
             fh.write(report)

@@ -124,8 +124,7 @@ def main():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from vortexnumba._cli_audit import audit_figure
-        from vortexnumba._io import save_figure
+        from vortexnumba.io._files import save_figure
 
         out = Path(args.figures)
         fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -140,7 +139,7 @@ def main():
         fig.tight_layout()
         save_figure(fig, out / "security_attack.png", force=True)
         key = keys["vortex (bijective)"]
-        save_figure(audit_figure(test, vn.encrypt(test, key), key), out / "security_audit.png", force=True)
+        save_figure(sec.audit_figure(test, key), out / "security_audit.png", force=True)
         print(f"wrote {out / 'security_attack.png'} and {out / 'security_audit.png'}")
 
 

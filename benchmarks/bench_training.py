@@ -15,9 +15,9 @@ PyTorch: the same network written layer by layer as a user would write it:
 "SAME" pooling does), 3x3 convolution 16->32, ReLU, 2x2 max pool, dense
 to 128, ReLU, dense to 10. Weights are drawn from He normal distributions
 (std sqrt(2 / fan_in)) and the output layer from N(0, 0.01^2); biases start at
-0, as in ``vortexnumba._models``. AdamW (lr 1e-3, betas 0.9/0.999, eps 1e-8,
+0, as in ``vortexnumba.learn._models``. AdamW (lr 1e-3, betas 0.9/0.999, eps 1e-8,
 decoupled weight decay 1e-4 on every parameter) with a cosine decay to 0 over
-all steps, stepped per batch, as ``vortexnumba._train`` builds with Optax. The
+all steps, stepped per batch, as ``vortexnumba.learn._train`` builds with Optax. The
 input pipeline is the same too: uint8 NumPy arrays, a permutation from
 ``numpy.random.default_rng(seed)`` per epoch, each batch cut from the uint8
 array with that permutation and converted to float per batch, normalised by
@@ -42,7 +42,7 @@ Measurements
 A third column (``--no-before`` drops it) runs the JAX backend as it was before
 its max pooling was rewritten: 2x2 pooling by ``jax.lax.reduce_window``, whose
 gradient is XLA's ``select_and_scatter`` and dominated the step on CPU. The
-package now pools with a reshape and a max (``vortexnumba._models._max_pool``);
+package now pools with a reshape and a max (``vortexnumba.learn._models._max_pool``);
 values are the same, so the column shows what that change bought.
 
 The rates depend strongly on other work on the machine (PyTorch's OpenMP
@@ -70,10 +70,10 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
-from vortexnumba._io import atomic_writer
-from vortexnumba import _models
-from vortexnumba._models import Model, make_model
-from vortexnumba._train import _compiled_step, evaluate, train
+from vortexnumba.io._files import atomic_writer
+from vortexnumba.learn import _models
+from vortexnumba.learn._models import Model, make_model
+from vortexnumba.learn._train import _compiled_step, evaluate, train
 from vortexnumba.data import load
 
 from _timing import best_of
@@ -126,7 +126,7 @@ def _same_pool_size(n):
 
 
 class TorchCNN(nn.Module):
-    """``vortexnumba._models._cnn`` written in PyTorch (NCHW)."""
+    """``vortexnumba.learn._models._cnn`` written in PyTorch (NCHW)."""
 
     def __init__(self, height, width, channels, n_classes, width_=16, hidden=128):
         super().__init__()
@@ -462,7 +462,7 @@ def main(argv=None):
         ap.error(f"--epochs must be at least 2 (one warm-up and one timed), got {args.epochs}")
     if args.out:
         # Refuse before minutes of work rather than after.
-        from vortexnumba._io import check_output_path
+        from vortexnumba.io._files import check_output_path
 
         try:
             check_output_path(args.out, force=args.force, name="--out")

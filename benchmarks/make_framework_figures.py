@@ -19,8 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import vortexnumba as vn  # noqa: E402
-from vortexnumba._cli_info import swap_heatmap  # noqa: E402
-from vortexnumba._io import save_figure  # noqa: E402
+from vortexnumba.io._figures import swap_heatmap  # noqa: E402
+from vortexnumba.io._files import save_figure  # noqa: E402
 
 FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 

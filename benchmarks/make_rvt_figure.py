@@ -50,7 +50,7 @@ def main(argv=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from vortexnumba._io import atomic_writer
+    from vortexnumba.io._files import atomic_writer
 
     x, source = load_images(args.images)
     shape = x.shape[1:]

@@ -150,7 +150,7 @@ def is_automorphism(h: int, w: int, sigma, kernel) -> bool:
 # ---------------------------------------------------------------------------
 # Slow, per-pixel transcriptions of the Random Vortex Transformation exactly as
 # the specification writes it (section 4). They use only the math module and
-# plain Python lists, so they share no code with vortexnumba._vortex.
+# plain Python lists, so they share no code with vortexnumba.cipher._vortex.
 
 import math as _rvt_math
 

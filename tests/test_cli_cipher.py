@@ -4,7 +4,7 @@ import numpy as np
 from PIL import Image
 
 import vortexnumba as vn
-from vortexnumba._cli import main
+from vortexnumba.cli import main
 
 
 def _keygen(tmp_path, *extra, name="key.json"):
@@ -51,7 +51,7 @@ def test_npy_round_trip(tmp_path):
 
 
 def test_large_npy_goes_in_chunks(tmp_path, monkeypatch):
-    import vortexnumba._cli_cipher as cli
+    import vortexnumba.cli._cipher as cli
 
     monkeypatch.setattr(cli, "_CHUNK_BYTES", 100)  # forces the chunked, progress-bar path
     key_path = _keygen(tmp_path)

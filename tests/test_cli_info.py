@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 import vortexnumba as vn
-from vortexnumba._cli import main
-from vortexnumba._cli_info import load_one_image
+from vortexnumba.cli import main
+from vortexnumba.cli._info import load_one_image
 
 
 def run(argv, capsys):

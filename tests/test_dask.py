@@ -19,7 +19,7 @@ zarr = pytest.importorskip("zarr")
 import vortexnumba as vn  # noqa: E402
 import vortexnumba.dask as vnd  # noqa: E402
 from vortexnumba import _zarr_io  # noqa: E402
-from vortexnumba._cli import main  # noqa: E402
+from vortexnumba.cli import main  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from vortexnumba import data
-from vortexnumba._cli import main as cli_main
+from vortexnumba.cli import main as cli_main
 
 IDX_NAMES = {
     "train_x": "train-images-idx3-ubyte",

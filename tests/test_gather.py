@@ -181,7 +181,7 @@ def test_shuffle_each_reads_3d_arrays_only_when_clear():
 
 
 def test_shuffle_each_does_not_depend_on_chunking(monkeypatch):
-    import vortexnumba._baselines as baselines
+    import vortexnumba.cipher._baselines as baselines
 
     x = np.arange(7 * 16, dtype=np.uint16).reshape(7, 4, 4)
     whole = vn.shuffle_each(x, seed=9, channels=False)

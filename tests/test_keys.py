@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 import naive
 import vortexnumba as vn
-from vortexnumba._keys import src_sha256
+from vortexnumba.cipher._keys import src_sha256
 
 SETTINGS = settings(max_examples=25, deadline=None)
 

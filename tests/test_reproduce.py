@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from vortexnumba._cli import main as cli_main
-from vortexnumba._reproduce import TRANSFORMS, correlation, reproduce, transform_settings
+from vortexnumba.cli import main as cli_main
+from vortexnumba.learn._reproduce import TRANSFORMS, correlation, reproduce, transform_settings
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -72,13 +72,13 @@ def test_markdown_and_figures(tiny_run):
 def test_refuses_to_overwrite_before_training(tiny_run):
     folder, _ = tiny_run
     before = (folder / "results.json").read_bytes()
-    with pytest.raises(FileExistsError, match="--force"):
+    with pytest.raises(FileExistsError, match="force=True"):
         reproduce(dataset="digits", models="mlp", epochs=1, out=folder.parent, progress=False)
     assert (folder / "results.json").read_bytes() == before
 
 
 def test_paper_table_for_fashion_layout():
-    from vortexnumba._reproduce import _markdown
+    from vortexnumba.learn._reproduce import _markdown
 
     result = {
         "dataset": "fashion-mnist", "transforms": ["origin", "vor", "random"], "models": ["cnn"], "epochs": 2,

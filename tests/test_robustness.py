@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import vortexnumba as vn
 from vortexnumba import security as sec
-from vortexnumba._cli import main
+from vortexnumba.cli import main
 
 BAD_INPUTS = collections.Counter()
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

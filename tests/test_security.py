@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import vortexnumba as vn
-from vortexnumba import _vortex
+from vortexnumba.cipher import _vortex
 from vortexnumba import security as sec
 
 SETTINGS = settings(max_examples=25, deadline=None)
@@ -180,7 +180,7 @@ def test_vortex_signatures_identify_the_real_maps(mode):
     rng = np.random.default_rng(7)
     r, family, strength = 4, 3, 0.8
     weights = rng.uniform(-2, 0, (60, 6))
-    sig = sec._vortex_signatures(mode, r, family, strength, weights)
+    sig = sec._keyspace._vortex_signatures(mode, r, family, strength, weights)
     side = 2 * r + 1
     maps = [_vortex.vortex_src((side, side), mode, r, r, r, family, tuple(w), strength) for w in weights]
     for i in range(len(weights)):

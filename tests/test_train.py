@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from vortexnumba import data
-from vortexnumba._models import MODELS, make_model, vit_patch_size
-from vortexnumba._train import evaluate, predict, train
+from vortexnumba.learn._models import MODELS, make_model, vit_patch_size
+from vortexnumba.learn._train import evaluate, predict, train
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_train_rejects_bad_input(digits):
 def test_max_pool_equals_reduce_window(shape):
     """The reshape max-pool equals XLA's "SAME" reduce_window, values and gradients
     (random normal inputs: no ties, where the two may split the gradient differently)."""
-    from vortexnumba._models import _max_pool
+    from vortexnumba.learn._models import _max_pool
 
     def reference(x):
         return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "SAME")

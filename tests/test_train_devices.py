@@ -19,8 +19,8 @@ SCRIPT = r"""
 import json, sys
 import jax, numpy as np
 from vortexnumba.data import load
-from vortexnumba._models import make_model
-from vortexnumba._train import evaluate, train
+from vortexnumba.learn._models import make_model
+from vortexnumba.learn._train import evaluate, train
 
 assert len(jax.devices()) == 2, jax.devices()
 tx, ty, vx, vy = load("digits")

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import naive
-from vortexnumba import _vortex
+from vortexnumba.cipher import _vortex
 
 SETTINGS = settings(max_examples=40, deadline=None)
 

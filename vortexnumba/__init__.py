@@ -1,19 +1,19 @@
 """vortexnumba: neighbour information of images, the Random Vortex Transformation,
 and training neural networks on encrypted arrays.
 
-The package re-exports its public names; each idea lives in one private module:
+Public names are re-exported here; each domain is a subpackage:
 
-- ``_kernels``      -- ``Kernel`` and ``Coupling``: the distance kernel f and value coupling s
-- ``_information``  -- neighbour profile, information energy/content, retention, loss
-- ``_swap``         -- Delta I of swapping two pixels (O(R^2) per swap)
-- ``_vortex``       -- the vortex geometry: keys' parameters -> gather indices
-- ``_keys``         -- VortexKey, PermutationKey, BlockKey (plain data + JSON)
-- ``_gather``       -- the one engine that applies any gather index: encrypt/decrypt
-- ``_baselines``    -- shuffle_each, the paper's per-image random permutation
-- ``data``          -- the data sets (digits, Fashion-MNIST, MNIST, CIFAR-10)
-- ``_models``, ``_train``, ``_reproduce`` -- the JAX networks and the paper's experiment
-- ``security``      -- cipher metrics and the known-plaintext attack
-- ``dask``          -- the same operations on Dask arrays (optional extra)
+- ``framework/`` -- kernels, neighbour information, retention, swaps (Numba)
+- ``cipher/``    -- vortex geometry, keys, the one gather engine, baselines
+- ``data/``      -- the data sets (digits, Fashion-MNIST, MNIST, CIFAR-10)
+- ``learn/``     -- JAX networks, training and the paper's experiment (imported on first use)
+- ``security/``  -- cipher metrics, sensitivity, key space and attacks
+- ``io/``        -- files, atomic writes, figures (private)
+- ``cli/``       -- the thin command line
+- ``dask``       -- the same operations on Dask arrays (optional extra, imported on first use)
+
+Imports run one way: cli -> learn/security -> cipher/framework -> io and the
+shared helpers ``_validate`` and ``_numba_helpers``.
 
 References
 ----------
@@ -24,22 +24,50 @@ References
 
 __version__ = "0.1.0"
 
-from ._kernels import Coupling, Kernel
-from ._information import (
+from .framework import (
+    Coupling,
+    Kernel,
+    SwapContext,
     information_content,
     information_energy,
     information_loss,
     neighbour_profile,
     retention,
+    swap_delta,
+    swap_deltas,
 )
-from ._swap import SwapContext, swap_delta, swap_deltas
 
-from ._keys import BlockKey, IdentityKey, PermutationKey, Vortex, VortexKey, key_from_json
-from ._gather import apply_src, decrypt, encrypt
-from ._baselines import shuffle_each
+from .cipher import (
+    BlockKey,
+    IdentityKey,
+    PermutationKey,
+    Vortex,
+    VortexKey,
+    apply_src,
+    decrypt,
+    encrypt,
+    key_from_json,
+    load_key,
+    shuffle_each,
+)
 from . import data, security  # public modules: vn.data.load(...), vn.security.recover_index(...)
 
+# Subpackages that pull in heavy optional dependencies (JAX, Dask, Hypothesis)
+# load when first touched, so ``import vortexnumba`` stays quick.
+_LAZY_MODULES = ("learn", "dask", "testing")
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name == "reproduce":
+        return importlib.import_module(f"{__name__}.learn").reproduce
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
+    "reproduce",
     "BlockKey",
     "IdentityKey",
     "PermutationKey",
@@ -49,6 +77,7 @@ __all__ = [
     "decrypt",
     "encrypt",
     "key_from_json",
+    "load_key",
     "shuffle_each",
     "Coupling",
     "Kernel",

@@ -1,4 +1,4 @@
-"""Numba helpers shared by the information and swap kernels.
+"""Numba helpers shared by the framework and cipher kernels.
 
 Images reach the kernels as C-contiguous ``(B, N, C)`` arrays of their own
 dtype (uint8 or float), so no kernel ever holds a float64 copy of a batch.
@@ -45,21 +45,28 @@ def offset_lookup(table, reach, qi, qj, ri, rj):
 
 
 @njit(cache=True)
-def inverse_permutation(src):
-    """sigma with ``sigma[src[p]] = p``."""
+def permutation_inverse(src):
+    """``(sigma, ok)``: ``sigma[src[p]] = p`` and whether ``src`` is a permutation.
+
+    The one check-and-invert of the package (framework and cipher both call it).
+    ``src`` must hold entries in ``[0, N)``; when two entries are equal, ``ok``
+    is False and ``sigma`` is unusable. Naive twin: ``np.argsort(src)`` and
+    ``len(set(src)) == N`` (``tests/test_vortex.py``).
+    """
     n = src.shape[0]
-    sigma = np.empty(n, dtype=np.int64)
+    sigma = np.full(n, -1, dtype=np.int64)
     for p in range(n):
-        sigma[src[p]] = p
-    return sigma
+        q = src[p]
+        if sigma[q] != -1:
+            return sigma, False
+        sigma[q] = p
+    return sigma, True
 
 
 @njit(cache=True)
-def is_permutation(src):
-    n = src.shape[0]
-    seen = np.zeros(n, dtype=np.uint8)
-    for p in range(n):
-        if seen[src[p]]:
-            return False
-        seen[src[p]] = 1
-    return True
+def compose_indices(first, then):
+    """``first[then]``: one gather index for applying ``first`` and then ``then``."""
+    out = np.empty(then.shape[0], dtype=np.int64)
+    for p in range(then.shape[0]):
+        out[p] = first[then[p]]
+    return out

@@ -8,6 +8,7 @@ traceback and never a silently wrong answer.
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 
@@ -17,7 +18,10 @@ __all__ = [
     "as_grid_shape",
     "as_image_batch",
     "as_index",
+    "as_float",
+    "as_int",
     "as_position",
+    "as_seed",
     "as_positive_float",
     "check_finite",
 ]
@@ -42,6 +46,37 @@ def as_positive_float(value, name: str, *, minimum: float = 0.0, inclusive: bool
         relation = ">=" if inclusive else ">"
         raise ValueError(f"{name} must be a finite number {relation} {minimum:g}, got {value!r}")
     return v
+
+
+def as_int(value, name: str) -> int:
+    """``value`` as a Python int; bools and non-integers raise ``TypeError``."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    try:
+        return int(operator.index(value))
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}") from None
+
+
+def as_float(value, name: str) -> float:
+    """``value`` as a finite Python float; bools and non-reals raise ``TypeError``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return v
+
+
+def as_seed(seed):
+    """A seed: None, a ``SeedSequence`` or a non-negative int (returned as int)."""
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (numbers.Integral, np.integer)):
+        raise TypeError(f"seed must be None or a non-negative int, got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed}")
+    return int(seed)
 
 
 def as_grid_shape(shape, name: str = "shape") -> tuple[int, int]:

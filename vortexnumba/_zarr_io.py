@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import current_umask
+from .io._files import current_umask
 
 __all__ = ["is_zarr_path", "transform_store"]
 
@@ -78,7 +78,7 @@ class _Slab:
 
 @functools.lru_cache(maxsize=8)
 def _key(key_json: str):
-    from ._keys import key_from_json
+    from .cipher._keys import key_from_json
 
     return key_from_json(key_json)
 
@@ -90,7 +90,7 @@ def _array_at(root: str, path: str, mode: str):
 
 def process_slab(source: str, target: str, key_json: str, slab: _Slab) -> int:
     """Read one slab of ``source``, transform it and write it into ``target``; returns its image count."""
-    from ._gather import decrypt, encrypt
+    from .cipher._gather import decrypt, encrypt
 
     src_arr = _array_at(source, slab.path, "r")
     dst_arr = _array_at(target, slab.path, "r+")

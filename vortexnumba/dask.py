@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._gather import apply_src
-from ._information import retention as _retention_in_memory
+from .cipher._gather import apply_src
+from .framework._information import retention as _retention_in_memory
 
 __all__ = ["decrypt", "encrypt", "information_loss", "rechunk_batch", "retention"]
 
@@ -117,7 +117,7 @@ def rechunk_batch(images):
 
 
 def _key_src(key, inverse: bool):
-    from ._gather import _key_src as key_src
+    from .cipher._gather import _key_src as key_src
 
     return key_src(key, inverse)
 
@@ -258,7 +258,7 @@ def retention(images, src, kernel=None, coupling=None):
     da = _dask_array_module()
     import dask
 
-    from ._kernels import resolve
+    from .framework._kernels import resolve
 
     kernel, coupling = resolve(kernel, coupling)  # bad kernels fail here, not inside a worker
     images = _check_dask_images(images, "images", pixel_kinds="uf",

@@ -33,8 +33,8 @@ import numpy as np
 from numba import njit, prange
 
 from ._kernels import Geometry, resolve, value_table
-from ._numba_helpers import inverse_permutation, is_permutation, value_similarity
-from ._validate import as_image_batch, as_index
+from .._numba_helpers import permutation_inverse, value_similarity
+from .._validate import as_image_batch, as_index
 
 __all__ = [
     "information_content",
@@ -307,11 +307,9 @@ def _permutation_flags(srcs):
     flags = np.empty(srcs.shape[0], dtype=np.bool_)
     sigmas = np.empty_like(srcs)
     for m in prange(srcs.shape[0]):
-        flags[m] = is_permutation(srcs[m])
-        if flags[m]:
-            sigmas[m] = inverse_permutation(srcs[m])
-        else:
-            sigmas[m] = srcs[m]  # unused for non-bijective maps
+        sigma, ok = permutation_inverse(srcs[m])
+        flags[m] = ok
+        sigmas[m] = sigma if ok else srcs[m]  # unused for non-bijective maps
     return flags, sigmas
 
 
@@ -335,8 +333,9 @@ def _code_histograms(x, srcs, height, width, geo, table, rate):
     Returns the histograms and, per map, whether it is a permutation.
     """
     if srcs.shape[0] == 1:
-        flags = np.array([is_permutation(srcs[0])])
-        sigmas = inverse_permutation(srcs[0])[None] if flags[0] else srcs
+        sigma, ok = permutation_inverse(srcs[0])
+        flags = np.array([ok])
+        sigmas = sigma[None] if ok else srcs
     else:
         flags, sigmas = _permutation_flags(srcs)
     n = height * width

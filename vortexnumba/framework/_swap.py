@@ -15,8 +15,8 @@ from numba import njit, prange
 
 from ._information import _flat_pixels, information_energy
 from ._kernels import Geometry, resolve, value_table
-from ._numba_helpers import offset_lookup, value_similarity
-from ._validate import as_image_batch, as_position
+from .._numba_helpers import offset_lookup, value_similarity
+from .._validate import as_image_batch, as_position
 
 __all__ = ["SwapContext", "swap_delta", "swap_deltas"]
 

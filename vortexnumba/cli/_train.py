@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from . import data as _data
+from .. import data as _data
 
 
 def register(subparsers) -> None:
-    from ._models import MODELS
+    from ..learn._models import MODELS
 
     transforms = ("origin", "vor", "random", "perm", "block", "vor-paper")
     p = subparsers.add_parser(
@@ -59,7 +59,7 @@ def _positive(value, flag):
 
 
 def run_reproduce(args) -> int:
-    from ._reproduce import reproduce
+    from ..learn._reproduce import reproduce
 
     _positive(args.epochs, "--epochs")
     _positive(args.batch_size, "--batch-size")

@@ -1,8 +1,8 @@
 """The gather engine: apply a gather index to images, for every key and baseline.
 
 ``Y.flat[p] = X.flat[src[p]]`` for every channel of every image. This is the
-only place where pixels move; keys (:mod:`vortexnumba._keys`) and the vortex
-geometry (:mod:`vortexnumba._vortex`) only produce ``src``.
+only place where pixels move; keys (:mod:`vortexnumba.cipher._keys`) and the vortex
+geometry (:mod:`vortexnumba.cipher._vortex`) only produce ``src``.
 
 Pixels are moved as raw bits: an array of any real dtype is viewed as the
 unsigned integer type of the same width, so one compiled kernel per width
@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._validate import as_image_batch, as_index
+from .._validate import as_image_batch, as_index
 
 __all__ = ["apply_src", "decrypt", "encrypt"]
 

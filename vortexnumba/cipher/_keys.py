@@ -34,15 +34,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
-import numbers
-import operator
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _vortex
-from ._validate import as_grid_shape
+from .._validate import as_float, as_grid_shape, as_int, as_seed
 
 __all__ = ["BlockKey", "IdentityKey", "PermutationKey", "Vortex", "VortexKey", "key_from_json"]
 
@@ -70,34 +67,6 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 def src_sha256(src: np.ndarray) -> str:
     """SHA-256 hex digest of a gather index as little-endian int64 bytes."""
     return hashlib.sha256(np.ascontiguousarray(src, dtype="<i8").tobytes()).hexdigest()
-
-
-def _as_int(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    try:
-        return int(operator.index(value))
-    except TypeError:
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}") from None
-
-
-def _as_float(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return v
-
-
-def _as_seed(seed):
-    if seed is None or isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (numbers.Integral, np.integer)):
-        raise TypeError(f"seed must be None or a non-negative int, got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed}")
-    return int(seed)
 
 
 def _header(kind: str, shape) -> dict:
@@ -253,11 +222,11 @@ class Vortex:
             raise TypeError(f"vortex centre must be a pair (cy, cx) of ints, got {self.centre!r}") from None
         if len(centre) != 2:
             raise ValueError(f"vortex centre must be a pair (cy, cx) of ints, got {self.centre!r}")
-        centre = (_as_int(centre[0], "vortex centre cy"), _as_int(centre[1], "vortex centre cx"))
-        radius = _as_int(self.radius, "vortex radius")
+        centre = (as_int(centre[0], "vortex centre cy"), as_int(centre[1], "vortex centre cx"))
+        radius = as_int(self.radius, "vortex radius")
         if radius < 1:
             raise ValueError(f"vortex radius must be >= 1, got {radius}")
-        family = _as_int(self.family, "vortex family")
+        family = as_int(self.family, "vortex family")
         if not 1 <= family <= _vortex.N_FAMILIES:
             raise ValueError(f"vortex family must be 1..{_vortex.N_FAMILIES}, got {family}")
         try:
@@ -266,8 +235,8 @@ class Vortex:
             raise TypeError(f"vortex weights must be six floats, got {self.weights!r}") from None
         if len(weights) != 6:
             raise ValueError(f"vortex weights must be six floats, got {len(weights)}")
-        weights = tuple(_as_float(v, "vortex weight") for v in weights)
-        strength = _as_float(self.strength, "vortex strength")
+        weights = tuple(as_float(v, "vortex weight") for v in weights)
+        strength = as_float(self.strength, "vortex strength")
         object.__setattr__(self, "centre", centre)
         object.__setattr__(self, "radius", radius)
         object.__setattr__(self, "family", family)
@@ -390,15 +359,15 @@ class VortexKey(_KeyBase):
         VortexKey
         """
         h, w = as_grid_shape(shape, "shape")
-        n_vortices = _as_int(n_vortices, "n_vortices")
+        n_vortices = as_int(n_vortices, "n_vortices")
         if n_vortices < 0:
             raise ValueError(f"n_vortices must be >= 0, got {n_vortices}")
-        strength = _as_float(strength, "strength")
+        strength = as_float(strength, "strength")
         if mode not in _vortex.MODES:
             raise ValueError(f"mode must be one of {_vortex.MODES}, got {mode!r}")
         if n_vortices and (h < 3 or w < 3):
             raise ValueError(f"a vortex needs a grid of at least 3x3 (radius >= 1), got shape {(h, w)}")
-        rng = np.random.default_rng(_as_seed(seed))
+        rng = np.random.default_rng(as_seed(seed))
         vortices = []
         for i in range(1, n_vortices + 1):
             while True:
@@ -494,7 +463,7 @@ class PermutationKey(_KeyBase):
     def random(cls, shape, seed=None) -> "PermutationKey":
         """A uniformly random permutation from ``default_rng(seed).permutation(H * W)``."""
         h, w = as_grid_shape(shape, "shape")
-        rng = np.random.default_rng(_as_seed(seed))
+        rng = np.random.default_rng(as_seed(seed))
         return cls((h, w), rng.permutation(h * w))
 
     def _build_src(self):
@@ -543,7 +512,7 @@ class BlockKey(_KeyBase):
 
     def __post_init__(self):
         shape = as_grid_shape(self.shape, "shape")
-        block = _as_int(self.block, "block")
+        block = as_int(self.block, "block")
         if block < 1:
             raise ValueError(f"block must be >= 1, got {block}")
         h, w = shape
@@ -567,12 +536,12 @@ class BlockKey(_KeyBase):
     def random(cls, shape, block: int = 4, seed=None) -> "BlockKey":
         """Shuffle the tiles with ``default_rng(seed).permutation(n_tiles)``."""
         h, w = as_grid_shape(shape, "shape")
-        block = _as_int(block, "block")
+        block = as_int(block, "block")
         if block < 1:
             raise ValueError(f"block must be >= 1, got {block}")
         if h % block or w % block:
             cls((h, w), block, np.arange(1))  # raises the explanatory error
-        rng = np.random.default_rng(_as_seed(seed))
+        rng = np.random.default_rng(as_seed(seed))
         return cls((h, w), block, rng.permutation((h // block) * (w // block)))
 
     def _build_src(self):

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import atomic_writer
+from ..io._files import atomic_writer
 
 __all__ = [
     "DATASETS",
@@ -174,7 +174,7 @@ def _how_to_get(name: str) -> str:
     if name == "fashion-mnist":
         ways.append("install Debian's package: apt-get install dataset-fashion-mnist")
     ways.append(f"run: vortexnumba download {name}")
-    ways.append(f"or pass data_dir / --data-dir (or set ${DATA_ENV}) to a directory holding the files")
+    ways.append(f"or pass data_dir (or set ${DATA_ENV}) to a directory holding the files")
     return "; ".join(ways)
 
 
@@ -511,7 +511,7 @@ def download(name, cache_dir=None, url_base=None, *, digests=None, force=False, 
             if not force:
                 raise ValueError(
                     f"{path} exists but its SHA-256 is {have}, expected {digest}; "
-                    "delete it or pass force=True (--force) to fetch it again"
+                    "delete it or use force=True to fetch it again"
                 )
         url = base + filename
         try:

@@ -205,7 +205,7 @@ def train(
     Examples
     --------
     >>> from vortexnumba.data import load
-    >>> from vortexnumba._models import make_model
+    >>> from vortexnumba.learn._models import make_model
     >>> tx, ty, vx, vy = load("digits")
     >>> m = make_model("mlp", tx.shape[1:], 10)
     >>> res = train(m, tx, ty, epochs=2, progress=False)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._gather import _batch_view, _prepare_out, _run
-from ._keys import _as_seed
-from ._validate import as_image_batch
+from .._validate import as_seed
+from .._validate import as_image_batch
 
 __all__ = ["shuffle_each"]
 
@@ -59,7 +59,7 @@ def shuffle_each(images, seed=None, return_src=False, *, out=None, channels=None
     [True, True]
     """
     x4, is_batch = as_image_batch(images, "images", channels=channels, allow_any_numeric=True)
-    rng = np.random.default_rng(_as_seed(seed))
+    rng = np.random.default_rng(as_seed(seed))
     arr = np.asarray(images)
     result = _prepare_out(out, arr, is_batch)
     o4 = _batch_view(result, is_batch)

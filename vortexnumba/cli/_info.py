@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ._information import information_energy, neighbour_profile
-from ._io import check_output_path, read_npy, read_npz, save_figure
-from ._kernels import Coupling, Kernel
-from ._swap import SwapContext
+from ..framework._information import information_energy, neighbour_profile
+from ..io._files import check_output_path, read_npy, read_npz, save_figure
+from ..framework._kernels import Coupling, Kernel
+from ..framework._swap import SwapContext
+from ..io._figures import swap_heatmap
+from ..io._images import IMAGE_SUFFIXES, read_image
 
-_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
 
 
 def register(subparsers) -> None:
@@ -60,7 +61,7 @@ def kernel_from_args(args) -> tuple[Kernel, Coupling]:
 def load_one_image(spec: str, index: int | None = None) -> tuple[np.ndarray, str]:
     """Read one image (H, W) or (H, W, C) from a file or ``digits:K``; returns it and a label."""
     if spec.startswith("digits:"):
-        from .data import digits_uint8
+        from ..data import digits_uint8
 
         try:
             k = int(spec.split(":", 1)[1])
@@ -74,13 +75,8 @@ def load_one_image(spec: str, index: int | None = None) -> tuple[np.ndarray, str
     if not path.is_file():
         raise FileNotFoundError(f"IMAGE_OR_ARRAY {spec!r} does not exist (give a file or digits:K)")
     suffix = path.suffix.lower()
-    if suffix in _IMAGE_SUFFIXES:
-        from ._cli_cipher import _read_image
-
-        try:
-            arr = _read_image(path)
-        except Exception as exc:  # Pillow raises many types for corrupt files
-            raise ValueError(f"IMAGE_OR_ARRAY {spec!r} is not a readable image: {exc}") from None
+    if suffix in IMAGE_SUFFIXES:
+        arr = read_image(path, name="IMAGE_OR_ARRAY")
         return arr, f"{path.name} {arr.shape} {arr.dtype}"
     if suffix == ".npz":
         arrays = read_npz(path, name="IMAGE_OR_ARRAY")[0]
@@ -142,25 +138,3 @@ def run(args) -> int:
         save_figure(swap_heatmap(image, dmap, a), output, force=args.force)
         print(f"wrote {output}", file=out)
     return 0
-
-
-def swap_heatmap(image: np.ndarray, dmap: np.ndarray, a: tuple[int, int]):
-    """Figure: the image beside the map of Delta I for swapping ``a`` with each pixel."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 4))
-    shown = image if image.ndim == 2 or image.shape[2] in (3, 4) else image[..., 0]
-    ax0.imshow(shown, cmap="gray" if shown.ndim == 2 else None)
-    ax0.set_title("image")
-    im = ax1.imshow(dmap, cmap="magma")
-    for ax in (ax0, ax1):
-        ax.plot(a[1], a[0], marker="x", color="cyan", markersize=9, mew=2)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    ax1.set_title(f"$\\Delta I$ of swapping {a} with each pixel")
-    fig.colorbar(im, ax=ax1, fraction=0.046)
-    fig.tight_layout()
-    return fig

@@ -1,8 +1,8 @@
 """Geometry of the Random Vortex Transformation: vortex parameters -> gather index.
 
 This module only builds index maps; applying them to pixels is the job of
-:mod:`vortexnumba._gather`. Everything here works on plain numbers and int64
-arrays so that :mod:`vortexnumba._keys` can stay a plain-data module.
+:mod:`vortexnumba.cipher._gather`. Everything here works on plain numbers and int64
+arrays so that :mod:`vortexnumba.cipher._keys` can stay a plain-data module.
 
 A vortex is ``(cy, cx, r, family, weights, strength)`` on an ``H x W`` grid.
 Its map is a gather index ``src`` of length ``N = H * W``: the output pixel
@@ -48,6 +48,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from .._numba_helpers import compose_indices, permutation_inverse
 
 __all__ = [
     "MODES",
@@ -296,33 +298,13 @@ def vortex_src(shape, mode, cy, cx, r, family, weights, strength):
     return build_key_src(shape, mode, [(cy, cx, r, family, weights, strength)])
 
 
-@njit(cache=True)
-def _compose(a, b):
-    out = np.empty(b.shape[0], dtype=np.int64)
-    for p in range(b.shape[0]):
-        out[p] = a[b[p]]
-    return out
-
-
 def compose(first, then):
     """One gather index for applying ``first`` and then ``then``: ``first[then]``."""
     first = np.ascontiguousarray(first, dtype=np.int64)
     then = np.ascontiguousarray(then, dtype=np.int64)
     if first.shape != then.shape or first.ndim != 1:
         raise ValueError(f"compose needs two (N,) indices of equal length, got {first.shape} and {then.shape}")
-    return _compose(first, then)
-
-
-@njit(cache=True)
-def _inverse(src):
-    n = src.shape[0]
-    inv = np.full(n, -1, dtype=np.int64)
-    for p in range(n):
-        q = src[p]
-        if inv[q] != -1:
-            return inv, False
-        inv[q] = p
-    return inv, True
+    return compose_indices(first, then)
 
 
 def inverse(src):
@@ -337,7 +319,7 @@ def inverse(src):
     n = src.shape[0]
     if src.ndim != 1 or n == 0 or src.min() < 0 or src.max() >= n:
         raise ValueError("inverse needs a non-empty (N,) index with entries in [0, N)")
-    inv, ok = _inverse(src)
+    inv, ok = permutation_inverse(src)
     if not ok:
         raise ValueError("src is not a permutation (some pixel is read twice), so it has no inverse")
     return inv
@@ -349,4 +331,4 @@ def is_permutation(src) -> bool:
     n = src.shape[0]
     if src.ndim != 1 or n == 0 or src.min() < 0 or src.max() >= n:
         return False
-    return bool(_inverse(np.ascontiguousarray(src, dtype=np.int64))[1])
+    return bool(permutation_inverse(np.ascontiguousarray(src, dtype=np.int64))[1])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_positive_float
+from .._validate import as_positive_float
 
 __all__ = ["Coupling", "Geometry", "Kernel", "resolve"]
 

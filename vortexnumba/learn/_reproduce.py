@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import data as _data
-from ._baselines import shuffle_each
-from ._gather import encrypt
-from ._information import information_loss
-from ._io import atomic_writer, check_output_path
-from ._keys import BlockKey, IdentityKey, PermutationKey, VortexKey
+from .. import data as _data
+from ..cipher._baselines import shuffle_each
+from ..cipher._gather import encrypt
+from ..framework._information import information_loss
+from ..io._files import atomic_writer, check_output_path
+from ..cipher._keys import BlockKey, IdentityKey, PermutationKey, VortexKey
 from ._models import MODELS, make_model
 from ._train import evaluate, train
 
@@ -429,7 +429,7 @@ def reproduce(
     out_dir = Path(out).expanduser() / name
     for fname in _OUTPUT_FILES:
         if (out_dir / fname).exists() and not force:
-            raise FileExistsError(f"{out_dir / fname} already exists; pass --force (force=True) to overwrite it")
+            raise FileExistsError(f"{out_dir / fname} already exists (overwrite it with force=True)")
     out_dir.mkdir(parents=True, exist_ok=True)
     for fname in _OUTPUT_FILES:
         check_output_path(out_dir / fname, force=force, name="result file")

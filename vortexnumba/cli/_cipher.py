@@ -8,10 +8,10 @@ Inputs and outputs
     Every array with two or more axes is encrypted (each must be on the key's
     grid); arrays with fewer axes (labels, metadata) are copied unchanged and
     listed on stderr. The output is compressed when the input was.
-PNG / JPEG file
+Image file (PNG, JPEG, BMP, TIFF, WebP; see ``vortexnumba.io._images``)
     One image; palette and other modes are converted to RGB(A) first.
 Folder
-    Every PNG/JPEG file in it (and in its sub-folders), written to the same
+    Every image file in it (and in its sub-folders), written to the same
     relative path under the output folder.
 Zarr store (``.zarr``, or a folder holding Zarr metadata)
     Streamed slab by slab along the batch axis into a new store with the same
@@ -30,13 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _zarr_io
-from ._io import atomic_writer, check_output_path, read_npy, read_npz
-from ._keys import BlockKey, PermutationKey, VortexKey, key_from_json
-from ._gather import decrypt, encrypt
+from .. import _zarr_io
+from .._progress import progress
+from ..io._files import atomic_writer, check_output_path, read_npy, read_npz
+from ..cipher._keys import BlockKey, PermutationKey, VortexKey
+from ..cipher._gather import decrypt, encrypt
+from ..cipher._keyfile import load_key
+from ..io._images import IMAGE_SUFFIXES, LOSSY_SUFFIXES, image_files, read_image, write_image
 
-_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
-_LOSSY_SUFFIXES = {".jpg", ".jpeg"}
 # arrays above this many bytes are processed in chunks with a progress bar
 _CHUNK_BYTES = 64 << 20
 
@@ -107,27 +108,17 @@ def run_keygen(args) -> int:
     return 0
 
 
-def _load_key(path):
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"key file {str(p)!r} does not exist")
-    try:
-        return key_from_json(p.read_bytes())
-    except ValueError as exc:
-        raise ValueError(f"key file {str(p)!r}: {exc}") from None
 
 
 # --------------------------------------------------------------------------- helpers
 
 def _progress(total, desc):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="img", disable=None, file=sys.stderr, leave=False)
+    return progress(total, desc, unit="img")
 
 
 def _transform_array(arr, key, fn, channels, desc, name):
     """Apply ``fn`` (encrypt or decrypt) to one array, in chunks with a progress bar if large."""
-    from ._validate import as_image_batch
+    from .._validate import as_image_batch
 
     _, is_batch = as_image_batch(arr, name, grid=key.shape, channels=channels, allow_any_numeric=True)
     if not is_batch or arr.nbytes <= _CHUNK_BYTES:
@@ -143,31 +134,14 @@ def _transform_array(arr, key, fn, channels, desc, name):
     return out
 
 
-def _read_image(path: Path) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        if im.mode in ("1", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "RGBX", "La", "RGBa"):
-            im = im.convert("RGBA" if "A" in im.mode or "a" in im.mode or im.info.get("transparency") is not None
-                            else "RGB")
-        return np.asarray(im).copy()
 
 
-def _write_image(arr: np.ndarray, path: Path, force: bool) -> None:
-    from PIL import Image
-
-    fmt = "PNG" if path.suffix.lower() == ".png" else "JPEG"
-    img = Image.fromarray(arr)
-    with atomic_writer(path, force=force) as fh:
-        img.save(fh, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
 
 
-def _image_files(folder: Path):
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES)
 
 
 def _warn_lossy(path: Path, verb: str) -> None:
-    if path.suffix.lower() in _LOSSY_SUFFIXES and verb == "encrypt":
+    if path.suffix.lower() in LOSSY_SUFFIXES and verb == "encrypt":
         print(f"warning: {path} is JPEG, which changes pixel values when saved; decrypting it will not "
               "give the original back exactly (write PNG for an exact round trip)", file=sys.stderr)
 
@@ -175,7 +149,7 @@ def _warn_lossy(path: Path, verb: str) -> None:
 # --------------------------------------------------------------------------- encrypt / decrypt
 
 def _run_transform(args, fn, verb) -> int:
-    key = _load_key(args.key)
+    key = load_key(args.key)
     if fn is decrypt and not key.is_bijective:
         raise ValueError(
             f"key {args.key!r} is a paper-mode vortex key: its rounding copies some pixels twice and loses "
@@ -215,12 +189,12 @@ def _run_transform(args, fn, verb) -> int:
                 arrays[name] = _transform_array(arr, key, fn, args.channels, f"{verb} {name}", f"{src}[{name!r}]")
         with atomic_writer(dst, force=args.force) as fh:
             (np.savez_compressed if compressed else np.savez)(fh, **arrays)
-    elif suffix in _IMAGE_SUFFIXES:
-        _need_suffix(dst, _IMAGE_SUFFIXES, "an image input")
+    elif suffix in IMAGE_SUFFIXES:
+        _need_suffix(dst, IMAGE_SUFFIXES, "an image input")
         check_output_path(dst, force=args.force)
         _warn_lossy(dst, verb)
-        arr = _read_image(src)
-        _write_image(fn(arr, key, channels=arr.ndim == 3), dst, args.force)
+        arr = read_image(src)
+        write_image(fn(arr, key, channels=arr.ndim == 3), dst, force=args.force)
     else:
         raise ValueError(f"input {str(src)!r}: unsupported type {suffix!r}; expected .npy, .npz, .png, .jpg "
                          "or a folder of images")
@@ -234,7 +208,7 @@ def _need_suffix(dst: Path, allowed, what) -> None:
 
 
 def _transform_folder(src: Path, dst: Path, key, fn, verb, args) -> int:
-    files = _image_files(src)
+    files = image_files(src)
     if not files:
         raise ValueError(f"input folder {str(src)!r} holds no PNG or JPEG files")
     if dst.exists() and not dst.is_dir():
@@ -245,17 +219,17 @@ def _transform_folder(src: Path, dst: Path, key, fn, verb, args) -> int:
         if existing:
             raise FileExistsError(f"{len(existing)} output file(s) already exist, e.g. {str(existing[0])!r}; "
                                   "pass --force to overwrite them")
-    if any(t.suffix.lower() in _LOSSY_SUFFIXES for t in targets):
+    if any(t.suffix.lower() in LOSSY_SUFFIXES for t in targets):
         _warn_lossy(targets[0].with_suffix(".jpg"), verb)
     with _progress(len(files), verb) as bar:
         for f, t in zip(files, targets):
             t.parent.mkdir(parents=True, exist_ok=True)
-            arr = _read_image(f)
+            arr = read_image(f)
             try:
                 result = fn(arr, key, channels=arr.ndim == 3)
             except ValueError as exc:
                 raise ValueError(f"{f}: {exc}") from None
-            _write_image(result, t, args.force)
+            write_image(result, t, force=args.force)
             bar.update(1)
     print(f"{verb}ed {len(files)} image(s) from {src} into {dst}", file=sys.stderr)
     return 0
@@ -273,16 +247,16 @@ def run_decrypt(args) -> int:
 
 def _first_images(path: Path, key, count: int, channels) -> np.ndarray:
     """Up to ``count`` images from any supported input, as a (B, H, W[, C]) array."""
-    from ._validate import as_image_batch
+    from .._validate import as_image_batch
 
     if path.is_dir():
-        files = _image_files(path)[:count]
+        files = image_files(path)[:count]
         if not files:
             raise ValueError(f"input folder {str(path)!r} holds no PNG or JPEG files")
-        return np.stack([_read_image(f) for f in files])
+        return np.stack([read_image(f) for f in files])
     suffix = path.suffix.lower()
-    if suffix in _IMAGE_SUFFIXES:
-        return _read_image(path)[None]
+    if suffix in IMAGE_SUFFIXES:
+        return read_image(path)[None]
     if suffix == ".npy":
         arr = read_npy(path)
     elif suffix == ".npz":
@@ -313,7 +287,7 @@ def run_show(args) -> int:
 
     if args.count < 1:
         raise ValueError(f"--count must be >= 1, got {args.count}")
-    key = _load_key(args.key)
+    key = load_key(args.key)
     out_path = Path(args.output)
     _need_suffix(out_path, {".png"}, "a figure")
     check_output_path(out_path, force=args.force)

@@ -11,14 +11,14 @@ import argparse
 import importlib
 import sys
 
-from . import __version__
+from .. import __version__
 
 # One module per group of subcommands; each registers its own parsers.
 COMMAND_MODULES = (
-    "vortexnumba._cli_cipher",
-    "vortexnumba._cli_info",
-    "vortexnumba._cli_audit",
-    "vortexnumba._cli_train",
+    "vortexnumba.cli._cipher",
+    "vortexnumba.cli._info",
+    "vortexnumba.cli._audit",
+    "vortexnumba.cli._train",
 )
 
 EXIT_USAGE = 2
@@ -54,8 +54,11 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return EXIT_ERROR
     except (ValueError, TypeError, OSError, KeyError) as exc:
-        # File readers (vortexnumba._io.read_npy/read_npz, the data loaders) turn corrupt input into ValueError.
+        # File readers (vortexnumba.io._files.read_npy/read_npz, the data loaders) turn corrupt input into ValueError.
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        if isinstance(exc, FileExistsError):
+            # the library speaks Python (force=True); on the command line that is --force
+            msg = str(msg).replace("force=True", "--force")
         if isinstance(exc, OSError) and exc.strerror and exc.filename and not exc.args[1:] == ():
             msg = f"{exc.filename}: {exc.strerror}"
         print(f"vortexnumba {args.command}: error: {msg}", file=sys.stderr)

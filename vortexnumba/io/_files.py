@@ -14,7 +14,7 @@ def check_output_path(path, *, force: bool = False, name: str = "output") -> Pat
     """Return ``path`` as a Path, refusing an existing file unless ``force``."""
     p = Path(path)
     if p.exists() and not force:
-        raise FileExistsError(f"{name} {str(p)!r} already exists; pass --force (force=True) to overwrite it")
+        raise FileExistsError(f"{name} {str(p)!r} already exists (overwrite it with force=True)")
     if p.exists() and p.is_dir():
         raise IsADirectoryError(f"{name} {str(p)!r} is a directory, expected a file path")
     parent = p.parent if str(p.parent) else Path(".")
@@ -52,7 +52,7 @@ def atomic_writer(path, *, force: bool = False, mode: str = "wb", name: str = "o
             fh.flush()
             os.fsync(fh.fileno())
         if p.exists() and not force:  # appeared while we were writing
-            raise FileExistsError(f"{name} {str(p)!r} already exists; pass --force to overwrite it")
+            raise FileExistsError(f"{name} {str(p)!r} already exists (overwrite it with force=True)")
         os.replace(tmp, p)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -61,8 +61,13 @@ def atomic_writer(path, *, force: bool = False, mode: str = "wb", name: str = "o
 
 
 def save_figure(fig, path, *, force: bool = False, dpi: int = 120) -> Path:
-    """Save a matplotlib figure atomically (format from the suffix) and close it."""
-    import matplotlib.pyplot as plt
+    """Save a matplotlib figure atomically (format from the suffix).
+
+    A figure that pyplot manages is closed afterwards; a plain
+    :class:`matplotlib.figure.Figure` (what the library builds) needs no closing,
+    and pyplot is never imported here.
+    """
+    import sys
 
     p = Path(path)
     fmt = p.suffix.lstrip(".").lower() or "png"
@@ -70,7 +75,9 @@ def save_figure(fig, path, *, force: bool = False, dpi: int = 120) -> Path:
         with atomic_writer(p, force=force, name="figure") as fh:
             fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight")
     finally:
-        plt.close(fig)
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None and pyplot.fignum_exists(getattr(fig, "number", -1)):
+            pyplot.close(fig)
     return p
 
 

@@ -1,0 +1,150 @@
+"""One audit of a key on a set of images: every cipher metric of this package, as data and as a figure.
+
+:func:`audit` serves both ``vortexnumba audit`` and ``benchmarks/bench_security.py``;
+:func:`audit_figure` builds a :class:`matplotlib.figure.Figure` without touching
+pyplot's global state or the backend, so it is safe in a notebook.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cipher._gather import encrypt
+from ._common import DIRECTIONS, _check_key
+from ._keyspace import key_space
+from ._known_plaintext import chosen_plaintext, pairs_to_recover, recover_index
+from ._metrics import adjacent_correlation, adjacent_pairs, histogram, shannon_entropy
+from ._sensitivity import key_sensitivity, plaintext_sensitivity
+
+#: the key changes that :func:`audit` tries, by key kind, with a readable label
+KEY_CHANGES = {
+    "vortex": {"weight": "weight + 1e-6", "weight-ulp": "weight + 1 ulp", "strength": "strength + 1e-6",
+               "centre": "centre moved 1 px"},
+    "permutation": {"swap": "two entries swapped"},
+    "block": {"swap": "two entries swapped"},
+    "identity": {},
+}
+
+
+def _as_batch(images) -> tuple[np.ndarray, bool | None]:
+    """The images as a batch and the ``channels`` reading of the data-set functions."""
+    images = np.asarray(images)
+    if images.ndim not in (3, 4):
+        raise ValueError(f"images must be a batch (B, H, W) or (B, H, W, C), got shape {images.shape}")
+    return images, (False if images.ndim == 3 else None)
+
+
+def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int = 100) -> dict:
+    """Measure what ``key`` hides on ``images``: the standard image-cipher metrics in one call.
+
+    Parameters
+    ----------
+    images : ndarray
+        A batch ``(B, H, W)`` or ``(B, H, W, C)`` on the key's grid, uint8 or
+        float in [0, 1].
+    key : VortexKey, PermutationKey, BlockKey or IdentityKey
+    key_space_samples : int
+        Weight draws per radius for the vortex key-space estimate.
+    sensitivity_images : int
+        How many of the images the one-pixel plaintext change is measured on.
+
+    Returns
+    -------
+    dict
+        ``correlation`` ({"plain": {direction: r}, "cipher": {...}}),
+        ``entropy`` ({"plain": bits, "cipher": bits}), ``histogram_unchanged``
+        (bool), ``plaintext_npcr``/``plaintext_uaci`` (mean %, one-pixel
+        change), ``key_changes`` ({label: {"npcr", "uaci", "map_changed"} or
+        {"error": reason}}), ``key_space`` (:class:`KeySpace`),
+        ``known_plaintext`` ({"pairs_for_all": int or None, "curve": share of
+        positions recovered after k pairs}), ``chosen_plaintext``
+        ({"images": n, "ambiguous": positions left ambiguous}).
+
+    Examples
+    --------
+    >>> import vortexnumba as vn
+    >>> images = vn.data.load("digits")[2][:50]
+    >>> key = vn.VortexKey.random((8, 8), n_vortices=3, seed=1)
+    >>> report = vn.security.audit(images, key, key_space_samples=64)
+    >>> report["histogram_unchanged"], report["chosen_plaintext"]["ambiguous"]
+    (True, 0)
+    """
+    _check_key(key)
+    images, ch = _as_batch(images)
+    if tuple(images.shape[1:3]) != tuple(key.shape):
+        raise ValueError(f"images of shape {images.shape} do not fit the key's {key.shape[0]}x{key.shape[1]} grid")
+    cipher = encrypt(images, key, channels=ch)
+    channels = images.ndim == 4
+    npcr, uaci = zip(*(plaintext_sensitivity(img, key, channels=channels) for img in images[:sensitivity_images]))
+    changes = {}
+    for parameter, label in KEY_CHANGES[key.kind].items():
+        try:
+            changes[label] = key_sensitivity(images, key, parameter)
+        except ValueError as exc:  # e.g. a vortex whose centre cannot move on a tiny grid
+            changes[label] = {"error": str(exc)}
+    pairs_for_all, curve = pairs_to_recover(images, cipher)
+    probe = chosen_plaintext(key.shape)
+    _, n_ambiguous = recover_index(probe, encrypt(probe, key, channels=False))
+    return {
+        "n_images": int(images.shape[0]),
+        "correlation": {"plain": adjacent_correlation(images, channels=ch),
+                        "cipher": adjacent_correlation(cipher, channels=ch)},
+        "entropy": {"plain": shannon_entropy(images, channels=ch), "cipher": shannon_entropy(cipher, channels=ch)},
+        "histogram_unchanged": bool(np.array_equal(histogram(images, channels=ch), histogram(cipher, channels=ch))),
+        "plaintext_npcr": float(np.mean(npcr)),
+        "plaintext_uaci": float(np.mean(uaci)),
+        "key_changes": changes,
+        "key_space": key_space(key, n_samples=key_space_samples),
+        "known_plaintext": {"pairs_for_all": pairs_for_all, "curve": curve},
+        "chosen_plaintext": {"images": int(len(probe)), "ambiguous": int(n_ambiguous)},
+    }
+
+
+def audit_figure(images, key, *, cipher=None, seed: int = 0):
+    """Histograms and adjacent-pixel scatter plots of plain (top) and encrypted (bottom) images.
+
+    Parameters
+    ----------
+    images : ndarray
+        A batch ``(B, H, W)`` or ``(B, H, W, C)`` on the key's grid.
+    key : key object
+    cipher : ndarray, optional
+        ``encrypt(images, key)`` if already computed.
+    seed : int
+        Seed of the subsample drawn for the scatter plots.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Built without pyplot; save it with ``fig.savefig(path)``.
+    """
+    from matplotlib.figure import Figure
+
+    _check_key(key)
+    images, ch = _as_batch(images)
+    if cipher is None:
+        cipher = encrypt(images, key, channels=ch)
+    fig = Figure(figsize=(14, 6.5))
+    axes = fig.subplots(2, 4)
+    rng = np.random.default_rng(seed)
+    for row, (label, x) in enumerate((("plain", images), ("encrypted", cipher))):
+        hist = histogram(x, channels=ch)
+        axes[row, 0].bar(np.arange(256), hist, width=1.0, color="0.3")
+        axes[row, 0].set_yscale("log")
+        axes[row, 0].set_title(f"{label}: histogram (entropy {shannon_entropy(x, channels=ch):.3f} bits)",
+                               fontsize=9)
+        corr = adjacent_correlation(x, channels=ch)
+        for col, direction in enumerate(DIRECTIONS, start=1):
+            a, b = adjacent_pairs(x, direction, channels=ch)
+            pick = rng.choice(a.size, size=min(a.size, 5000), replace=False)
+            ax = axes[row, col]
+            ax.scatter(a[pick], b[pick], s=2, alpha=0.3, color="C0" if row == 0 else "C3")
+            ax.set_xlim(-0.02, 1.02)
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_aspect("equal")
+            ax.set_title(f"{label}: {direction} neighbours, r = {corr[direction]:+.3f}", fontsize=9)
+    kind = key.kind + (f" ({key.mode})" if key.kind == "vortex" else "")
+    fig.suptitle(f"{kind} key on {key.shape[0]}x{key.shape[1]} images: a pixel permutation keeps the histogram "
+                 "and lowers the neighbour correlation")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,190 @@
+"""Known- and chosen-plaintext attacks on any fixed gather map."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._validate import as_grid_shape, as_image_batch
+
+# --------------------------------------------------------------------------- known-plaintext attack
+
+def _pair_batches(plain, cipher, channels):
+    if channels is None:
+        channels = False  # pairs come as batches: a 3-D array is (B, H, W)
+    p4, _ = as_image_batch(plain, "plain", channels=channels, allow_any_numeric=True)
+    c4, _ = as_image_batch(cipher, "cipher", channels=channels, allow_any_numeric=True)
+    if p4.shape != c4.shape:
+        raise ValueError(f"plain and cipher must have the same shape (B, H, W[, C]), got {np.shape(plain)} and "
+                         f"{np.shape(cipher)}")
+    if p4.dtype != c4.dtype:
+        raise TypeError(f"plain and cipher must have the same dtype, got {p4.dtype} and {c4.dtype}")
+    return p4, c4
+
+
+def _signatures(x4: np.ndarray) -> np.ndarray:
+    """Each grid position's values across all images and channels, as one opaque byte string."""
+    b, h, w, c = x4.shape
+    rows = np.ascontiguousarray(np.moveaxis(x4, 0, 2).reshape(h * w, b * c))
+    return rows.view(np.dtype((np.void, rows.dtype.itemsize * b * c))).ravel()
+
+
+def recover_index(plain, cipher, *, channels=None):
+    """Known-plaintext attack on a fixed spatial map: recover its gather index from pairs.
+
+    For every grid position ``q`` the attacker writes down its *signature*:
+    the values it holds in all plaintexts (every channel). Since
+    ``cipher.flat[p] = plain.flat[src[p]]`` in every pair, output position
+    ``p`` has the signature of ``src[p]``. Where exactly one plaintext
+    position carries that signature, ``src[p]`` is found; where several do
+    (e.g. pixels that are 0 in every known image), it stays ambiguous.
+
+    Parameters
+    ----------
+    plain, cipher : array_like
+        Plaintexts and their encryptions under one key: ``(B, H, W)`` or
+        ``(B, H, W, C)`` (or one pair ``(H, W)``), same shape and dtype, any
+        real dtype (values compared bit for bit).
+    channels : bool, optional
+        ``True`` reads a 3-D array as one ``(H, W, C)`` pair; by default it is
+        a batch ``(B, H, W)`` of grey pairs.
+
+    Returns
+    -------
+    index : ndarray of int64, shape (H * W,)
+        The recovered ``src[p]``, or -1 where the pairs leave it ambiguous.
+    n_ambiguous : int
+        How many entries are -1.
+
+    Raises
+    ------
+    ValueError
+        If some cipher position's values occur at no plaintext position: no
+        fixed gather map relates the pairs.
+
+    Examples
+    --------
+    >>> import numpy as np, vortexnumba as vn
+    >>> key = vn.PermutationKey.random((4, 4), seed=0)
+    >>> x = np.random.default_rng(1).integers(0, 256, (3, 4, 4), dtype=np.uint8)
+    >>> index, n_ambiguous = recover_index(x, vn.encrypt(x, key))
+    >>> n_ambiguous, bool((index == key.src).all())
+    (0, True)
+    """
+    p4, c4 = _pair_batches(plain, cipher, channels)
+    n = p4.shape[1] * p4.shape[2]
+    sig = np.concatenate([_signatures(p4), _signatures(c4)])
+    _, labels = np.unique(sig, return_inverse=True)
+    labels = labels.ravel()
+    plain_labels, cipher_labels = labels[:n], labels[n:]
+    n_labels = int(labels.max()) + 1
+    count = np.bincount(plain_labels, minlength=n_labels)
+    owner = np.full(n_labels, -1, dtype=np.int64)
+    owner[plain_labels] = np.arange(n, dtype=np.int64)
+    missing = count[cipher_labels] == 0
+    if missing.any():
+        p = int(np.flatnonzero(missing)[0])
+        raise ValueError(f"cipher position {p} holds values found at no plaintext position: the pairs are not "
+                         f"related by one fixed spatial map ({int(missing.sum())} such position(s))")
+    index = np.where(count[cipher_labels] == 1, owner[cipher_labels], -1)
+    return index, int(np.count_nonzero(index < 0))
+
+
+def pairs_to_recover(plain, cipher, *, channels=None, target: float = 1.0):
+    """How many of the given pairs, taken in order, the attack needs.
+
+    Parameters
+    ----------
+    plain, cipher : array_like
+        ``(B, H, W[, C])`` pairs as for :func:`recover_index`.
+    target : float
+        Fraction of positions in ``(0, 1]`` that must be recovered.
+
+    Returns
+    -------
+    k : int or None
+        The smallest ``k`` such that the first ``k`` pairs recover at least
+        ``target`` of the positions (``None`` if all ``B`` pairs do not).
+    recovered : ndarray of float64, shape (B,)
+        Fraction of positions recovered by the first ``1, 2, ..., B`` pairs
+        (computed until ``target`` is reached; NaN after).
+
+    Examples
+    --------
+    >>> import numpy as np, vortexnumba as vn
+    >>> key = vn.PermutationKey.random((4, 4), seed=0)
+    >>> x = np.random.default_rng(1).integers(0, 256, (3, 4, 4), dtype=np.uint8)
+    >>> k, curve = pairs_to_recover(x, vn.encrypt(x, key))
+    >>> k, curve[:k].tolist()  # one pair repeats a value, so two positions stay ambiguous
+    (2, [0.875, 1.0])
+    """
+    target = float(target)
+    if not 0.0 < target <= 1.0:
+        raise ValueError(f"target must lie in (0, 1], got {target}")
+    p4, c4 = _pair_batches(plain, cipher, channels)
+    b, h, w, _ = p4.shape
+    n = h * w
+    curve = np.full(b, np.nan)
+    # refine position classes one pair at a time: a class splits by the new values
+    labels = np.zeros(2 * n, dtype=np.int64)
+    for k in range(b):
+        values = np.concatenate([_signatures(p4[k : k + 1]), _signatures(c4[k : k + 1])])
+        _, value_labels = np.unique(values, return_inverse=True)
+        combined = labels * (int(value_labels.max()) + 1) + value_labels.ravel()
+        _, labels = np.unique(combined, return_inverse=True)
+        labels = labels.ravel()
+        count = np.bincount(labels[:n], minlength=int(labels.max()) + 1)
+        hits = count[labels[n:]]
+        if (hits == 0).any():
+            raise ValueError(f"pair {k}: the pairs are not related by one fixed spatial map")
+        curve[k] = float(np.count_nonzero(hits == 1)) / n
+        if curve[k] >= target:
+            return k + 1, curve
+    return None, curve
+
+
+def chosen_plaintext(shape, *, layout: str = "images") -> np.ndarray:
+    """Plaintexts whose pixels spell their own position, so that one encryption reveals any map.
+
+    Position ``q`` holds the base-256 digits of ``q``; ``D = max(1, ceil(log256 N))``
+    digits are needed. After encryption, output position ``p`` holds the
+    digits of ``src[p]``, which :func:`recover_index` (or reading the digits)
+    turns back into the whole gather index, with nothing ambiguous, whatever
+    the map.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Grid ``(H, W)``.
+    layout : {"images", "channels"}
+        ``"images"``: ``D`` grey images ``(D, H, W)`` (digit ``d`` in image
+        ``d``, least significant first); ``"channels"``: one image
+        ``(H, W, D)`` (e.g. one 2-channel image for 28x28, one RGB image for
+        up to 2**24 pixels).
+
+    Returns
+    -------
+    ndarray of uint8
+
+    Examples
+    --------
+    >>> import vortexnumba as vn
+    >>> key = vn.VortexKey.random((28, 28), seed=5)
+    >>> probe = chosen_plaintext((28, 28))
+    >>> probe.shape
+    (2, 28, 28)
+    >>> index, n_ambiguous = recover_index(probe, vn.encrypt(probe, key))
+    >>> n_ambiguous, bool((index == key.src).all())
+    (0, True)
+    """
+    h, w = as_grid_shape(shape, "shape")
+    if layout not in ("images", "channels"):
+        raise ValueError(f"layout must be 'images' or 'channels', got {layout!r}")
+    n = h * w
+    digits = max(1, math.ceil(math.log(n, 256) - 1e-12)) if n > 1 else 1
+    while 256**digits < n:  # guard against rounding in the logarithm
+        digits += 1
+    q = np.arange(n, dtype=np.int64)
+    planes = np.stack([(q >> (8 * d)) & 0xFF for d in range(digits)]).astype(np.uint8).reshape(digits, h, w)
+    return planes if layout == "images" else np.ascontiguousarray(np.moveaxis(planes, 0, -1))

@@ -1,0 +1,255 @@
+"""Exact references for small grids: the framework's definitions in 120-digit decimal arithmetic.
+
+The fast kernels of :mod:`vortexnumba.framework` work in float64 and are
+arranged to avoid cancellation; these functions are what they are judged
+against. They transcribe the definitions (``docs/framework.md``) pair by pair
+with Python's :mod:`decimal` at ``digits`` significant digits, so a loss
+``1 - rho`` as small as ``10**-(digits - 20)`` is still resolved to many
+digits. They are slow (O(N R^2) decimal operations per image) and meant for
+grids up to about 16 x 16.
+
+Kernel and coupling values come from their formulas evaluated in decimal, not
+from the float64 tables the fast kernels use; the two differ by about one
+float64 rounding per value, which moves ``rho`` by a relative 1e-16 at most.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+from decimal import Decimal
+
+import numpy as np
+
+from .._validate import as_image_batch, as_index, as_position
+from ..framework._kernels import Coupling, Kernel, resolve
+
+__all__ = ["exact_energy", "exact_loss", "exact_retention", "exact_swap_delta"]
+
+DEFAULT_DIGITS = 120
+
+
+def _context(digits: int) -> decimal.Context:
+    return decimal.Context(prec=int(digits), Emin=-999999, Emax=999999)
+
+
+def _kernel_value(kernel: Kernel, d2: int, ctx) -> Decimal:
+    """f(sqrt(d2)) in decimal; 0 beyond the radius."""
+    if d2 > kernel.radius * kernel.radius:  # exact: d2 is an int, radius**2 a float compared exactly
+        return Decimal(0)
+    if math.sqrt(d2) > kernel.radius:  # the fast kernels compare the float64 distance
+        return Decimal(0)
+    d = ctx.sqrt(Decimal(d2))
+    family = kernel.family
+    param = Decimal(kernel.param)
+    if family == "power":
+        return ctx.exp(ctx.multiply(-param, ctx.ln(d)))
+    if family == "gaussian":
+        return ctx.exp(ctx.divide(-Decimal(d2), 2 * param * param))
+    if family == "exponential":
+        return ctx.exp(ctx.divide(-d, param))
+    # a kernel defined by its float64 values (e.g. a custom one): take them exactly
+    return Decimal(float(kernel(math.sqrt(d2))))
+
+
+def _pixel_values(image4: np.ndarray) -> list[tuple[Decimal, ...]]:
+    """Each pixel's channel values as decimals: uint8 as value/255, floats exactly."""
+    b, h, w, c = image4.shape
+    flat = image4.reshape(h * w, c)
+    if flat.dtype == np.uint8:
+        return [tuple(Decimal(int(v)) / Decimal(255) for v in px) for px in flat]
+    return [tuple(Decimal(float(v)) for v in px) for px in flat]
+
+
+class _Coupler:
+    """``s(x, y)**2`` in decimal, memoised by the pair of values."""
+
+    def __init__(self, coupling: Coupling, ctx):
+        self.coupling = coupling
+        self.ctx = ctx
+        self.cache = {}
+
+    def s2(self, x, y) -> Decimal:
+        if self.coupling.family == "constant":
+            return Decimal(1)
+        key = (x, y) if x <= y else (y, x)
+        v = self.cache.get(key)
+        if v is None:
+            ctx = self.ctx
+            msq = sum((ctx.multiply(a - b, a - b) for a, b in zip(x, y)), Decimal(0)) / len(x)
+            h = Decimal(self.coupling.h)
+            # s**2 = exp(-msq / h**2)
+            v = ctx.exp(ctx.divide(-msq, h * h))
+            self.cache[key] = v
+        return v
+
+
+def _one_image(image, kernel, coupling, name, channels):
+    kernel, coupling = resolve(kernel, coupling)
+    x4, is_batch = as_image_batch(image, name, channels=channels)
+    if is_batch:
+        raise ValueError(f"{name} must be one image (H, W) or (H, W, C), got a batch of shape {np.shape(image)}")
+    return x4, kernel, coupling
+
+
+def _offsets(kernel: Kernel, ctx) -> list[tuple[int, int, Decimal]]:
+    reach = int(math.floor(kernel.radius))
+    out = []
+    for di in range(-reach, reach + 1):
+        for dj in range(-reach, reach + 1):
+            if di == 0 and dj == 0:
+                continue
+            f = _kernel_value(kernel, di * di + dj * dj, ctx)
+            if f != 0:
+                out.append((di, dj, f))
+    return out
+
+
+def _f_of(kernel: Kernel, ctx):
+    cache = {}
+
+    def f(d2: int) -> Decimal:
+        v = cache.get(d2)
+        if v is None:
+            v = cache[d2] = _kernel_value(kernel, d2, ctx)
+        return v
+
+    return f
+
+
+def _energy(values, h, w, offsets, coupler, ctx) -> Decimal:
+    total = Decimal(0)
+    for q in range(h * w):
+        qi, qj = divmod(q, w)
+        for di, dj, f in offsets:
+            ri, rj = qi + di, qj + dj
+            if 0 <= ri < h and 0 <= rj < w:
+                total = ctx.add(total, ctx.multiply(coupler.s2(values[q], values[ri * w + rj]), f * f))
+    return total
+
+
+def exact_energy(image, kernel=None, coupling=None, *, channels=None, digits: int = DEFAULT_DIGITS) -> Decimal:
+    """E(X), the sum of squared bonds over ordered pairs, in ``digits``-digit decimal arithmetic.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vortexnumba.testing import exact_energy
+    >>> e = exact_energy(np.zeros((1, 2)), coupling=__import__("vortexnumba").Coupling.constant())
+    >>> float(e)  # two ordered pairs at distance 1, f = 1
+    2.0
+    """
+    x4, kernel, coupling = _one_image(image, kernel, coupling, "image", channels)
+    ctx = _context(digits)
+    _, h, w, _ = x4.shape
+    return _energy(_pixel_values(x4), h, w, _offsets(kernel, ctx), _Coupler(coupling, ctx), ctx)
+
+
+def _retention_parts(image, src, kernel, coupling, channels, digits):
+    x4, kernel, coupling = _one_image(image, kernel, coupling, "image", channels)
+    _, h, w, _ = x4.shape
+    n = h * w
+    src = as_index(src, "src", n=n)
+    if src.ndim != 1:
+        raise ValueError(f"src must be one gather index of shape ({n},), got shape {src.shape}")
+    ctx = _context(digits)
+    values = _pixel_values(x4)
+    coupler = _Coupler(coupling, ctx)
+    offsets = _offsets(kernel, ctx)
+    f = _f_of(kernel, ctx)
+    src = [int(v) for v in src]
+    moved = [values[src[p]] for p in range(n)]
+    e_x = _energy(values, h, w, offsets, coupler, ctx)
+    e_y = _energy(moved, h, w, offsets, coupler, ctx)
+    inner = Decimal(0)
+    for p in range(n):
+        pi, pj = divmod(p, w)
+        si, sj = divmod(src[p], w)
+        for di, dj, f_out in offsets:
+            qi, qj = pi + di, pj + dj
+            if not (0 <= qi < h and 0 <= qj < w):
+                continue
+            q = qi * w + qj
+            if src[q] == src[p]:
+                continue
+            ti, tj = divmod(src[q], w)
+            f_in = f((ti - si) ** 2 + (tj - sj) ** 2)
+            if f_in != 0:
+                inner = ctx.add(inner, ctx.multiply(coupler.s2(moved[p], moved[q]), ctx.multiply(f_out, f_in)))
+    return inner, e_x, e_y, n, ctx
+
+
+def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
+                    digits: int = DEFAULT_DIGITS) -> Decimal:
+    """rho_X(src) = inner / sqrt(E(X) E(Y)) in ``digits``-digit decimal arithmetic.
+
+    Parameters
+    ----------
+    image : array_like
+        One image ``(H, W)`` or ``(H, W, C)``, uint8 or float.
+    src : array_like of int
+        A gather index of ``H * W`` entries (a permutation or not).
+    kernel, coupling : optional
+        Default ``Kernel.power(2, 3)`` and ``Coupling.gaussian(0.25)``.
+    channels : bool, optional
+        How to read a 3-D array (see :func:`vortexnumba.retention`).
+    digits : int
+        Significant decimal digits of the arithmetic.
+
+    Returns
+    -------
+    decimal.Decimal
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vortexnumba.testing import exact_retention
+    >>> image = np.array([[0, 0, 255, 255, 0]], dtype=np.uint8)
+    >>> rho = exact_retention(image, [0, 2, 1, 3, 4])
+    >>> 0 < rho < 1
+    True
+    """
+    inner, e_x, e_y, n, ctx = _retention_parts(image, src, kernel, coupling, channels, digits)
+    if n == 1:
+        return Decimal(1)
+    if e_x == 0 or e_y == 0:
+        raise ValueError("the image has no bonds (every pair is beyond the kernel's radius), so rho is undefined")
+    return ctx.divide(inner, ctx.sqrt(ctx.multiply(e_x, e_y)))
+
+
+def exact_loss(image, src, kernel=None, coupling=None, *, channels=None, digits: int = DEFAULT_DIGITS) -> Decimal:
+    """The information loss rate ``1 - rho`` in ``digits``-digit decimal arithmetic."""
+    rho = exact_retention(image, src, kernel, coupling, channels=channels, digits=digits)
+    return _context(digits).subtract(Decimal(1), rho)
+
+
+def exact_swap_delta(image, a, b, kernel=None, coupling=None, *, channels=None,
+                     digits: int = DEFAULT_DIGITS) -> Decimal:
+    """Delta I of swapping pixels ``a`` and ``b``: ``-(1 - rho) I(X)``, in decimal arithmetic.
+
+    ``a`` and ``b`` are ``(i, j)`` pairs or flat indices, as for
+    :func:`vortexnumba.swap_delta`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import vortexnumba as vn
+    >>> from vortexnumba.testing import exact_swap_delta
+    >>> image = np.array([[0, 0, 255, 255, 0]], dtype=np.uint8)
+    >>> k, c = vn.Kernel.gaussian(0.3, 2.0), vn.Coupling.gaussian(0.1)
+    >>> exact = exact_swap_delta(image, 1, 2, k, c)
+    >>> abs(vn.swap_delta(image, 1, 2, k, c) - float(exact)) <= 1e-9 * abs(float(exact))  # doctest: +SKIP
+    True
+    """
+    x4, _, _ = _one_image(image, kernel, coupling, "image", channels)
+    shape = x4.shape[1:3]
+    pa = as_position(a, shape, "a")
+    pb = as_position(b, shape, "b")
+    src = np.arange(shape[0] * shape[1])
+    src[pa], src[pb] = pb, pa
+    inner, e_x, e_y, n, ctx = _retention_parts(image, src, kernel, coupling, channels, digits)
+    if n == 1 or pa == pb:
+        return Decimal(0)
+    info = ctx.sqrt(e_x)
+    rho = ctx.divide(inner, ctx.sqrt(ctx.multiply(e_x, e_y)))
+    return ctx.multiply(-ctx.subtract(Decimal(1), rho), info)
