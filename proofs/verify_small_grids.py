@@ -383,7 +383,7 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     args = parser.parse_args(argv)
     if args.markdown:
-        from vortexnumba._io import check_output_path
+        from vortexnumba.io._files import check_output_path
 
         check_output_path(args.markdown, force=args.force)
     start = time.perf_counter()
@@ -393,7 +393,7 @@ def main(argv=None) -> int:
     print()
     print(summary(rows) + f" ({seconds:.1f} s)")
     if args.markdown:
-        from vortexnumba._io import atomic_writer
+        from vortexnumba.io._files import atomic_writer
 
         command = "python proofs/verify_small_grids.py" + (" --quick" if args.quick else "")
         command += f" --markdown {args.markdown}" + (" --force" if args.force else "")
