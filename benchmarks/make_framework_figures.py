@@ -1,6 +1,7 @@
 """Figures of docs/framework.md: the neighbour profile of a real image and a swap map.
 
     python benchmarks/make_framework_figures.py [--force]
+    python benchmarks/make_framework_figures.py --quick   # into a temporary folder (CI)
 
 Uses the first Fashion-MNIST test image when the data set is installed (Debian's
 dataset-fashion-mnist), else the first image of scikit-learn's digits.
@@ -10,6 +11,7 @@ Writes docs/figures/neighbour_profile.png and docs/figures/swap_heatmap.png.
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -67,13 +69,15 @@ def profile_figure(image: np.ndarray, label: str):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--force", action="store_true", help="overwrite existing figures")
+    ap.add_argument("--quick", action="store_true", help="write into a temporary folder instead of docs/figures")
     args = ap.parse_args(argv)
-    FIGURES.mkdir(parents=True, exist_ok=True)
+    figures = Path(tempfile.mkdtemp(prefix="vortexnumba-quick-")) if args.quick else FIGURES
+    figures.mkdir(parents=True, exist_ok=True)
     image, label = real_image()
-    save_figure(profile_figure(image, label), FIGURES / "neighbour_profile.png", force=args.force)
+    save_figure(profile_figure(image, label), figures / "neighbour_profile.png", force=args.force)
     a = (image.shape[0] // 2, image.shape[1] // 2)
     dmap = vn.swap_deltas(image, a)
-    save_figure(swap_heatmap(image, dmap, a), FIGURES / "swap_heatmap.png", force=args.force)
+    save_figure(swap_heatmap(image, dmap, a), figures / "swap_heatmap.png", force=args.force)
     print(f"{label}: I = {vn.information_content(image):.4f}; swap map of {a}: "
           f"min {dmap.min():.4f}, max over others {np.delete(dmap.ravel(), a[0] * image.shape[1] + a[1]).max():.4g}")
 

@@ -1,6 +1,7 @@
 """Regenerate docs/figures/rvt_examples.png and the retention table of docs/rvt.md.
 
     .venv/bin/python benchmarks/make_rvt_figure.py [--out docs/figures/rvt_examples.png] [--images 500]
+    .venv/bin/python benchmarks/make_rvt_figure.py --quick     # a small run into a temporary folder (CI)
 
 Uses the real Fashion-MNIST test images when Debian's dataset-fashion-mnist
 package is installed (/usr/share/datasets/fashion-mnist), otherwise the 8x8
@@ -11,30 +12,21 @@ is drawn with seed 0, so the figure and table are reproducible.
 from __future__ import annotations
 
 import argparse
-import gzip
-import struct
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 import vortexnumba as vn
 
-FASHION = Path("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
-
-
 def load_images(n):
-    if FASHION.exists():
-        raw = gzip.decompress(FASHION.read_bytes())
-        magic, count, h, w = struct.unpack(">IIII", raw[:16])
-        if magic != 2051:
-            raise ValueError(f"{FASHION} is not an IDX image file")
-        images = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(count, h, w)
+    try:
+        images = vn.data.load("fashion-mnist")[2]
         return images[:n], "Fashion-MNIST (test set)"
-    from sklearn.datasets import load_digits
-
-    digits = load_digits().images[:n] / 16.0
-    x = np.pad(np.kron(digits, np.ones((1, 3, 3))), ((0, 0), (2, 2), (2, 2)))
-    return np.round(x * 255).astype(np.uint8), "scikit-learn digits (3x np.kron, padded to 28x28)"
+    except FileNotFoundError:
+        digits = vn.data.digits_uint8()[0][:n].astype(np.float64) / 255.0
+        x = np.pad(np.kron(digits, np.ones((1, 3, 3))), ((0, 0), (2, 2), (2, 2)))
+        return np.round(x * 255).astype(np.uint8), "scikit-learn digits (3x np.kron, padded to 28x28)"
 
 
 def main(argv=None):
@@ -43,14 +35,15 @@ def main(argv=None):
     ap.add_argument("--images", type=int, default=500, help="images for the retention table")
     ap.add_argument("--show", type=int, default=6, help="images in the figure")
     ap.add_argument("--force", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="50 images, figure written to a temporary folder")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.images = 50
+        args.out = str(Path(tempfile.mkdtemp(prefix="vortexnumba-quick-")) / "rvt_examples.png")
 
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from vortexnumba.io._files import atomic_writer
+    from vortexnumba.io._files import save_figure
 
     x, source = load_images(args.images)
     shape = x.shape[1:]
@@ -67,7 +60,8 @@ def main(argv=None):
     retention["shuffle_each (new permutation per image)"] = vn.retention(x, src_each)
 
     rows = ["original", "RVT bijective (default key)", "RVT paper mode", "random permutation"]
-    fig, axes = plt.subplots(len(rows), args.show, figsize=(1.3 * args.show, 1.45 * len(rows)))
+    fig = Figure(figsize=(1.3 * args.show, 1.45 * len(rows)))
+    axes = fig.subplots(len(rows), args.show)
     for r, name in enumerate(rows):
         for c in range(args.show):
             ax = axes[r, c]
@@ -81,8 +75,7 @@ def main(argv=None):
     fig.tight_layout()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_writer(out, force=args.force) as fh:
-        fig.savefig(fh, format="png", dpi=120)
+    save_figure(fig, out, force=args.force)
     print(f"wrote {out}")
     print(f"\nretention on {len(x)} images of {source} (default kernel power(2, 3), coupling gaussian(0.25))\n")
     print("| transformation | mean retention | min | max | information loss rate |")
