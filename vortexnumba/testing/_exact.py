@@ -22,6 +22,7 @@ from decimal import Decimal
 import numpy as np
 
 from .._validate import as_image_batch, as_index, as_position
+from ..framework._assumptions import evaluate, grid_distances
 from ..framework._kernels import Coupling, Kernel, resolve
 
 __all__ = ["exact_energy", "exact_loss", "exact_retention", "exact_swap_delta"]
@@ -39,8 +40,11 @@ def _kernel_value(kernel: Kernel, d2: int, ctx) -> Decimal:
         return Decimal(0)
     if math.sqrt(d2) > kernel.radius:  # the fast kernels compare the float64 distance
         return Decimal(0)
-    d = ctx.sqrt(Decimal(d2))
     family = kernel.family
+    if family == "custom":  # a kernel defined by its float64 values (computed once, as the fast kernels read them)
+        d2s, _ = grid_distances(kernel.radius)
+        return Decimal(kernel.values[int(np.searchsorted(d2s, d2))])
+    d = ctx.sqrt(Decimal(d2))
     param = Decimal(kernel.param)
     if family == "power":
         return ctx.exp(ctx.multiply(-param, ctx.ln(d)))
@@ -48,8 +52,7 @@ def _kernel_value(kernel: Kernel, d2: int, ctx) -> Decimal:
         return ctx.exp(ctx.divide(-Decimal(d2), 2 * param * param))
     if family == "exponential":
         return ctx.exp(ctx.divide(-d, param))
-    # a kernel defined by its float64 values (e.g. a custom one): take them exactly
-    return Decimal(float(kernel(math.sqrt(d2))))
+    raise ValueError(f"unknown kernel family {family!r}")
 
 
 def _pixel_values(image4: np.ndarray) -> list[tuple[Decimal, ...]]:
@@ -77,6 +80,11 @@ class _Coupler:
         if v is None:
             ctx = self.ctx
             msq = sum((ctx.multiply(a - b, a - b) for a, b in zip(x, y)), Decimal(0)) / len(x)
+            if self.coupling.family == "custom":
+                # a coupling defined by its float64 values s(0, rms difference): take them exactly, squared exactly
+                s = Decimal(float(evaluate(self.coupling.function, 0.0, float(ctx.sqrt(msq)))))
+                v = self.cache[key] = ctx.multiply(s, s)
+                return v
             h = Decimal(self.coupling.h)
             # s**2 = exp(-msq / h**2)
             v = ctx.exp(ctx.divide(-msq, h * h))
