@@ -16,6 +16,7 @@ float64 rounding per value, which moves ``rho`` by a relative 1e-16 at most.
 from __future__ import annotations
 
 import decimal
+import functools
 import math
 from decimal import Decimal
 
@@ -32,6 +33,19 @@ DEFAULT_DIGITS = 120
 
 def _context(digits: int) -> decimal.Context:
     return decimal.Context(prec=int(digits), Emin=-999999, Emax=999999)
+
+
+def _in_context(fn):
+    """Run ``fn`` with its ``digits`` as the current decimal context, so that plain operators
+    (``a * b``, ``x / 255``) are as precise as the explicit ``ctx`` calls (the default context
+    keeps only 28 digits)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with decimal.localcontext(_context(kwargs.get("digits", DEFAULT_DIGITS))):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _kernel_value(kernel: Kernel, d2: int, ctx) -> Decimal:
@@ -136,6 +150,7 @@ def _energy(values, h, w, offsets, coupler, ctx) -> Decimal:
     return total
 
 
+@_in_context
 def exact_energy(image, kernel=None, coupling=None, *, channels=None, digits: int = DEFAULT_DIGITS) -> Decimal:
     """E(X), the sum of squared bonds over ordered pairs, in ``digits``-digit decimal arithmetic.
 
@@ -187,6 +202,7 @@ def _retention_parts(image, src, kernel, coupling, channels, digits):
     return inner, e_x, e_y, n, ctx
 
 
+@_in_context
 def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
                     digits: int = DEFAULT_DIGITS) -> Decimal:
     """rho_X(src) = inner / sqrt(E(X) E(Y)) in ``digits``-digit decimal arithmetic.
@@ -225,12 +241,14 @@ def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
     return ctx.divide(inner, ctx.sqrt(ctx.multiply(e_x, e_y)))
 
 
+@_in_context
 def exact_loss(image, src, kernel=None, coupling=None, *, channels=None, digits: int = DEFAULT_DIGITS) -> Decimal:
     """The information loss rate ``1 - rho`` in ``digits``-digit decimal arithmetic."""
     rho = exact_retention(image, src, kernel, coupling, channels=channels, digits=digits)
     return _context(digits).subtract(Decimal(1), rho)
 
 
+@_in_context
 def exact_swap_delta(image, a, b, kernel=None, coupling=None, *, channels=None,
                      digits: int = DEFAULT_DIGITS) -> Decimal:
     """Delta I of swapping pixels ``a`` and ``b``: ``-(1 - rho) I(X)``, in decimal arithmetic.

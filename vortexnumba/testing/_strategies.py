@@ -47,7 +47,7 @@ _IMAGE_KINDS = ("any", "two_valued", "near_constant")
 def grid_shapes(min_side: int = 1, max_side: int = 6, *, min_pixels: int = 1, max_pixels: int | None = None):
     """Grid shapes ``(H, W)`` with sides in ``[min_side, max_side]`` and a pixel count in range.
 
-    Shrinks towards small grids.
+    Shrinks towards grids of fewer pixels (and, among those, fewer rows).
 
     Examples
     --------
@@ -57,10 +57,12 @@ def grid_shapes(min_side: int = 1, max_side: int = 6, *, min_pixels: int = 1, ma
     (2, 3)
     """
     max_pixels = max_side * max_side if max_pixels is None else max_pixels
-    if min_pixels > min(max_pixels, max_side * max_side):
-        raise ValueError(f"no grid with sides <= {max_side} has between {min_pixels} and {max_pixels} pixels")
-    return st.tuples(st.integers(min_side, max_side), st.integers(min_side, max_side)).filter(
-        lambda s: min_pixels <= s[0] * s[1] <= max_pixels)
+    shapes = sorted(((h, w) for h in range(min_side, max_side + 1) for w in range(min_side, max_side + 1)
+                     if min_pixels <= h * w <= max_pixels), key=lambda s: (s[0] * s[1], s))
+    if not shapes:
+        raise ValueError(f"no grid with sides in [{min_side}, {max_side}] has between {min_pixels} and "
+                         f"{max_pixels} pixels")
+    return st.sampled_from(shapes)
 
 
 def _values(draw, dtype, n: int, kind: str, n_channels: int) -> np.ndarray:
@@ -238,15 +240,20 @@ def swaps(draw, shape):
     --------
     >>> from hypothesis import find
     >>> from vortexnumba.testing import swaps
-    >>> find(swaps((2, 3)), lambda ab: True)
+    >>> find(swaps((2, 3)), lambda ab: True)  # (0, 0) and its neighbour (0, 1)
     (0, 1)
     """
-    n = int(shape[0]) * int(shape[1])
-    if n < 2:
+    h, w = int(shape[0]), int(shape[1])
+    if h * w < 2:
         raise ValueError(f"a swap needs at least 2 pixels, got the grid {tuple(shape)}")
-    a = draw(st.integers(0, n - 1))
-    b = draw(st.integers(0, n - 2))
-    return a, (b + 1 if b >= a else b)
+    # drawn as (i, j) pairs, so that a swap stays the same swap when the grid shrinks; half of the
+    # swaps are of near neighbours (offsets up to 2), where the kernel's shape matters most
+    a = draw(st.tuples(st.integers(0, h - 1), st.integers(0, w - 1)))
+    near = st.tuples(st.integers(-2, 2), st.integers(-2, 2)).map(
+        lambda d: (min(max(a[0] + d[0], 0), h - 1), min(max(a[1] + d[1], 0), w - 1)))
+    anywhere = st.tuples(st.integers(0, h - 1), st.integers(0, w - 1))
+    b = draw((near | anywhere).filter(lambda p: p != a))
+    return a[0] * w + a[1], b[0] * w + b[1]
 
 
 def permutations(n: int):
