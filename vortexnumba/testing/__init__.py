@@ -1,7 +1,8 @@
 """Tools for verifying the framework's claims on your own kernels and transformations.
 
 - ``_exact``      -- exact references for small grids (120-digit decimal arithmetic):
-  :func:`exact_energy`, :func:`exact_retention`, :func:`exact_loss`, :func:`exact_swap_delta`
+  :func:`exact_energy`, :func:`exact_retention`, :func:`exact_loss`, :func:`exact_swap_delta`,
+  :func:`digits_needed`
 - ``_assertions`` -- :func:`assert_swap_lowers`, :func:`assert_retention_matches_exact`:
   fast result against the exact one, with a message that prints the case
 - ``_strategies`` -- Hypothesis strategies: :func:`images`, :func:`grid_shapes`,
@@ -17,13 +18,13 @@ never does. See ``docs/verification.md``.
 """
 
 from ._assertions import assert_retention_matches_exact, assert_swap_lowers
-from ._exact import exact_energy, exact_loss, exact_retention, exact_swap_delta
+from ._exact import digits_needed, exact_energy, exact_loss, exact_retention, exact_swap_delta
 
 _STRATEGIES = ("GRID_RADII", "block_keys", "couplings", "gather_maps", "grid_shapes", "images", "kernels",
                "permutation_keys", "permutations", "swaps", "vortex_keys")
 _VERIFY = ("Counterexample", "VerifyReport", "verify")
 
-__all__ = ["assert_retention_matches_exact", "assert_swap_lowers", "exact_energy", "exact_loss",
+__all__ = ["assert_retention_matches_exact", "assert_swap_lowers", "digits_needed", "exact_energy", "exact_loss",
            "exact_retention", "exact_swap_delta", *_STRATEGIES, *_VERIFY]
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import inspect
 import math
 from decimal import Decimal
 
@@ -26,7 +27,7 @@ from .._validate import as_image_batch, as_index, as_position
 from ..framework._assumptions import evaluate, grid_distances
 from ..framework._kernels import Coupling, Kernel, resolve
 
-__all__ = ["exact_energy", "exact_loss", "exact_retention", "exact_swap_delta"]
+__all__ = ["digits_needed", "exact_energy", "exact_loss", "exact_retention", "exact_swap_delta"]
 
 DEFAULT_DIGITS = 120
 
@@ -35,15 +36,48 @@ def _context(digits: int) -> decimal.Context:
     return decimal.Context(prec=int(digits), Emin=-999999, Emax=999999)
 
 
+def digits_needed(kernel=None, coupling=None) -> int:
+    """Significant digits with which the exact reference resolves every loss for this kernel and coupling.
+
+    A loss ``1 - rho`` can be as small as the square of the weakest bond
+    ``s f`` (with pixel values in [0, 1]), relative to 1; this returns 40
+    digits more than that takes, and at least 120. A result smaller than
+    ``10**-(digits - 20)`` is zero.
+
+    Examples
+    --------
+    >>> import vortexnumba as vn
+    >>> from vortexnumba.testing import digits_needed
+    >>> digits_needed(vn.Kernel.power(2, 3), vn.Coupling.gaussian(0.25)), digits_needed(None, vn.Coupling.gaussian(0.05))
+    (120, 216)
+    """
+    kernel, coupling = resolve(kernel, coupling)
+    f = [v for v in kernel.values if v > 0]
+    log_f = -math.log10(min(f)) if f else 0.0
+    if coupling.family == "gaussian":
+        log_s = 1.0 / (2.0 * coupling.h * coupling.h * math.log(10.0))
+    elif coupling.family == "custom":
+        s = [v for v in coupling.values if v > 0]
+        log_s = -math.log10(min(s)) if s else 0.0
+    else:
+        log_s = 0.0
+    return int(min(max(DEFAULT_DIGITS, 40 + math.ceil(2.0 * (log_f + log_s))), 5000))
+
+
 def _in_context(fn):
-    """Run ``fn`` with its ``digits`` as the current decimal context, so that plain operators
-    (``a * b``, ``x / 255``) are as precise as the explicit ``ctx`` calls (the default context
-    keeps only 28 digits)."""
+    """Run ``fn`` at its ``digits`` (None: :func:`digits_needed`) as the current decimal context, so
+    that plain operators (``a * b``, ``x / 255``) are as precise as the explicit ``ctx`` calls (the
+    default context keeps only 28 digits)."""
+    sig = inspect.signature(fn)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with decimal.localcontext(_context(kwargs.get("digits", DEFAULT_DIGITS))):
-            return fn(*args, **kwargs)
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        if bound.arguments["digits"] is None:
+            bound.arguments["digits"] = digits_needed(bound.arguments["kernel"], bound.arguments["coupling"])
+        with decimal.localcontext(_context(bound.arguments["digits"])):
+            return fn(*bound.args, **bound.kwargs)
 
     return wrapper
 
@@ -151,7 +185,7 @@ def _energy(values, h, w, offsets, coupler, ctx) -> Decimal:
 
 
 @_in_context
-def exact_energy(image, kernel=None, coupling=None, *, channels=None, digits: int = DEFAULT_DIGITS) -> Decimal:
+def exact_energy(image, kernel=None, coupling=None, *, channels=None, digits: int | None = None) -> Decimal:
     """E(X), the sum of squared bonds over ordered pairs, in ``digits``-digit decimal arithmetic.
 
     Examples
@@ -204,7 +238,7 @@ def _retention_parts(image, src, kernel, coupling, channels, digits):
 
 @_in_context
 def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
-                    digits: int = DEFAULT_DIGITS) -> Decimal:
+                    digits: int | None = None) -> Decimal:
     """rho_X(src) = inner / sqrt(E(X) E(Y)) in ``digits``-digit decimal arithmetic.
 
     Parameters
@@ -217,8 +251,9 @@ def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
         Default ``Kernel.power(2, 3)`` and ``Coupling.gaussian(0.25)``.
     channels : bool, optional
         How to read a 3-D array (see :func:`vortexnumba.retention`).
-    digits : int
-        Significant decimal digits of the arithmetic.
+    digits : int, optional
+        Significant decimal digits of the arithmetic; default
+        :func:`digits_needed` (at least 120).
 
     Returns
     -------
@@ -242,7 +277,7 @@ def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
 
 
 @_in_context
-def exact_loss(image, src, kernel=None, coupling=None, *, channels=None, digits: int = DEFAULT_DIGITS) -> Decimal:
+def exact_loss(image, src, kernel=None, coupling=None, *, channels=None, digits: int | None = None) -> Decimal:
     """The information loss rate ``1 - rho`` in ``digits``-digit decimal arithmetic."""
     rho = exact_retention(image, src, kernel, coupling, channels=channels, digits=digits)
     return _context(digits).subtract(Decimal(1), rho)
@@ -250,7 +285,7 @@ def exact_loss(image, src, kernel=None, coupling=None, *, channels=None, digits:
 
 @_in_context
 def exact_swap_delta(image, a, b, kernel=None, coupling=None, *, channels=None,
-                     digits: int = DEFAULT_DIGITS) -> Decimal:
+                     digits: int | None = None) -> Decimal:
     """Delta I of swapping pixels ``a`` and ``b``: ``-(1 - rho) I(X)``, in decimal arithmetic.
 
     ``a`` and ``b`` are ``(i, j)`` pairs or flat indices, as for

@@ -27,6 +27,7 @@ counterexample.
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,13 +38,11 @@ from ..framework._information import information_loss, retention
 from ..framework._kernels import resolve
 from ..framework._swap import SwapContext, swap_delta, swap_deltas
 from ._assertions import FLOOR, RTOL, _check_close
-from ._exact import exact_energy, exact_loss, exact_swap_delta
+from ._exact import digits_needed, exact_energy, exact_loss, exact_swap_delta
 
 __all__ = ["Counterexample", "PROPERTIES", "VerifyReport", "verify"]
 
 PROPERTIES = ("swap", "bijection", "lossy")
-#: An exact loss this small is 0 (the 120-digit arithmetic leaves ~1e-119 of rounding).
-_ZERO = 1e-100
 _MIN_PIXELS = {"swap": 5, "bijection": 2, "lossy": 2}
 _EXHAUSTIVE_PIXELS = {"swap": (5, 6), "bijection": (2, 4), "lossy": (2, 3)}
 
@@ -150,6 +149,7 @@ def _kernel_lookup(kernel):
 
 def _checker(prop, kernel, coupling, stage, rtol, floor):
     f_of = _kernel_lookup(kernel)
+    zero = Decimal(10) ** -(digits_needed(kernel, coupling) - 20)  # exact results below this are 0
 
     def check(image, case):
         kw = {"channels": True} if image.ndim == 3 else {}
@@ -177,9 +177,9 @@ def _checker(prop, kernel, coupling, stage, rtol, floor):
             if prop == "bijection":
                 computed["information_loss"] = float(information_loss(image, src, kernel, coupling, **kw))
                 keeps = _weights_preserved(image.shape[:2], np.argsort(src), f_of)
-                if exact_l < -_ZERO:
+                if exact_l < -zero:
                     reason = "the permutation gains information (exact loss < 0)"
-                elif (abs(exact_l) <= _ZERO) != keeps:
+                elif (abs(exact_l) <= zero) != keeps:
                     reason = ("the permutation keeps every kernel weight but loses information" if keeps else
                               "the permutation keeps everything (exact loss 0) but changes some kernel weight")
                 reason = reason or (lambda why: why and f"information_loss: {why}")(
