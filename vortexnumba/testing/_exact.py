@@ -112,13 +112,32 @@ def _pixel_values(image4: np.ndarray) -> list[tuple[Decimal, ...]]:
     return [tuple(Decimal(float(v)) for v in px) for px in flat]
 
 
+_S2_CACHES: dict = {}
+_F_CACHE: dict = {}
+
+
+def _kernel_value_cached(kernel: Kernel, d2: int, ctx) -> Decimal:
+    key = (kernel, d2, ctx.prec)
+    v = _F_CACHE.get(key)
+    if v is None:
+        if len(_F_CACHE) > 100_000:
+            _F_CACHE.clear()
+        v = _F_CACHE[key] = _kernel_value(kernel, d2, ctx)
+    return v
+
+
 class _Coupler:
     """``s(x, y)**2`` in decimal, memoised by the pair of values."""
 
     def __init__(self, coupling: Coupling, ctx):
         self.coupling = coupling
         self.ctx = ctx
-        self.cache = {}
+        # shared by the calls with the same coupling and precision (verify calls the reference thousands of times)
+        if len(_S2_CACHES) > 16:
+            _S2_CACHES.clear()
+        self.cache = _S2_CACHES.setdefault((coupling, ctx.prec), {})
+        if len(self.cache) > 200_000:
+            self.cache.clear()
 
     def s2(self, x, y) -> Decimal:
         if self.coupling.family == "constant":
@@ -155,7 +174,7 @@ def _offsets(kernel: Kernel, ctx) -> list[tuple[int, int, Decimal]]:
         for dj in range(-reach, reach + 1):
             if di == 0 and dj == 0:
                 continue
-            f = _kernel_value(kernel, di * di + dj * dj, ctx)
+            f = _kernel_value_cached(kernel, di * di + dj * dj, ctx)
             if f != 0:
                 out.append((di, dj, f))
     return out
@@ -167,7 +186,7 @@ def _f_of(kernel: Kernel, ctx):
     def f(d2: int) -> Decimal:
         v = cache.get(d2)
         if v is None:
-            v = cache[d2] = _kernel_value(kernel, d2, ctx)
+            v = cache[d2] = _kernel_value_cached(kernel, d2, ctx)
         return v
 
     return f
@@ -272,7 +291,8 @@ def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
     if n == 1:
         return Decimal(1)
     if e_x == 0 or e_y == 0:
-        raise ValueError("the image has no bonds (every pair is beyond the kernel's radius), so rho is undefined")
+        raise ValueError("the image has no bonds (every pair is beyond the kernel's radius or has s = 0), "
+                         "so rho is undefined")
     return ctx.divide(inner, ctx.sqrt(ctx.multiply(e_x, e_y)))
 
 
@@ -311,6 +331,9 @@ def exact_swap_delta(image, a, b, kernel=None, coupling=None, *, channels=None,
     inner, e_x, e_y, n, ctx = _retention_parts(image, src, kernel, coupling, channels, digits)
     if n == 1 or pa == pb:
         return Decimal(0)
+    if e_x == 0 or e_y == 0:
+        raise ValueError("the image has no bonds (every pair is beyond the kernel's radius or has s = 0), "
+                         "so Delta I is undefined")
     info = ctx.sqrt(e_x)
     rho = ctx.divide(inner, ctx.sqrt(ctx.multiply(e_x, e_y)))
     return ctx.multiply(-ctx.subtract(Decimal(1), rho), info)
