@@ -273,3 +273,27 @@ def test_import_vortexnumba_does_not_import_hypothesis_and_exact_works_without_i
                            capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT),
                                                                           "PATH": "/usr/bin:/bin"}, timeout=120)
     assert plain.stdout.strip() == "False", plain.stderr
+
+
+# ----------------------------------------------------------------------------- docs/verification.md
+
+
+def test_the_ten_line_pytest_file_of_the_docs_runs():
+    import re
+
+    text = (ROOT / "docs" / "verification.md").read_text()
+    block = re.search(r"## A property of your own transformation in ten lines.*?```python\n(.*?)```", text,
+                      re.S).group(1)
+    assert len([line for line in block.splitlines() if line.strip()]) <= 10
+    namespace = {}
+    exec(compile(block, "docs/verification.md", "exec"), namespace)
+    tests = [fn for name, fn in namespace.items() if name.startswith("test_")]
+    assert len(tests) == 1
+    settings(max_examples=examples(10))(tests[0])()
+
+
+def test_docs_coupling_outside_s1_example():
+    coupling = vn.Coupling.from_function(lambda x, y: 1.0 if x == y else 0.0, check=False)
+    report = __import__("vortexnumba.testing", fromlist=["verify"]).verify(vn.Kernel.power(2, 1), coupling,
+                                                                           examples=0)
+    assert report.counterexample.grid == "1x5" and "no bonds" in report.counterexample.reason
