@@ -52,6 +52,10 @@ class Kernel:
         R >= 1; pairs farther apart than R carry no information.
     function : callable or None
         The user's ``f`` of a custom kernel.
+    values : tuple of float
+        ``f`` at the sorted distinct grid distances within R, computed once
+        when the kernel is built; the fast kernels and the exact reference of
+        a custom kernel read these values.
 
     Examples
     --------
@@ -194,6 +198,16 @@ class Coupling:
     ``s``. Pixel values are read as ``value / 255`` for uint8 images and as
     given for float images.
 
+    Attributes
+    ----------
+    family : {"gaussian", "constant", "custom"}
+    h : float or None
+        The Gaussian bandwidth.
+    function : callable or None
+        The user's ``s`` of a custom coupling.
+    values : tuple of float
+        Custom couplings only: ``s(0, k / 255)`` for ``k = 0 .. 255``.
+
     Examples
     --------
     >>> import vortexnumba as vn
@@ -290,13 +304,15 @@ class Coupling:
             grid = evaluate(s, UINT8_VALUES[:, None], UINT8_VALUES[None, :])
             what = "custom coupling"
             check_coupling_values(grid, what)
-            diff = np.abs(np.arange(256)[:, None] - np.arange(256)[None, :])
-            by_diff = np.asarray(coupling.values)[diff]
+            # s(x, y) against s(0, |x - y|) with the same float64 difference (a threshold at a value of |x - y|
+            # must not trip over the rounding of i/255 - j/255)
+            diff = np.abs(UINT8_VALUES[:, None] - UINT8_VALUES[None, :])
+            by_diff = evaluate(s, 0.0, diff)
             off = np.argwhere(~(np.abs(grid - by_diff) <= 1e-12 * np.abs(by_diff)))
             if off.size:
                 i, j = off[0]
                 raise ValueError(f"{what}: s must depend on the values only through |x - y|, but s({i}/255, {j}/255)"
-                                 f" = {fmt(grid[i, j])} != s(0, {diff[i, j]}/255) = {fmt(by_diff[i, j])}")
+                                 f" = {fmt(grid[i, j])} != s(0, |{i}/255 - {j}/255|) = {fmt(by_diff[i, j])}")
         return coupling
 
     @property
