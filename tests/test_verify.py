@@ -131,3 +131,19 @@ def test_cli_clean_bill_exit_0(capsys):
 def test_cli_bad_arguments(argv, match, capsys):
     assert main(["verify", *argv]) == 1
     assert match in capsys.readouterr().err
+
+
+def test_cli_without_hypothesis_says_how_to_install_it():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = ("import sys; sys.modules['hypothesis'] = None\n"
+            "from vortexnumba.cli import main\n"
+            "sys.exit(main(['verify', '--examples', '1']))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                         env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert out.returncode == 1
+    assert "vortexnumba verify: error: vortexnumba.testing.verify needs Hypothesis: " \
+           "pip install 'vortexnumba[testing]'" in out.stderr

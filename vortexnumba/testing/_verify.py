@@ -30,6 +30,7 @@ import itertools
 from decimal import Decimal
 from dataclasses import dataclass, field
 
+import hypothesis  # noqa: F401 - needed by the Hypothesis stage: fail on import, not halfway through a run
 import numpy as np
 
 from .._progress import progress as _progress
