@@ -37,6 +37,8 @@ def _check_close(computed: float, exact: float, scale: float, rtol: float, floor
     """None if ``computed`` is right; else why not. ``exact <= 0`` is a (negative) loss quantity times ``scale``."""
     if not np.isfinite(computed):
         return "computed value is not finite"
+    if exact != 0.0 and computed == 0.0:
+        return "computed value is 0, the exact one is not"
     if exact != 0.0 and np.sign(computed) != np.sign(exact):
         return "computed value has the wrong sign"
     tol = rtol * max(abs(exact), floor * scale)
