@@ -3,6 +3,15 @@
 Every fast kernel in vortexnumba is tested against a function here. They
 loop over all O(N^2) pixel pairs in plain Python with ``math`` and use no
 code from the package, so a shared mistake cannot hide.
+
+For the information framework on small grids the tests use the exact
+reference, re-exported here: :func:`exact_retention`, :func:`exact_loss`,
+:func:`exact_swap_delta`, :func:`exact_energy` (120-digit decimal arithmetic,
+public as ``vortexnumba.testing``). It transcribes the definitions pair by
+pair and shares no code with the Numba kernels; unlike the float functions
+below, it judges losses ``1 - rho`` of any size (the float ``retention`` and
+``swap_delta`` here form ``1 - rho`` by subtraction, so they cannot judge a
+loss below ~1e-13).
 """
 
 from __future__ import annotations
@@ -10,6 +19,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from vortexnumba.testing import exact_energy, exact_loss, exact_retention, exact_swap_delta  # noqa: F401
 
 # ----------------------------------------------------------------------------- information framework
 

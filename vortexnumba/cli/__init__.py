@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "vortexnumba.cli._info",
     "vortexnumba.cli._audit",
     "vortexnumba.cli._train",
+    "vortexnumba.cli._verify",
 )
 
 EXIT_USAGE = 2

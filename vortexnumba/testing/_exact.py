@@ -16,15 +16,18 @@ float64 rounding per value, which moves ``rho`` by a relative 1e-16 at most.
 from __future__ import annotations
 
 import decimal
+import functools
+import inspect
 import math
 from decimal import Decimal
 
 import numpy as np
 
 from .._validate import as_image_batch, as_index, as_position
+from ..framework._assumptions import evaluate, grid_distances
 from ..framework._kernels import Coupling, Kernel, resolve
 
-__all__ = ["exact_energy", "exact_loss", "exact_retention", "exact_swap_delta"]
+__all__ = ["digits_needed", "exact_energy", "exact_loss", "exact_retention", "exact_swap_delta"]
 
 DEFAULT_DIGITS = 120
 
@@ -33,14 +36,63 @@ def _context(digits: int) -> decimal.Context:
     return decimal.Context(prec=int(digits), Emin=-999999, Emax=999999)
 
 
+def digits_needed(kernel=None, coupling=None) -> int:
+    """Significant digits with which the exact reference resolves every loss for this kernel and coupling.
+
+    A loss ``1 - rho`` can be as small as the square of the weakest bond
+    ``s f`` (with pixel values in [0, 1]), relative to 1; this returns 40
+    digits more than that takes, and at least 120. A result smaller than
+    ``10**-(digits - 20)`` is zero.
+
+    Examples
+    --------
+    >>> import vortexnumba as vn
+    >>> from vortexnumba.testing import digits_needed
+    >>> digits_needed(vn.Kernel.power(2, 3), vn.Coupling.gaussian(0.25)), digits_needed(None, vn.Coupling.gaussian(0.05))
+    (120, 216)
+    """
+    kernel, coupling = resolve(kernel, coupling)
+    f = [v for v in kernel.values if v > 0]
+    log_f = -math.log10(min(f)) if f else 0.0
+    if coupling.family == "gaussian":
+        log_s = 1.0 / (2.0 * coupling.h * coupling.h * math.log(10.0))
+    elif coupling.family == "custom":
+        s = [v for v in coupling.values if v > 0]
+        log_s = -math.log10(min(s)) if s else 0.0
+    else:
+        log_s = 0.0
+    return int(min(max(DEFAULT_DIGITS, 40 + math.ceil(2.0 * (log_f + log_s))), 5000))
+
+
+def _in_context(fn):
+    """Run ``fn`` at its ``digits`` (None: :func:`digits_needed`) as the current decimal context, so
+    that plain operators (``a * b``, ``x / 255``) are as precise as the explicit ``ctx`` calls (the
+    default context keeps only 28 digits)."""
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        if bound.arguments["digits"] is None:
+            bound.arguments["digits"] = digits_needed(bound.arguments["kernel"], bound.arguments["coupling"])
+        with decimal.localcontext(_context(bound.arguments["digits"])):
+            return fn(*bound.args, **bound.kwargs)
+
+    return wrapper
+
+
 def _kernel_value(kernel: Kernel, d2: int, ctx) -> Decimal:
     """f(sqrt(d2)) in decimal; 0 beyond the radius."""
     if d2 > kernel.radius * kernel.radius:  # exact: d2 is an int, radius**2 a float compared exactly
         return Decimal(0)
     if math.sqrt(d2) > kernel.radius:  # the fast kernels compare the float64 distance
         return Decimal(0)
-    d = ctx.sqrt(Decimal(d2))
     family = kernel.family
+    if family == "custom":  # a kernel defined by its float64 values (computed once, as the fast kernels read them)
+        d2s, _ = grid_distances(kernel.radius)
+        return Decimal(kernel.values[int(np.searchsorted(d2s, d2))])
+    d = ctx.sqrt(Decimal(d2))
     param = Decimal(kernel.param)
     if family == "power":
         return ctx.exp(ctx.multiply(-param, ctx.ln(d)))
@@ -48,8 +100,7 @@ def _kernel_value(kernel: Kernel, d2: int, ctx) -> Decimal:
         return ctx.exp(ctx.divide(-Decimal(d2), 2 * param * param))
     if family == "exponential":
         return ctx.exp(ctx.divide(-d, param))
-    # a kernel defined by its float64 values (e.g. a custom one): take them exactly
-    return Decimal(float(kernel(math.sqrt(d2))))
+    raise ValueError(f"unknown kernel family {family!r}")
 
 
 def _pixel_values(image4: np.ndarray) -> list[tuple[Decimal, ...]]:
@@ -61,13 +112,32 @@ def _pixel_values(image4: np.ndarray) -> list[tuple[Decimal, ...]]:
     return [tuple(Decimal(float(v)) for v in px) for px in flat]
 
 
+_S2_CACHES: dict = {}
+_F_CACHE: dict = {}
+
+
+def _kernel_value_cached(kernel: Kernel, d2: int, ctx) -> Decimal:
+    key = (kernel, d2, ctx.prec)
+    v = _F_CACHE.get(key)
+    if v is None:
+        if len(_F_CACHE) > 100_000:
+            _F_CACHE.clear()
+        v = _F_CACHE[key] = _kernel_value(kernel, d2, ctx)
+    return v
+
+
 class _Coupler:
     """``s(x, y)**2`` in decimal, memoised by the pair of values."""
 
     def __init__(self, coupling: Coupling, ctx):
         self.coupling = coupling
         self.ctx = ctx
-        self.cache = {}
+        # shared by the calls with the same coupling and precision (verify calls the reference thousands of times)
+        if len(_S2_CACHES) > 16:
+            _S2_CACHES.clear()
+        self.cache = _S2_CACHES.setdefault((coupling, ctx.prec), {})
+        if len(self.cache) > 200_000:
+            self.cache.clear()
 
     def s2(self, x, y) -> Decimal:
         if self.coupling.family == "constant":
@@ -77,6 +147,11 @@ class _Coupler:
         if v is None:
             ctx = self.ctx
             msq = sum((ctx.multiply(a - b, a - b) for a, b in zip(x, y)), Decimal(0)) / len(x)
+            if self.coupling.family == "custom":
+                # a coupling defined by its float64 values s(0, rms difference): take them exactly, squared exactly
+                s = Decimal(float(evaluate(self.coupling.function, 0.0, float(ctx.sqrt(msq)))))
+                v = self.cache[key] = ctx.multiply(s, s)
+                return v
             h = Decimal(self.coupling.h)
             # s**2 = exp(-msq / h**2)
             v = ctx.exp(ctx.divide(-msq, h * h))
@@ -99,7 +174,7 @@ def _offsets(kernel: Kernel, ctx) -> list[tuple[int, int, Decimal]]:
         for dj in range(-reach, reach + 1):
             if di == 0 and dj == 0:
                 continue
-            f = _kernel_value(kernel, di * di + dj * dj, ctx)
+            f = _kernel_value_cached(kernel, di * di + dj * dj, ctx)
             if f != 0:
                 out.append((di, dj, f))
     return out
@@ -111,7 +186,7 @@ def _f_of(kernel: Kernel, ctx):
     def f(d2: int) -> Decimal:
         v = cache.get(d2)
         if v is None:
-            v = cache[d2] = _kernel_value(kernel, d2, ctx)
+            v = cache[d2] = _kernel_value_cached(kernel, d2, ctx)
         return v
 
     return f
@@ -128,7 +203,8 @@ def _energy(values, h, w, offsets, coupler, ctx) -> Decimal:
     return total
 
 
-def exact_energy(image, kernel=None, coupling=None, *, channels=None, digits: int = DEFAULT_DIGITS) -> Decimal:
+@_in_context
+def exact_energy(image, kernel=None, coupling=None, *, channels=None, digits: int | None = None) -> Decimal:
     """E(X), the sum of squared bonds over ordered pairs, in ``digits``-digit decimal arithmetic.
 
     Examples
@@ -179,8 +255,9 @@ def _retention_parts(image, src, kernel, coupling, channels, digits):
     return inner, e_x, e_y, n, ctx
 
 
+@_in_context
 def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
-                    digits: int = DEFAULT_DIGITS) -> Decimal:
+                    digits: int | None = None) -> Decimal:
     """rho_X(src) = inner / sqrt(E(X) E(Y)) in ``digits``-digit decimal arithmetic.
 
     Parameters
@@ -193,8 +270,9 @@ def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
         Default ``Kernel.power(2, 3)`` and ``Coupling.gaussian(0.25)``.
     channels : bool, optional
         How to read a 3-D array (see :func:`vortexnumba.retention`).
-    digits : int
-        Significant decimal digits of the arithmetic.
+    digits : int, optional
+        Significant decimal digits of the arithmetic; default
+        :func:`digits_needed` (at least 120).
 
     Returns
     -------
@@ -213,18 +291,21 @@ def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
     if n == 1:
         return Decimal(1)
     if e_x == 0 or e_y == 0:
-        raise ValueError("the image has no bonds (every pair is beyond the kernel's radius), so rho is undefined")
+        raise ValueError("the image has no bonds (every pair is beyond the kernel's radius or has s = 0), "
+                         "so rho is undefined")
     return ctx.divide(inner, ctx.sqrt(ctx.multiply(e_x, e_y)))
 
 
-def exact_loss(image, src, kernel=None, coupling=None, *, channels=None, digits: int = DEFAULT_DIGITS) -> Decimal:
+@_in_context
+def exact_loss(image, src, kernel=None, coupling=None, *, channels=None, digits: int | None = None) -> Decimal:
     """The information loss rate ``1 - rho`` in ``digits``-digit decimal arithmetic."""
     rho = exact_retention(image, src, kernel, coupling, channels=channels, digits=digits)
     return _context(digits).subtract(Decimal(1), rho)
 
 
+@_in_context
 def exact_swap_delta(image, a, b, kernel=None, coupling=None, *, channels=None,
-                     digits: int = DEFAULT_DIGITS) -> Decimal:
+                     digits: int | None = None) -> Decimal:
     """Delta I of swapping pixels ``a`` and ``b``: ``-(1 - rho) I(X)``, in decimal arithmetic.
 
     ``a`` and ``b`` are ``(i, j)`` pairs or flat indices, as for
@@ -250,6 +331,9 @@ def exact_swap_delta(image, a, b, kernel=None, coupling=None, *, channels=None,
     inner, e_x, e_y, n, ctx = _retention_parts(image, src, kernel, coupling, channels, digits)
     if n == 1 or pa == pb:
         return Decimal(0)
+    if e_x == 0 or e_y == 0:
+        raise ValueError("the image has no bonds (every pair is beyond the kernel's radius or has s = 0), "
+                         "so Delta I is undefined")
     info = ctx.sqrt(e_x)
     rho = ctx.divide(inner, ctx.sqrt(ctx.multiply(e_x, e_y)))
     return ctx.multiply(-ctx.subtract(Decimal(1), rho), info)
