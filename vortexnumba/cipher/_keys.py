@@ -34,20 +34,26 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _vortex
+from ._limits import MAX_PIXELS, MAX_VORTICES, check_grid, check_vortex_area, check_vortex_count
 from .._validate import as_float, as_grid_shape, as_int, as_seed
 
-__all__ = ["BlockKey", "IdentityKey", "PermutationKey", "Vortex", "VortexKey", "key_from_json"]
+__all__ = ["BlockKey", "IdentityKey", "IdentityKeyWarning", "PermutationKey", "Vortex", "VortexKey",
+           "key_from_json"]
 
 FORMAT = "vortexnumba-key"
 VERSION = 1
 KINDS = ("vortex", "permutation", "block", "identity")
-#: Largest grid a key file may declare (2**28 pixels: a 2 GiB gather index).
-MAX_KEY_PIXELS = 1 << 28
+#: Largest grid a key file may declare (kept for compatibility; see ``_limits``).
+MAX_KEY_PIXELS = MAX_PIXELS
+#: Deepest JSON nesting a key file may have (a vortex key needs 4).
+MAX_DEPTH = 8
 _COMMON_FIELDS = {"format", "version", "kind", "shape", "src_sha256"}
 _KIND_FIELDS = {
     "vortex": {"mode", "vortices"},
@@ -59,9 +65,50 @@ _KIND_FIELDS = {
 
 # --------------------------------------------------------------------------- helpers
 
+class IdentityKeyWarning(UserWarning):
+    """A key that moves no pixel (its encryption is the plaintext)."""
+
+
 def _read_only(a: np.ndarray) -> np.ndarray:
     a.setflags(write=False)
     return a
+
+
+def _grid(shape, name: str = "shape") -> tuple[int, int]:
+    """A grid ``(H, W)`` of positive ints within the key size limits."""
+    return check_grid(as_grid_shape(shape, name), name)
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _json_depth(text: str) -> int:
+    """Deepest nesting of ``[``/``{`` outside strings, found without recursion.
+
+    Only the brackets are visited, so a large permutation key (two brackets)
+    costs one regular-expression pass.
+    """
+    depth = deepest = 0
+    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
+        if m.group() in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
+def _warn_if_identity(key):
+    if key.moved_fraction == 0.0:
+        hint = "more vortices, a stronger strength or another seed" if key.kind == "vortex" else \
+            "another seed or a larger grid"
+        warnings.warn(f"this {key.kind} key moves no pixel, so its encryption is the plaintext (try {hint})",
+                      IdentityKeyWarning, stacklevel=3)
+    return key
 
 
 def src_sha256(src: np.ndarray) -> str:
@@ -73,8 +120,13 @@ def _header(kind: str, shape) -> dict:
     return {"format": FORMAT, "version": VERSION, "kind": kind, "shape": [int(shape[0]), int(shape[1])]}
 
 
-def _parse(text, kind: str | None):
-    """Decode a key document and check the fields every kind shares."""
+def _parse(text, kind: str | None, grid=None):
+    """Decode a key document and check the fields every kind shares.
+
+    Cheap checks come first: nesting depth before decoding, then the declared
+    grid against ``grid`` (the input's, when known) and the size limits, all
+    before any array is built.
+    """
     if isinstance(text, (bytes, bytearray)):
         try:
             text = text.decode("utf-8")
@@ -82,9 +134,12 @@ def _parse(text, kind: str | None):
             raise ValueError("key is not UTF-8 text") from None
     if not isinstance(text, str):
         raise TypeError(f"key text must be str or bytes, got {type(text).__name__}")
+    if _json_depth(text) > MAX_DEPTH:
+        raise ValueError(f"key is nested more than {MAX_DEPTH} levels deep; a key file never is "
+                         "(damaged or not a key)")
     try:
         doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"key is not valid JSON (truncated or corrupted?): {exc}") from None
     if not isinstance(doc, dict):
         raise ValueError(f"key must be a JSON object, got a JSON {type(doc).__name__}")
@@ -107,9 +162,18 @@ def _parse(text, kind: str | None):
     shape = _field(doc, "shape", list)
     if len(shape) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in shape):
         raise ValueError(f"key field 'shape' must be [H, W] of ints, got {shape!r}")
-    if shape[0] < 1 or shape[1] < 1 or shape[0] * shape[1] > MAX_KEY_PIXELS:
-        # refuse before building a gather index of H*W entries (a damaged or hostile file)
-        raise ValueError(f"key field 'shape' = {shape!r} must hold 1..{MAX_KEY_PIXELS} pixels")
+    if shape[0] < 1 or shape[1] < 1:
+        raise ValueError(f"key field 'shape' must be [H, W] of positive ints, got {shape!r}")
+    if grid is not None:
+        grids = [tuple(grid)] if len(grid) == 2 and all(isinstance(v, int) for v in grid) else \
+            [tuple(g) for g in grid]
+        if grids and tuple(shape) not in grids:
+            # refuse before building anything: this key cannot serve the input anyway
+            found = " or ".join(f"{g[0]}x{g[1]}" for g in grids)
+            raise ValueError(f"key is for {shape[0]}x{shape[1]} images, which does not match the input's "
+                             f"grid {found}")
+    # refuse before building a gather index of H*W entries (a damaged or hostile file)
+    check_grid(shape, "key field 'shape'")
     return doc
 
 
@@ -154,6 +218,23 @@ class _KeyBase:
     @property
     def n_pixels(self) -> int:
         return self.shape[0] * self.shape[1]
+
+    @functools.cached_property
+    def moved_fraction(self) -> float:
+        """Share of pixels the key moves (``src[p] != p``); 0 for a key that encrypts nothing."""
+        src = self.src
+        return float(np.count_nonzero(src != np.arange(src.shape[0]))) / src.shape[0]
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """16 hex digits naming the key's map (the start of its ``src_sha256``).
+
+        Recorded with ciphertexts so that decrypting with another key is
+        refused. Like the checksum it detects accidents, not forgery: anyone
+        can compute it for a key they hold, and it lets a guessed key be
+        checked against a ciphertext.
+        """
+        return src_sha256(self.src)[:16]
 
     @property
     def is_bijective(self) -> bool:
@@ -320,12 +401,16 @@ class VortexKey(_KeyBase):
     kind = "vortex"
 
     def __post_init__(self):
-        shape = as_grid_shape(self.shape, "shape")
-        if self.mode not in _vortex.MODES:
+        shape = _grid(self.shape, "shape")
+        if not isinstance(self.mode, str) or self.mode not in _vortex.MODES:
             raise ValueError(f"mode must be one of {_vortex.MODES}, got {self.mode!r}")
-        if isinstance(self.vortices, (dict, Vortex, str)):
-            raise TypeError("vortices must be a sequence of Vortex objects or dicts")
+        if isinstance(self.vortices, (dict, Vortex, str, bytes)) or not hasattr(self.vortices, "__iter__"):
+            raise TypeError(f"vortices must be a sequence of Vortex objects or dicts, got "
+                            f"{type(self.vortices).__name__}")
+        if hasattr(self.vortices, "__len__"):
+            check_vortex_count(len(self.vortices), "number of vortices")
         vortices = tuple(Vortex.from_dict(v) for v in self.vortices)
+        check_vortex_count(len(vortices), "number of vortices")
         h, w = shape
         for n, v in enumerate(vortices, start=1):
             cy, cx = v.centre
@@ -335,6 +420,7 @@ class VortexKey(_KeyBase):
                     f"vortex {n}: the disc of centre ({cy}, {cx}) and radius {r} does not fit in the "
                     f"{h}x{w} grid (need r <= min(cy, cx, H-1-cy, W-1-cx))"
                 )
+        check_vortex_area((v.radius for v in vortices))
         object.__setattr__(self, "shape", shape)
         object.__setattr__(self, "vortices", vortices)
 
@@ -357,13 +443,17 @@ class VortexKey(_KeyBase):
         Returns
         -------
         VortexKey
+
+        Warns
+        -----
+        IdentityKeyWarning
+            When the key moves no pixel (no vortices, or a strength too weak
+            to turn any ring).
         """
-        h, w = as_grid_shape(shape, "shape")
-        n_vortices = as_int(n_vortices, "n_vortices")
-        if n_vortices < 0:
-            raise ValueError(f"n_vortices must be >= 0, got {n_vortices}")
+        h, w = _grid(shape, "shape")
+        n_vortices = check_vortex_count(as_int(n_vortices, "n_vortices"))
         strength = as_float(strength, "strength")
-        if mode not in _vortex.MODES:
+        if not isinstance(mode, str) or mode not in _vortex.MODES:
             raise ValueError(f"mode must be one of {_vortex.MODES}, got {mode!r}")
         if n_vortices and (h < 3 or w < 3):
             raise ValueError(f"a vortex needs a grid of at least 3x3 (radius >= 1), got shape {(h, w)}")
@@ -378,7 +468,7 @@ class VortexKey(_KeyBase):
                     break
             weights = tuple(float(v) for v in rng.uniform(-2.0, 0.0, 6))
             vortices.append(Vortex((cy, cx), r, (i % 5) + 1, weights, strength))
-        return cls((h, w), mode, tuple(vortices))
+        return _warn_if_identity(cls((h, w), mode, tuple(vortices)))
 
     @property
     def is_bijective(self) -> bool:
@@ -397,6 +487,7 @@ class VortexKey(_KeyBase):
         doc = _parse(text, "vortex")
         mode = _field(doc, "mode", str)
         vortices = _field(doc, "vortices", list)
+        check_vortex_count(len(vortices), "key field 'vortices' (count)")
         try:
             parsed = tuple(Vortex.from_dict(v) for v in vortices)
         except (TypeError, ValueError) as exc:
@@ -407,13 +498,16 @@ class VortexKey(_KeyBase):
 # --------------------------------------------------------------------------- baselines
 
 def _check_perm(values, n: int, name: str) -> np.ndarray:
+    if values is None or isinstance(values, (str, bytes, dict)):
+        raise TypeError(f"{name} must be a permutation of 0..{n - 1} ({n} ints), got {type(values).__name__}")
     arr = np.asarray(values)
     if arr.ndim != 1 or arr.shape[0] != n or arr.dtype.kind not in "iu":
         raise ValueError(f"{name} must be a permutation of 0..{n - 1} ({n} ints), got shape {arr.shape} "
                          f"and dtype {arr.dtype}")
     if not _vortex.is_permutation(arr):
         raise ValueError(f"{name} must hold every index 0..{n - 1} exactly once")
-    return _read_only(np.ascontiguousarray(arr, dtype=np.int64))
+    # always a private copy: the caller's array stays as it was (writeable, unchanged)
+    return _read_only(np.array(arr, dtype=np.int64, copy=True))
 
 
 def _perm_list(doc, name, n):
@@ -449,7 +543,7 @@ class PermutationKey(_KeyBase):
     kind = "permutation"
 
     def __post_init__(self):
-        shape = as_grid_shape(self.shape, "shape")
+        shape = _grid(self.shape, "shape")
         object.__setattr__(self, "shape", shape)
         object.__setattr__(self, "permutation", _check_perm(self.permutation, shape[0] * shape[1], "permutation"))
 
@@ -462,9 +556,9 @@ class PermutationKey(_KeyBase):
     @classmethod
     def random(cls, shape, seed=None) -> "PermutationKey":
         """A uniformly random permutation from ``default_rng(seed).permutation(H * W)``."""
-        h, w = as_grid_shape(shape, "shape")
+        h, w = _grid(shape, "shape")
         rng = np.random.default_rng(as_seed(seed))
-        return cls((h, w), rng.permutation(h * w))
+        return _warn_if_identity(cls((h, w), rng.permutation(h * w)))
 
     def _build_src(self):
         return self.permutation.copy()
@@ -511,7 +605,7 @@ class BlockKey(_KeyBase):
     kind = "block"
 
     def __post_init__(self):
-        shape = as_grid_shape(self.shape, "shape")
+        shape = _grid(self.shape, "shape")
         block = as_int(self.block, "block")
         if block < 1:
             raise ValueError(f"block must be >= 1, got {block}")
@@ -535,14 +629,14 @@ class BlockKey(_KeyBase):
     @classmethod
     def random(cls, shape, block: int = 4, seed=None) -> "BlockKey":
         """Shuffle the tiles with ``default_rng(seed).permutation(n_tiles)``."""
-        h, w = as_grid_shape(shape, "shape")
+        h, w = _grid(shape, "shape")
         block = as_int(block, "block")
         if block < 1:
             raise ValueError(f"block must be >= 1, got {block}")
         if h % block or w % block:
             cls((h, w), block, np.arange(1))  # raises the explanatory error
         rng = np.random.default_rng(as_seed(seed))
-        return cls((h, w), block, rng.permutation((h // block) * (w // block)))
+        return _warn_if_identity(cls((h, w), block, rng.permutation((h // block) * (w // block))))
 
     def _build_src(self):
         h, w = self.shape
@@ -578,7 +672,7 @@ class IdentityKey(_KeyBase):
     kind = "identity"
 
     def __post_init__(self):
-        object.__setattr__(self, "shape", as_grid_shape(self.shape, "shape"))
+        object.__setattr__(self, "shape", _grid(self.shape, "shape"))
 
     def _build_src(self):
         return np.arange(self.shape[0] * self.shape[1], dtype=np.int64)
@@ -592,8 +686,17 @@ class IdentityKey(_KeyBase):
 _CLASSES = {"vortex": VortexKey, "permutation": PermutationKey, "block": BlockKey, "identity": IdentityKey}
 
 
-def key_from_json(text):
+def key_from_json(text, *, grid=None):
     """Read any key written by ``to_json``, whatever its kind.
+
+    Parameters
+    ----------
+    text : str or bytes
+        The JSON document.
+    grid : (int, int) or list of them, optional
+        The grid (or the possible grids) of the images the key is for; a key
+        declaring another grid is refused before anything is built (a cheap
+        check against a forged key).
 
     Raises
     ------
@@ -607,5 +710,5 @@ def key_from_json(text):
     >>> vn.key_from_json(key.to_json()) == key
     True
     """
-    doc = _parse(text, None)
+    doc = _parse(text, None, grid)
     return _CLASSES[doc["kind"]].from_json(text)

@@ -13,7 +13,7 @@ from ..framework._kernels import Coupling, Kernel
 from ..framework._swap import SwapContext
 from ..io._figures import swap_heatmap
 from ..io._images import IMAGE_SUFFIXES, read_image
-
+from .._validate import as_position
 
 
 def register(subparsers) -> None:
@@ -113,6 +113,7 @@ def run(args) -> int:
     output = None
     if args.swap is not None:
         a = _parse_pixel(args.swap)
+        as_position(a, image.shape[:2], "--swap")  # a bad pixel fails before anything is printed
         output = check_output_path(args.output or f"swap_{a[0]}_{a[1]}.png", force=args.force)
     energy = information_energy(image, kernel, coupling, channels=channels)
     profile, distances = neighbour_profile(image, kernel, coupling)
