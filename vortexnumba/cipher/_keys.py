@@ -102,8 +102,12 @@ def _json_depth(text: str) -> int:
     return deepest
 
 
+#: above this many pixels ``random`` does not build the map just to look for a key that moves nothing
+_IDENTITY_CHECK_PIXELS = 1 << 20
+
+
 def _warn_if_identity(key):
-    if key.moved_fraction == 0.0:
+    if key.n_pixels <= _IDENTITY_CHECK_PIXELS and key.moved_fraction == 0.0:
         hint = "more vortices, a stronger strength or another seed" if key.kind == "vortex" else \
             "another seed or a larger grid"
         warnings.warn(f"this {key.kind} key moves no pixel, so its encryption is the plaintext (try {hint})",
