@@ -150,3 +150,40 @@ def image_header(path, *, name: str = "input") -> tuple[tuple, np.dtype]:
 def image_files(folder) -> list[Path]:
     """Every image file under ``folder`` (recursively), sorted."""
     return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def read_one_image(path, index: int | None = None, *, name: str = "input") -> np.ndarray:
+    """One image ``(H, W)`` or ``(H, W, C)`` from an image file, an ``.npy`` or an ``.npz`` (its first array).
+
+    A batch array (``(B, H, W, C)``, or 3-D with a last axis longer than 4)
+    gives its image ``index`` (default 0); ``index`` with a single image is an
+    error.
+    """
+    from ._files import read_npy, read_npz
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        if index is not None:
+            raise ValueError(f"index given, but {str(p)!r} is one image")
+        return read_image(p, name=name)
+    if suffix == ".npz":
+        arrays = read_npz(p, name=name)[0]
+        arrays = {k: v for k, v in arrays.items() if k != "vortexnumba_keys"}
+        if not arrays:
+            raise ValueError(f"{name} {str(p)!r} holds no arrays")
+        arr = next(iter(arrays.values()))
+    elif suffix == ".npy":
+        arr = read_npy(p, name=name)
+    else:
+        raise ValueError(f"{name} {str(p)!r}: expected .npy, .npz or an image file "
+                         f"({', '.join(sorted(IMAGE_SUFFIXES))}), got {suffix!r}")
+    is_batch = arr.ndim == 4 or (arr.ndim == 3 and arr.shape[-1] > 4)
+    if is_batch:
+        k = 0 if index is None else index
+        if not 0 <= k < arr.shape[0]:
+            raise ValueError(f"index {k} is outside the batch of {arr.shape[0]} images")
+        return arr[k]
+    if index is not None:
+        raise ValueError(f"index given, but {str(p)!r} holds one image of shape {arr.shape}")
+    return arr
