@@ -160,6 +160,7 @@ def _transform(source, target, key, *, inverse, force, scheduler, channels, show
     if slab_bytes < 1:
         raise ValueError(f"slab_bytes must be >= 1, got {slab_bytes}")
     zarr = _modules()
+    import dask
     import dask.array as da
     from dask.array.core import PerformanceWarning
 
@@ -216,7 +217,11 @@ def _transform(source, target, key, *, inverse, force, scheduler, channels, show
                     continue
                 slabs = _row_slabs(arr, slab_bytes)
                 rest = (slice(None),) * (arr.ndim - 1)
-                with warnings.catch_warnings():
+                # to_zarr regroups blocks to Dask's "array.chunk-size" (128 MiB) before writing; one row of
+                # the store's chunks per task instead keeps a worker's memory at a few chunks
+                rows = (getattr(arr, "shards", None) or arr.chunks)[0]
+                row_bytes = rows * int(np.prod(arr.shape[1:])) * arr.dtype.itemsize
+                with warnings.catch_warnings(), dask.config.set({"array.chunk-size": f"{max(1, row_bytes)}B"}):
                     # slabs start on chunk (shard) rows, so no two writes share a chunk; Dask warns
                     # about its nominal chunk size all the same
                     warnings.simplefilter("ignore", PerformanceWarning)
