@@ -370,3 +370,15 @@ def test_every_image_suffix_round_trips_or_is_refused(tmp_path, suffix):
         assert back.shape == arr.shape and back.dtype == arr.dtype, (suffix, mode)
         if suffix not in LOSSY_SUFFIXES:
             assert np.array_equal(back, arr), (suffix, mode)
+
+
+def test_4_a_file_written_onto_itself_is_whole(tmp_path):
+    x = np.random.default_rng(3).integers(0, 256, (5, 8, 8), dtype=np.uint8)
+    np.save(tmp_path / "x.npy", x)
+    (tmp_path / "k.json").write_text(KEY8.to_json())
+    assert cli(["encrypt", tmp_path / "k.json", tmp_path / "x.npy", "-o", tmp_path / "x.npy"])[0] == 1
+    assert np.array_equal(np.load(tmp_path / "x.npy"), x)
+    assert cli(["encrypt", tmp_path / "k.json", tmp_path / "x.npy", "-o", tmp_path / "x.npy", "--force"])[0] == 0
+    assert np.array_equal(np.load(tmp_path / "x.npy"), vn.encrypt(x, KEY8))
+    assert cli(["decrypt", tmp_path / "k.json", tmp_path / "x.npy", "-o", tmp_path / "x.npy", "--force"])[0] == 0
+    assert np.array_equal(np.load(tmp_path / "x.npy"), x) and leftovers(tmp_path) == []
