@@ -27,7 +27,9 @@ before the new one takes its place).
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -228,9 +230,15 @@ def _transform(source, target, key, *, inverse, force, scheduler, channels, show
                     writes = [y[a:b].to_zarr(out, region=(slice(a, b), *rest), compute=False) for a, b in slabs]
                 try:
                     if client is None:
-                        for (a, b), w in zip(slabs, writes):
-                            w.compute(scheduler="threads")
-                            bar.update(b - a if is_image else 0)
+                        # our own pool, so that no task is still writing into the temporary store
+                        # when an error deletes it
+                        pool = ThreadPoolExecutor(os.cpu_count() or 1)
+                        try:
+                            for (a, b), w in zip(slabs, writes):
+                                w.compute(scheduler="threads", pool=pool)
+                                bar.update(b - a if is_image else 0)
+                        finally:
+                            pool.shutdown(wait=True, cancel_futures=True)
                     else:
                         from distributed import as_completed
 

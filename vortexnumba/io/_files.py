@@ -172,8 +172,20 @@ def atomic_folder(path, *, force: bool = False, name: str = "output", replaceabl
         check()  # the target may have appeared meanwhile
         replace_folder(tmp, p)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_tree(tmp)
         raise
+
+
+def _remove_tree(path: Path, tries: int = 20) -> None:
+    """Delete a folder, again if a straggling writer (a cancelled cluster task) recreates part of it."""
+    import shutil
+    import time
+
+    for _ in range(tries):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.05)
 
 
 def save_figure(fig, path, *, force: bool = False, dpi: int = 120) -> Path:
