@@ -153,7 +153,7 @@ def main(argv=None):
     t_key, t_key_med = min(key_times), float(np.median(key_times))
     res.update(key_build_ms_best=t_key * 1e3, key_build_ms_median=t_key_med * 1e3)
 
-    from vortexnumba.cipher._keys import _json_depth
+    from vortexnumba.cipher._keybase import _json_depth
 
     perm_text = vn.PermutationKey.random((512, 512), seed=0).to_json()
     t_depth = best_of(lambda: _json_depth(perm_text), args.repeats)

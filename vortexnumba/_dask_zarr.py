@@ -40,7 +40,7 @@ from .cipher._files import pop_fingerprint, push_fingerprint
 from .cipher._protocol import check_key
 from .io._files import atomic_folder
 
-__all__ = ["ZARR_ATTR", "decrypt_zarr", "encrypt_zarr", "is_zarr_path"]
+__all__ = ["SLAB_BYTES", "ZARR_ATTR", "is_zarr_path", "transform_zarr"]
 
 #: attribute of the output store's root listing the key fingerprints
 ZARR_ATTR = "vortexnumba_keys"

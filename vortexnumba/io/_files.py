@@ -147,8 +147,6 @@ def atomic_folder(path, *, force: bool = False, name: str = "output", replaceabl
         ``replaceable(path) -> str | None``: a reason to refuse replacing an
         existing target even with ``force=True`` (e.g. it holds other files).
     """
-    import shutil
-
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
