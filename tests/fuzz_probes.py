@@ -7,6 +7,7 @@ probe runs past ``--limit`` seconds, so the parent (``tests/test_fuzz.py``)
 sees which probe hung instead of waiting for ever.
 
 Outcomes: ``ok`` (accepted), ``clear`` (ValueError/TypeError with a message,
+FileNotFoundError/FileExistsError for paths,
 or a CLI exit status 1/2 with one ``error:`` line), ``bad`` (anything else:
 another exception, a Numba or recursion error, a traceback, a changed input,
 a partial output). ``peak`` is the tracemalloc peak of the probe in bytes.
@@ -44,10 +45,10 @@ SHAPES = [(), (0,), (8,), (0, 8), (8, 0), (1, 8, 8), (8, 8, 1), (8, 8, 3), (2, 8
 NOT_ARRAYS = [None, "x.png", b"\x00", 3.5, {"a": 1}, [[1, "x"]]]
 DEPTHS = [1, 2, 5, 8, 9, 50, 1000, 100_000]
 COUNTS = [-1, 0, 1, 100, 1000, MAX_VORTICES + 1, 10**6, 10**9, 10**18, 1.5, True, None, "10"]
-GRIDS = [(0, 8), (8, -1), (2, 2), (1024, 1024), (4097, 4096), (4096, 4097), (MAX_SIDE, 1), (MAX_SIDE + 1, 1),
+GRIDS = [(0, 8), (8, -1), (2, 2), (1024, 1024), (2049, 2048), (2048, 2049), (MAX_SIDE, 1), (MAX_SIDE + 1, 1),
          (1 << 17, 1 << 17), (100_000, 100_000), (10**30, 1), (8.0, 8), (True, 8), "8x8", None]
 POSITIONS = [(0, 0), (7, 7), (-1, 0), (8, 0), (999, 0), 63, 64, -1, 10**20, (0,), (0, 0, 0), "0", None, 1.5, True]
-FORGED_GRIDS = [(8, 8), (9, 8), (4096, 4096), (8192, 8192), (10**9, 10**9), (1, MAX_SIDE + 1)]
+FORGED_GRIDS = [(8, 8), (9, 8), (2048, 2048), (4096, 4096), (10**9, 10**9), (1, MAX_SIDE + 1)]
 
 
 def _array(dtype, shape=(8, 8)):
@@ -144,6 +145,23 @@ def api_probes():
     for perm in (np.arange(16), np.arange(16)[::-1], np.arange(16, dtype=np.int32), np.arange(15), np.zeros(16, int)):
         yield "caller array", f"PermutationKey(perm {perm.dtype} {perm[:3]}...)", \
             (lambda p=perm: vn.PermutationKey((4, 4), p)), [perm]
+    import vortexnumba.dask as vnd
+
+    with contextlib.suppress(ImportError):
+        import dask.array as da
+
+        for label, value in (("numpy array", GOOD8[None]), ("2-D dask", da.zeros((8, 8), chunks=4)),
+                             ("wrong grid", da.zeros((3, 7, 8), chunks=1)), ("complex", da.zeros((3, 8, 8), dtype="c8")),
+                             ("nan shape", da.zeros((3, 8, 8))[da.zeros(3) > 1]), ("list", [[0]])):
+            for name, fn in (("dask.encrypt", vnd.encrypt), ("dask.decrypt", vnd.decrypt),
+                             ("dask.retention", lambda x, k: vnd.retention(x, k.src))):
+                yield "dask input", f"{name}({label})", (lambda f=fn, v=value: f(v, KEY8)), []
+        for source, target, key in (("missing.zarr", "o.zarr", KEY8), (__file__, "o.zarr", KEY8),
+                                    ("missing.zarr", "o.npy", KEY8), ("missing.zarr", "o.zarr", None),
+                                    ("missing.zarr", "o.zarr", "key.json")):
+            yield "zarr paths", f"encrypt_zarr({source}, {target}, {type(key).__name__})", \
+                (lambda s=source, t=target, k=key: vnd.encrypt_zarr(s, Path(tempfile.gettempdir()) / t, k,
+                                                                    progress=False)), []
     for vortices in (None, 3, "v", {"centre": [1, 1]}, [None], [[1, 2]]):
         yield "vortex list", f"VortexKey(vortices={vortices!r})", \
             (lambda v=vortices: vn.VortexKey((8, 8), "bijective", v)), []
@@ -173,9 +191,18 @@ def cli_probes(d: Path):
     for depth in DEPTHS:
         for cmd, o in (("encrypt", "o.npy"), ("decrypt", "o.npy"), ("show", "o.png")):
             yield "deep json", f"{cmd} deep{depth}", [cmd, d / f"deep{depth}.json", d / "x_uint8.npy", "-o", out / o]
+    for depth in (9, 100_000):
+        yield "deep json", f"audit deep{depth}", ["audit", d / f"deep{depth}.json", "--dataset", d / "x_uint8.npy",
+                                                  "--n-images", 3, "--key-space-samples", 16]
     for grid in FORGED_GRIDS:
         yield "forged key", f"encrypt forged {grid}", ["encrypt", d / f"forged{grid[0]}x{grid[1]}.json",
                                                        d / "x_uint8.npy", "-o", out / "o.npy"]
+    for grid in ((2048, 2048), (4096, 4096), (10**9, 10**9)):
+        yield "forged key", f"audit forged {grid}", ["audit", d / f"forged{grid[0]}x{grid[1]}.json", "--dataset",
+                                                     d / "x_uint8.npy", "--n-images", 3]
+    for argv in (["train", "--epochs", -1], ["train", "--models", "nonsense"], ["train", "--batch-size", 0],
+                 ["train", "--train-limit", -5], ["train", "--learning-rate", "nan"], ["train", "--dataset", "x"]):
+        yield "train options", " ".join(map(str, argv)), [*argv, "--out", out / "res", "--no-progress"]
     for dt in DTYPES:
         if dt != "object":
             yield "dtype", f"encrypt x_{dt}", ["encrypt", d / "key.json", d / f"x_{dt}.npy", "-o", out / "o.npy"]
@@ -183,7 +210,7 @@ def cli_probes(d: Path):
     for n in (-1, MAX_VORTICES + 1, 10**9):
         yield "vortex count", f"keygen --vortices {n}", ["keygen", "--shape", 8, 8, "--vortices", n, "-o",
                                                          out / "k.json"]
-    for grid in ((17000, 17000), (MAX_SIDE + 1, 1), (4097, 4096), (0, 8), (2, 2)):
+    for grid in ((17000, 17000), (MAX_SIDE + 1, 1), (2049, 2048), (0, 8), (2, 2)):
         yield "grid size", f"keygen --shape {grid}", ["keygen", "--shape", *grid, "--kind", "permutation", "-o",
                                                       out / "k.json"]
     for extra in (["--kind", "block", "--seed", 1], ["--strength", 0], ["--vortices", 0]):
@@ -207,7 +234,7 @@ def _classify_api(thunk, watch):
             warnings.simplefilter("ignore")
             thunk()
         outcome, detail = "ok", ""
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as exc:  # the last two: paths
         module = type(exc).__module__ or ""
         msg = str(exc)
         clean = msg and not module.startswith(("numba", "jax")) and "Traceback" not in msg

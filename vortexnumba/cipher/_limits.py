@@ -9,15 +9,18 @@ allocate or compute without bound before it is refused.
 limit              value               what it bounds
 =================  ==================  ==========================================
 ``MAX_SIDE``       16,384              each side of the grid ``H`` and ``W``
-``MAX_PIXELS``     16,777,216 (2**24)  ``H * W``: the gather index (128 MiB)
+``MAX_PIXELS``     4,194,304 (2**22)   ``H * W``: the gather index (32 MiB)
 ``MAX_VORTICES``   10,000              vortices in one key
-``MAX_VORTEX_AREA`` 67,108,864 (2**26) sum of ``(2 r + 1)**2`` over the vortices:
+``MAX_VORTEX_AREA`` 16,777,216 (2**24) sum of ``(2 r + 1)**2`` over the vortices:
                                         the work of building a vortex key
 =================  ==================  ==========================================
 
-At these limits the largest key takes a few seconds and a few hundred MiB to
-build (its gather index alone is 128 MiB); anything larger is refused with a
-``ValueError`` before any array is allocated.
+At these limits the costliest key (four vortices filling a 2048x2048 grid)
+takes a few seconds and about 250 MiB to build; anything larger is refused
+with a ``ValueError`` before any array is allocated. The limits are generous
+for training images (28x28 to 1024x1024) and keep what a tiny forged key can
+cost bounded where the input's grid is not known in advance (where it is,
+``load_key(path, grid=...)`` refuses a key for another grid at once).
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ __all__ = ["MAX_PIXELS", "MAX_SIDE", "MAX_VORTEX_AREA", "MAX_VORTICES", "check_g
            "check_vortex_area"]
 
 MAX_SIDE = 1 << 14
-MAX_PIXELS = 1 << 24
+MAX_PIXELS = 1 << 22
 MAX_VORTICES = 10_000
-MAX_VORTEX_AREA = 1 << 26
+MAX_VORTEX_AREA = 1 << 24
 
 
 def check_grid(shape, name: str = "shape") -> tuple[int, int]:
@@ -38,7 +41,7 @@ def check_grid(shape, name: str = "shape") -> tuple[int, int]:
         raise ValueError(f"{name} = {(h, w)} is too large: each side must be at most {MAX_SIDE}")
     if h * w > MAX_PIXELS:
         raise ValueError(f"{name} = {(h, w)} holds {h * w} pixels; a key holds at most {MAX_PIXELS} "
-                         f"(e.g. 4096x4096)")
+                         f"(e.g. 2048x2048)")
     return h, w
 
 
