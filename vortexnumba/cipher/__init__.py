@@ -1,7 +1,9 @@
 """The keyed transformations: keys build index maps, one engine applies them.
 
 - ``_vortex``    -- the vortex geometry: a key's parameters -> a gather index
-- ``_keys``      -- VortexKey, PermutationKey, BlockKey, IdentityKey (plain data + JSON)
+- ``_keys``      -- VortexKey and key_from_json (re-exports the other keys)
+- ``_keybase``   -- the JSON form of keys, its cheap checks, the base class every key shares
+- ``_baseline_keys`` -- PermutationKey, BlockKey, IdentityKey
 - ``_gather``    -- the one gather engine: encrypt, decrypt, apply_src
 - ``_baselines`` -- shuffle_each, the paper's fresh permutation per image
 - ``_keyfile``   -- load_key / save_key: key files (written 0600)
