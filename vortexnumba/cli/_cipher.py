@@ -30,13 +30,11 @@ import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
-
-from ..cipher._files import input_grids, read_images, transform_file
-from ..cipher._gather import encrypt
+from ..cipher._files import comparison_grid, input_grids, read_images, transform_file
 from ..cipher._keyfile import load_key, save_key
 from ..cipher._keys import BlockKey, IdentityKeyWarning, PermutationKey, VortexKey
-from ..io._files import atomic_writer, check_output_path
+from ..io._files import check_output_path
+from ..io._images import write_image
 
 
 def register(subparsers) -> None:
@@ -167,50 +165,18 @@ def run_decrypt(args) -> int:
 
 # --------------------------------------------------------------------------- show
 
-def _to_display(batch: np.ndarray) -> np.ndarray:
-    """uint8 for display: uint8 as is, floats in [0, 1] scaled, anything else stretched."""
-    if batch.dtype == np.uint8:
-        return batch
-    b = batch.astype(np.float64)
-    if batch.dtype.kind == "f" and b.min() >= 0.0 and b.max() <= 1.0:
-        return np.round(b * 255).astype(np.uint8)
-    lo, hi = b.min(), b.max()
-    return np.round((b - lo) / (hi - lo if hi > lo else 1.0) * 255).astype(np.uint8)
-
-
 def run_show(args) -> int:
-    from PIL import Image
-
     if args.count < 1:
         raise ValueError(f"--count must be >= 1, got {args.count}")
+    if args.scale < 0:
+        raise ValueError(f"--scale must be >= 0 (0: automatic), got {args.scale}")
     out_path = Path(args.output)
     if out_path.suffix.lower() != ".png":
         raise ValueError(f"output {str(out_path)!r} must end in '.png' for a figure")
     check_output_path(out_path, force=args.force)
     key = load_key(args.key, grid=input_grids(args.input))
     originals = read_images(args.input, key, args.count, args.channels)
-    if originals.shape[1:3] != tuple(key.shape):
-        raise ValueError(f"images are {originals.shape[1]}x{originals.shape[2]}, the key is for "
-                         f"{key.shape[0]}x{key.shape[1]}")
-    if originals.ndim == 4 and originals.shape[-1] not in (3, 4):
-        originals = originals[..., 0]
-    encrypted = encrypt(originals, key, channels=False if originals.ndim == 3 else None)
-    rows = [_to_display(originals), _to_display(encrypted)]
-    n, h, w = originals.shape[:3]
-    scale = args.scale if args.scale > 0 else max(1, 96 // max(h, w))
-    gap = max(2, scale)
-    colour = originals.ndim == 4
-    depth = originals.shape[-1] if colour else 1
-    canvas = np.full((2 * h * scale + 3 * gap, n * (w * scale + gap) + gap, depth), 255, dtype=np.uint8)
-    for r, row in enumerate(rows):
-        for c in range(n):
-            tile = row[c] if colour else row[c][..., None]
-            tile = np.repeat(np.repeat(tile, scale, axis=0), scale, axis=1)
-            y0 = gap + r * (h * scale + gap)
-            x0 = gap + c * (w * scale + gap)
-            canvas[y0:y0 + h * scale, x0:x0 + w * scale] = tile
-    img = Image.fromarray(canvas[..., 0] if depth == 1 else canvas)
-    with atomic_writer(out_path, force=args.force) as fh:
-        img.save(fh, format="PNG")
-    print(f"wrote {n} original(s) and their encryptions to {out_path}", file=sys.stderr)
+    canvas = comparison_grid(originals, key, scale=args.scale or None)
+    write_image(canvas, out_path, force=args.force)
+    print(f"wrote {len(originals)} original(s) and their encryptions to {out_path}", file=sys.stderr)
     return 0
