@@ -10,6 +10,7 @@
 - ``_protocol``  -- the Key protocol and check_key / is_key, used by every module that takes a key
 - ``_limits``    -- the size limits of keys (grid side, pixels, vortices), checked on every side
 - ``_files``     -- transform_file: .npy, .npz, image files and folders, all-or-nothing, with key fingerprints
+- ``_preview``   -- read_images / comparison_grid: originals beside their encryptions (``show``)
 """
 
 from ._keys import BlockKey, IdentityKey, IdentityKeyWarning, PermutationKey, Vortex, VortexKey, key_from_json

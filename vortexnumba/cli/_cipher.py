@@ -30,7 +30,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from ..cipher._files import comparison_grid, input_grids, read_images, transform_file
+from ..cipher._files import input_grids, transform_file
+from ..cipher._preview import comparison_grid, read_images
 from ..cipher._keyfile import load_key, save_key
 from ..cipher._keys import BlockKey, IdentityKeyWarning, PermutationKey, VortexKey
 from ..io._files import check_output_path
