@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_cipher.py            # full size: 70,000 images of 28x28
     .venv/bin/python benchmarks/bench_cipher.py --images 7000 --repeats 5
+    .venv/bin/python benchmarks/bench_cipher.py --quick    # small sizes for CI, seconds
 
 Measures
 --------
@@ -15,6 +16,10 @@ Measures
 4. Peak resident memory of encrypting the array, measured in a fresh
    subprocess from its own high-water mark (``VmHWM`` in /proc/self/status;
    Linux only), against input + output.
+5. Key loading's cheap checks: the nesting-depth scan against the whole load
+   of a 512x512 permutation key, and refusing a forged key that claims a
+   4096x4096 grid (given the input's 8x8 grid) against building a real
+   2048x2048 key (the largest allowed).
 """
 
 from __future__ import annotations
@@ -101,7 +106,10 @@ def main(argv=None):
     ap.add_argument("--swirl-subset", type=int, default=100)
     ap.add_argument("--loop-subset", type=int, default=20)
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--quick", action="store_true", help="small sizes for CI (seconds)")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.images, args.repeats, args.swirl_subset, args.loop_subset = 2000, 3, 5, 2
 
     res = {"images": args.images}
     key = vn.VortexKey.random((28, 28), seed=0)
@@ -145,6 +153,27 @@ def main(argv=None):
     t_key, t_key_med = min(key_times), float(np.median(key_times))
     res.update(key_build_ms_best=t_key * 1e3, key_build_ms_median=t_key_med * 1e3)
 
+    from vortexnumba.cipher._keybase import _json_depth
+
+    perm_text = vn.PermutationKey.random((512, 512), seed=0).to_json()
+    t_depth = best_of(lambda: _json_depth(perm_text), args.repeats)
+    t_load = best_of(lambda: vn.key_from_json(perm_text), args.repeats)
+    forged = json.loads(vn.IdentityKey((8, 8)).to_json())
+    forged["shape"] = [4096, 4096]
+    forged_text = json.dumps(forged)
+
+    def refuse():
+        try:
+            vn.key_from_json(forged_text, grid=(8, 8))
+        except ValueError:
+            return
+        raise AssertionError("the forged key was accepted")
+
+    t_refuse = best_of(refuse, args.repeats)
+    t_big = best_of(lambda: vn.PermutationKey.random((2048, 2048), seed=0).src, 1)
+    res.update(depth_scan_over_load=t_depth / t_load, forged_refusal_ms=t_refuse * 1e3,
+               big_key_build_over_refusal=t_big / t_refuse)
+
     proc = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(args.images)], capture_output=True,
                           text=True, check=True)
     before, after, in_bytes, out_bytes = map(int, proc.stdout.split())
@@ -168,6 +197,9 @@ def main(argv=None):
           f"encrypt (paper key) is {res['loop_over_encrypt']:.0f}x faster")
     print(f"key build 10 vortices 32x32: best {res['key_build_ms_best']:.3f} ms, "
           f"median {res['key_build_ms_median']:.3f} ms")
+    print(f"depth check of a 512x512 permutation key: {res['depth_scan_over_load']:.3f} of its whole load; "
+          f"refusing a forged 4096x4096 key: {res['forged_refusal_ms']:.3f} ms "
+          f"({res['big_key_build_over_refusal']:.0f}x faster than building a real 2048x2048 key)")
     print(f"peak memory of encrypt beyond the input: {res['peak_extra_mb']:.1f} MiB for a "
           f"{res['output_mb']:.1f} MiB output (ratio {res['peak_extra_over_output']:.3f}; "
           f"limit: input+output+10% means ratio <= {1 + 0.1 * (in_bytes + out_bytes) / out_bytes:.2f})")

@@ -1,6 +1,7 @@
 """Throughput and memory of the Dask and Zarr paths, against the in-memory engine in the same run.
 
     .venv/bin/python benchmarks/bench_dask.py                       # defaults below
+    .venv/bin/python benchmarks/bench_dask.py --quick               # small sizes, well under 30 s
     .venv/bin/python benchmarks/bench_dask.py --images 20000 --store-gb 0.5 --worker-memory 400MB
 
 Measures
@@ -9,12 +10,13 @@ Measures
    ``vn.encrypt`` in memory (the baseline), ``vortexnumba.dask.encrypt`` on
    the threaded scheduler with blocks of whole images and with blocks that
    split images (so the rechunk is included), and Zarr store to Zarr store:
-   in memory (read all, encrypt, write all), streamed in this process, and
-   streamed on a two-process LocalCluster. Every rate is MB of images per
+   in memory (read all, encrypt, write all), ``vortexnumba.dask.encrypt_zarr``
+   in this process, and ``encrypt_zarr`` on a two-process LocalCluster. Every rate is MB of images per
    second, reported with its ratio to the in-memory engine.
 2. Peak memory: a store of ``--store-gb`` GB is encrypted on a LocalCluster of
-   two single-thread workers, each limited to ``--worker-memory``, once by the
-   command line's streaming (``--scheduler``) and once by
+   two single-thread workers, each limited to ``--worker-memory``, once by
+   ``vortexnumba.dask.encrypt_zarr`` (what ``encrypt --scheduler`` runs: slabs
+   of chunk rows written into a store beside the target) and once by the bare
    ``da.from_zarr -> vortexnumba.dask.encrypt -> da.to_zarr``. The resident
    memory (RSS) of every worker process is sampled every 20 ms; the report
    gives each worker's RSS before the job (interpreter, Numba, Zarr and Dask
@@ -39,7 +41,6 @@ import numpy as np
 
 import vortexnumba as vn
 import vortexnumba.dask as vnd
-from vortexnumba import _zarr_io
 from _timing import best_of
 
 
@@ -153,13 +154,13 @@ def throughput(args, key, work, client):
 
     def zarr_stream(scheduler):
         def run():
-            _zarr_io.transform_store(source, work / "tp-enc.zarr", key, force=True, progress=False,
-                                     scheduler=scheduler)
+            vnd.encrypt_zarr(source, work / "tp-enc.zarr", key, force=True, progress=False,
+                             scheduler=scheduler)
         return run
 
     rows["zarr -> zarr, in memory (read all, encrypt, write)"] = best_of(zarr_in_memory, args.repeats)
-    rows["zarr -> zarr, streamed in this process"] = best_of(zarr_stream(None), args.repeats)
-    rows["zarr -> zarr, streamed on the cluster (--scheduler)"] = best_of(zarr_stream(client), args.repeats)
+    rows["zarr -> zarr, encrypt_zarr in this process"] = best_of(zarr_stream(None), args.repeats)
+    rows["zarr -> zarr, encrypt_zarr on the cluster (--scheduler)"] = best_of(zarr_stream(client), args.repeats)
     check_store(source, work / "tp-enc.zarr", key, args.chunk_rows)
     result = {name: {"seconds": t, "MB_per_s": mb / t, "vs_in_memory": t_mem / t} for name, t in rows.items()}
     return mb, result
@@ -185,11 +186,12 @@ def peak_memory(args, key, work, cluster_kwargs):
 
         base = client.run(warm_worker, key.to_json(), shape)
         report["worker_rss_before_MB"] = {a: v / 1e6 for a, v in base.items()}
-        slab = _zarr_io._cluster_slab_bytes(client, _zarr_io.SLAB_BYTES)
-        report["slab_MB_on_cluster"] = slab / 1e6
+        from vortexnumba._dask_zarr import SLAB_BYTES
+
+        report["slab_MB_on_cluster"] = SLAB_BYTES / 1e6
 
         jobs = {
-            "stream (--scheduler)": lambda: _zarr_io.transform_store(
+            "encrypt_zarr (--scheduler)": lambda: vnd.encrypt_zarr(
                 source, work / "big-enc.zarr", key, force=True, progress=False, scheduler=client),
             "dask.array: from_zarr -> encrypt -> to_zarr": lambda: client.compute(
                 vnd.encrypt(da.from_zarr(str(source)), key).to_zarr(str(work / "big-enc-dask.zarr"),
@@ -222,7 +224,10 @@ def main():
     parser.add_argument("--worker-memory", default="400MB", help="memory_limit of each worker")
     parser.add_argument("--workdir", default=None, help="folder for the stores (default: a temporary one)")
     parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument("--quick", action="store_true", help="small sizes for CI (under ~30 s)")
     args = parser.parse_args()
+    if args.quick:
+        args.images, args.chunk_rows, args.repeats, args.store_gb = 1000, 250, 1, 0.0  # no peak-memory part
 
     from distributed import Client, LocalCluster
 
@@ -237,12 +242,14 @@ def main():
               f"images, best of {args.repeats}")
         for name, r in rates.items():
             print(f"  {name:55s} {r['MB_per_s']:8.0f} MB/s   x{r['vs_in_memory']:.2f} of in-memory")
+        if args.store_gb <= 0:
+            return
         memory = peak_memory(args, key, work, cluster_kwargs)
         print(f"peak memory: {memory['store_GB']:.2f} GB store, 2 workers x 1 thread, memory_limit "
               f"{args.worker_memory} each, slab {memory['slab_MB_on_cluster']:.1f} MB")
         print("  worker RSS before the job (MB):",
               ", ".join(f"{v:.0f}" for v in memory["worker_rss_before_MB"].values()))
-        for name in ("stream (--scheduler)", "dask.array: from_zarr -> encrypt -> to_zarr"):
+        for name in ("encrypt_zarr (--scheduler)", "dask.array: from_zarr -> encrypt -> to_zarr"):
             r = memory[name]
             peaks = ", ".join(f"{v:.0f}" for v in r["worker_peak_rss_MB"].values())
             print(f"  {name:45s} {r['MB_per_s']:6.0f} MB/s  peak worker RSS {peaks} MB"

@@ -95,7 +95,7 @@ def test_info_swap_writes_heatmap_and_refuses_to_overwrite(tmp_path, capsys):
         (["info", "digits:0", "--coupling", "constant", "--h", "0.3"], "--h applies to the gaussian coupling"),
         (["info", "digits:0", "--radius", "0.5"], "radius must be a finite number >= 1"),
         (["info", "digits:0", "--alpha", "-1"], "alpha must be a finite number > 0"),
-        (["info", "digits:0", "--swap", "9,9", "-o", "unused.png"], r"a = \(9, 9\) lies outside the 8x8 grid"),
+        (["info", "digits:0", "--swap", "9,9", "-o", "unused.png"], r"--swap = \(9, 9\) lies outside the 8x8 grid"),
         (["info", "digits:0", "--swap", "3", "-o", "unused.png"], "--swap expects I,J"),
     ],
 )

@@ -18,7 +18,6 @@ zarr = pytest.importorskip("zarr")
 
 import vortexnumba as vn  # noqa: E402
 import vortexnumba.dask as vnd  # noqa: E402
-from vortexnumba import _zarr_io  # noqa: E402
 from vortexnumba.cli import main  # noqa: E402
 
 
@@ -188,7 +187,7 @@ def test_zarr_round_trip_from_the_command_line(store, capsys):
     assert main(["encrypt", str(store / "key.json"), str(store / "data.zarr"), "-o", str(enc)]) == 0
     out = zarr.open_array(str(enc), mode="r")
     assert out.chunks == (4, 6, 10, 3)
-    assert out.attrs.asdict() == {"source": "test"}
+    assert out.attrs.asdict() == {"source": "test", "vortexnumba_keys": [KEY.fingerprint]}
     assert out.compressors == zarr.open_array(str(store / "data.zarr"), mode="r").compressors
     assert _same_bits(out[:], vn.encrypt(RGB, KEY))
     assert main(["decrypt", str(store / "key.json"), str(enc), "-o", str(dec)]) == 0
@@ -217,7 +216,7 @@ def test_zarr_groups_transform_images_and_copy_labels(tmp_path):
     assert main(["encrypt", str(tmp_path / "key.json"), str(tmp_path / "set.zarr"), "-o",
                  str(tmp_path / "enc.zarr")]) == 0
     out = zarr.open_group(str(tmp_path / "enc.zarr"), mode="r")
-    assert out.attrs.asdict() == {"name": "set"} and out["meta"].attrs.asdict() == {"kind": "labels"}
+    assert out.attrs.asdict() == {"name": "set", "vortexnumba_keys": [KEY.fingerprint]} and out["meta"].attrs.asdict() == {"kind": "labels"}
     assert _same_bits(out["train"][:], vn.encrypt(RGB[..., 1], KEY, channels=False))
     assert _same_bits(out["meta/labels"][:], np.arange(23, dtype=np.int16))
 
@@ -268,39 +267,71 @@ def test_a_failing_slab_leaves_no_output(tmp_path, capsys):
     assert _leftovers(tmp_path) == []
 
 
-def test_streaming_holds_one_row_of_chunks_and_reports_progress(store, monkeypatch, capsys):
-    seen = []
-    real = _zarr_io.process_slab
-
-    def spy(source, target, key_json, slab):
-        seen.append((slab.start, slab.stop))
-        return real(source, target, key_json, slab)
-
-    monkeypatch.setattr(_zarr_io, "process_slab", spy)
-    n = _zarr_io.transform_store(store / "data.zarr", store / "enc.zarr", KEY, progress=True, slab_bytes=1)
+def test_encrypt_zarr_writes_in_slabs_and_reports_progress(store, capsys):
+    n = vnd.encrypt_zarr(store / "data.zarr", store / "enc.zarr", KEY, progress=True)
     assert n == 23
-    # slab_bytes=1 forces the smallest slab: one row of chunks (4 images), aligned on chunk boundaries
-    assert seen == [(s, min(s + 4, 23)) for s in range(0, 23, 4)]
     err = capsys.readouterr().err
     assert "encrypt data.zarr" in err and "23/23" in err
     assert _same_bits(zarr.open_array(str(store / "enc.zarr"), mode="r")[:], vn.encrypt(RGB, KEY))
-    seen.clear()
-    _zarr_io.transform_store(store / "data.zarr", store / "enc2.zarr", KEY, progress=False, slab_bytes=2 * 4 * 360)
-    assert seen == [(0, 8), (8, 16), (16, 23)]  # two rows of chunks per slab
-    assert os.listdir(store / "enc2.zarr")
+    # the smallest slabs (one row of chunks) give the same bytes
+    from vortexnumba import _dask_zarr
+
+    arr = zarr.open_array(str(store / "data.zarr"), mode="r")
+    assert _dask_zarr._row_slabs(arr, 1) == [(s, min(s + 4, 23)) for s in range(0, 23, 4)]
+    assert _dask_zarr._row_slabs(arr, 2 * 4 * 360) == [(0, 8), (8, 16), (16, 23)]
+    _dask_zarr.transform_zarr(store / "data.zarr", store / "enc2.zarr", KEY, progress=False, slab_bytes=1)
+    assert _same_bits(zarr.open_array(str(store / "enc2.zarr"), mode="r")[:], vn.encrypt(RGB, KEY))
+    assert _leftovers(store) == []
 
 
-def test_slabs_shrink_to_fit_the_workers_memory_limit():
-    class Info:
-        def __init__(self, workers):
-            self.workers = workers
+def test_zarr_records_the_key_and_refuses_another(store, capsys):
+    enc = store / "enc.zarr"
+    vnd.encrypt_zarr(store / "data.zarr", enc, KEY, progress=False)
+    out = zarr.open_array(str(enc), mode="r")
+    assert out.attrs["vortexnumba_keys"] == [KEY.fingerprint]
+    other = vn.VortexKey.random((12, 10), n_vortices=4, seed=6)
+    with pytest.raises(ValueError, match="fingerprint"):
+        vnd.decrypt_zarr(enc, store / "dec.zarr", other, progress=False)
+    assert not (store / "dec.zarr").exists()
+    vnd.decrypt_zarr(enc, store / "dec.zarr", KEY, progress=False)
+    back = zarr.open_array(str(store / "dec.zarr"), mode="r")
+    assert "vortexnumba_keys" not in back.attrs and back.attrs.asdict() == {"source": "test"}
+    assert _same_bits(back[:], RGB)
 
-        def scheduler_info(self):
-            return {"workers": self.workers}
 
-    small = {"a": {"memory_limit": 200_000_000, "nthreads": 1}, "b": {"memory_limit": 800_000_000, "nthreads": 2}}
-    assert _zarr_io._cluster_slab_bytes(Info(small), 64 << 20) == 200_000_000 // 16
-    assert _zarr_io._cluster_slab_bytes(Info({"a": {"memory_limit": 0, "nthreads": 4}}), 1000) == 1000
+def test_replacing_a_store_never_leaves_the_target_missing(store, monkeypatch):
+    """With force the new store is swapped in whole: an observer never finds the target absent."""
+    from vortexnumba.io import _files
+
+    enc = store / "enc.zarr"
+    vnd.encrypt_zarr(store / "data.zarr", enc, KEY, progress=False)
+    seen = []
+    real = _files.replace_folder
+
+    def spy(new, target):
+        seen.append(Path(target).exists())
+        real(new, target)
+        seen.append(Path(target).exists())
+
+    monkeypatch.setattr(_files, "replace_folder", spy)
+    vnd.encrypt_zarr(store / "data.zarr", enc, PAPER_KEY, force=True, progress=False)
+    assert seen == [True, True]
+    assert _same_bits(zarr.open_array(str(enc), mode="r")[:], vn.encrypt(RGB, PAPER_KEY))
+    assert _leftovers(store) == []
+
+
+def test_library_speaks_python_and_never_prints(store, capsys):
+    zarr.create_array(str(store / "other.zarr"), data=np.zeros((2, 12, 10), np.uint8))
+    with pytest.raises(FileExistsError, match="force=True"):
+        vnd.encrypt_zarr(store / "data.zarr", store / "other.zarr", KEY, progress=False)
+    notes = []
+    group = zarr.create_group(str(store / "g.zarr"))
+    group.create_array("labels", data=np.arange(5))
+    group.create_array("x", data=RGB[:5], chunks=(2, 12, 10, 3))
+    vnd.encrypt_zarr(store / "g.zarr", store / "h.zarr", KEY, progress=False, notes=notes)
+    assert len(notes) == 1 and "labels" in notes[0]
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
 
 
 def test_missing_optional_packages_give_an_install_hint(monkeypatch, store, capsys):

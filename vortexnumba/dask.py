@@ -16,6 +16,10 @@ written once more), and each new block holds full images, up to Dask's
 larger. Arrays already chunked along the batch axis alone are used as they
 are, with no extra cost.
 
+:func:`encrypt_zarr` and :func:`decrypt_zarr` take a whole Zarr store from
+path to path (``from_zarr -> encrypt -> to_zarr``), all-or-nothing, with a
+progress bar; ``vortexnumba encrypt KEY in.zarr -o out.zarr`` calls them.
+
 Dask is an optional dependency (``pip install vortexnumba[dask]``); it is
 imported when a function here is first called, so ``import vortexnumba``
 never needs it.
@@ -38,7 +42,7 @@ import numpy as np
 from .cipher._gather import apply_src
 from .framework._information import retention as _retention_in_memory
 
-__all__ = ["decrypt", "encrypt", "information_loss", "rechunk_batch", "retention"]
+__all__ = ["decrypt", "decrypt_zarr", "encrypt", "encrypt_zarr", "information_loss", "rechunk_batch", "retention"]
 
 
 def _dask_array_module():
@@ -292,6 +296,87 @@ def retention(images, src, kernel=None, coupling=None):
     return da.blockwise(_retention_block, "b", blocks, index, per_image, "bn", kernel, None, coupling, None,
                         False, None, concatenate=True, dtype=np.float64, meta=meta,
                         name="vortexnumba-retention")
+
+
+def encrypt_zarr(source, target, key, *, force: bool = False, scheduler=None, channels=None, progress=None,
+                 notes=None) -> int:
+    """Encrypt every image array of a Zarr store into a new store, through Dask.
+
+    Parameters
+    ----------
+    source : str or Path
+        A Zarr store: one array, or a group of arrays at any depth. Arrays of
+        two or more axes must be on the key's grid; smaller ones (labels) are
+        copied unchanged.
+    target : str or Path
+        The new store; must end in ``.zarr``. Built beside the target and put in
+        place when complete (an existing store is replaced only with ``force``,
+        and only if it is a Zarr store).
+    key : Key
+    force : bool
+        Replace an existing target store.
+    scheduler : str or distributed.Client, optional
+        A Dask scheduler address (``"tcp://host:8786"``) or client; by default
+        Dask's threads in this process.
+    channels : bool, optional
+        How to read 3-D arrays: ``True`` one ``(H, W, C)`` image, ``False`` a
+        ``(B, H, W)`` batch; by default inferred from the key's grid.
+    progress : bool, optional
+        Progress bar (images) on stderr; by default only on a terminal.
+    notes : list, optional
+        Receives one line per array copied unchanged (the library never prints).
+
+    Returns
+    -------
+    int
+        The number of images encrypted.
+
+    Examples
+    --------
+    >>> import numpy as np, zarr, vortexnumba as vn, vortexnumba.dask as vnd
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> x = np.arange(5 * 8 * 8, dtype=np.uint16).reshape(5, 8, 8)
+    >>> _ = zarr.create_array(str(d / "x.zarr"), data=x, chunks=(2, 8, 8))
+    >>> key = vn.PermutationKey.random((8, 8), seed=0)
+    >>> vnd.encrypt_zarr(d / "x.zarr", d / "y.zarr", key, progress=False)
+    5
+    >>> bool((zarr.open_array(str(d / "y.zarr"))[:] == vn.encrypt(x, key)).all())
+    True
+    """
+    from ._dask_zarr import transform_zarr
+
+    return transform_zarr(source, target, key, inverse=False, force=force, scheduler=scheduler,
+                          channels=channels, progress=progress, notes=notes)
+
+
+def decrypt_zarr(source, target, key, *, force: bool = False, scheduler=None, channels=None, progress=None,
+                 notes=None) -> int:
+    """Undo :func:`encrypt_zarr` (bijective keys only); same parameters.
+
+    Raises
+    ------
+    ValueError
+        If the store records that it was encrypted with another key (its
+        ``vortexnumba_keys`` attribute), or the key is a paper-mode key.
+
+    Examples
+    --------
+    >>> import numpy as np, zarr, vortexnumba as vn, vortexnumba.dask as vnd
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = zarr.create_array(str(d / "x.zarr"), data=np.ones((3, 4, 4), np.uint8), chunks=(1, 4, 4))
+    >>> key = vn.PermutationKey.random((4, 4), seed=0)
+    >>> _ = vnd.encrypt_zarr(d / "x.zarr", d / "y.zarr", key, progress=False)
+    >>> vnd.decrypt_zarr(d / "y.zarr", d / "z.zarr", vn.PermutationKey.random((4, 4), seed=1), progress=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: ... was encrypted with the key of fingerprint ...
+    """
+    from ._dask_zarr import transform_zarr
+
+    return transform_zarr(source, target, key, inverse=True, force=force, scheduler=scheduler,
+                          channels=channels, progress=progress, notes=notes)
 
 
 def information_loss(images, src, kernel=None, coupling=None):

@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._validate import as_image_batch, as_index
+from ._protocol import check_key
 
 __all__ = ["apply_src", "decrypt", "encrypt"]
 
@@ -169,9 +170,7 @@ def apply_src(images, src, *, out=None, channels=None, name: str = "images"):
 
 
 def _key_src(key, inverse: bool):
-    shape = getattr(key, "shape", None)
-    if not hasattr(key, "src") or shape is None:
-        raise TypeError(f"key must be a VortexKey, PermutationKey, BlockKey or IdentityKey, got {type(key).__name__}")
+    shape = check_key(key).shape
     if inverse:
         if not key.is_bijective:
             raise ValueError(

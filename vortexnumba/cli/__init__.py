@@ -1,6 +1,6 @@
 """The ``vortexnumba`` command line.
 
-Each subcommand lives in its own ``_cli_<name>.py`` module that exposes
+Each subcommand lives in its own ``cli/_<name>.py`` module that exposes
 ``register(subparsers)``; this module only collects them and turns the
 library's errors into one-line messages with a non-zero exit status.
 """
@@ -24,6 +24,21 @@ COMMAND_MODULES = (
 
 EXIT_USAGE = 2
 EXIT_ERROR = 1
+
+
+# The library speaks Python in its messages; on the command line these are flags.
+_PYTHON_TO_FLAGS = (
+    ("force=True", "--force"),
+    ("channels=True", "--channels"),
+    ("channels=False", "--no-channels"),
+)
+
+
+def to_cli_words(message: str) -> str:
+    """A library message with its Python keyword arguments replaced by the matching flags."""
+    for python, flag in _PYTHON_TO_FLAGS:
+        message = message.replace(python, flag)
+    return " ".join(message.splitlines())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,15 +69,12 @@ def main(argv=None) -> int:
         print(f"vortexnumba {args.command}: error: not enough memory (does an input declare a huge shape?)",
               file=sys.stderr)
         return EXIT_ERROR
-    except (ValueError, TypeError, OSError, KeyError) as exc:
+    except (ValueError, TypeError, OSError, KeyError, ImportError) as exc:
         # File readers (vortexnumba.io._files.read_npy/read_npz, the data loaders) turn corrupt input into ValueError.
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        if isinstance(exc, FileExistsError):
-            # the library speaks Python (force=True); on the command line that is --force
-            msg = str(msg).replace("force=True", "--force")
         if isinstance(exc, OSError) and exc.strerror and exc.filename and not exc.args[1:] == ():
             msg = f"{exc.filename}: {exc.strerror}"
-        print(f"vortexnumba {args.command}: error: {msg}", file=sys.stderr)
+        print(f"vortexnumba {args.command}: error: {to_cli_words(str(msg))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("vortexnumba: interrupted", file=sys.stderr)

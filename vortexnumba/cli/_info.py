@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from ..framework._information import information_energy, neighbour_profile
-from ..io._files import check_output_path, read_npy, read_npz, save_figure
+from ..io._files import check_output_path, save_figure
 from ..framework._kernels import Coupling, Kernel
 from ..framework._swap import SwapContext
 from ..io._figures import swap_heatmap
-from ..io._images import IMAGE_SUFFIXES, read_image
-
+from ..io._images import read_one_image
+from .._validate import as_position
 
 
 def register(subparsers) -> None:
@@ -74,27 +74,7 @@ def load_one_image(spec: str, index: int | None = None) -> tuple[np.ndarray, str
     path = Path(spec)
     if not path.is_file():
         raise FileNotFoundError(f"IMAGE_OR_ARRAY {spec!r} does not exist (give a file or digits:K)")
-    suffix = path.suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
-        arr = read_image(path, name="IMAGE_OR_ARRAY")
-        return arr, f"{path.name} {arr.shape} {arr.dtype}"
-    if suffix == ".npz":
-        arrays = read_npz(path, name="IMAGE_OR_ARRAY")[0]
-        if not arrays:
-            raise ValueError(f"IMAGE_OR_ARRAY {spec!r} holds no arrays")
-        arr = next(iter(arrays.values()))
-    elif suffix == ".npy":
-        arr = read_npy(path, name="IMAGE_OR_ARRAY")
-    else:
-        raise ValueError(f"IMAGE_OR_ARRAY {spec!r}: expected .npy, .npz or an image file, got {suffix!r}")
-    is_batch = arr.ndim == 4 or (arr.ndim == 3 and arr.shape[-1] > 4)
-    if is_batch:
-        k = 0 if index is None else index
-        if not 0 <= k < arr.shape[0]:
-            raise ValueError(f"--index {k} is outside the batch of {arr.shape[0]} images")
-        arr = arr[k]
-    elif index is not None:
-        raise ValueError(f"--index given, but {spec!r} holds one image of shape {arr.shape}")
+    arr = read_one_image(path, index, name="IMAGE_OR_ARRAY")
     return arr, f"{path.name} {arr.shape} {arr.dtype}"
 
 
@@ -113,6 +93,7 @@ def run(args) -> int:
     output = None
     if args.swap is not None:
         a = _parse_pixel(args.swap)
+        as_position(a, image.shape[:2], "--swap")  # a bad pixel fails before anything is printed
         output = check_output_path(args.output or f"swap_{a[0]}_{a[1]}.png", force=args.force)
     energy = information_energy(image, kernel, coupling, channels=channels)
     profile, distances = neighbour_profile(image, kernel, coupling)

@@ -319,6 +319,8 @@ def _permutation_flags(srcs):
 def _flat_pixels(batch: np.ndarray) -> np.ndarray:
     """(B, H, W, C) view -> C-contiguous (B, N, C) in the image's own dtype."""
     b, h, w, c = batch.shape
+    if batch.dtype == np.float16:  # Numba has no float16 arithmetic: compute in float32 (exact widening)
+        batch = batch.astype(np.float32)
     return np.ascontiguousarray(batch).reshape(b, h * w, c)
 
 

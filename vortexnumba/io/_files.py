@@ -7,7 +7,11 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_writer", "check_output_path", "save_figure"]
+__all__ = ["atomic_folder", "atomic_writer", "check_output_path", "exchange_paths", "save_figure"]
+
+#: Temporaries are named ``.<target name>.<random>.tmp`` beside the target; a
+#: killed run may leave one behind (delete it with ``rm -r .NAME.*.tmp``).
+TMP_SUFFIX = ".tmp"
 
 
 def check_output_path(path, *, force: bool = False, name: str = "output") -> Path:
@@ -31,11 +35,13 @@ def current_umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_writer(path, *, force: bool = False, mode: str = "wb", name: str = "output"):
+def atomic_writer(path, *, force: bool = False, mode: str = "wb", name: str = "output", private: bool = False):
     """Open a temporary file beside ``path``; on success rename it into place.
 
     The rename is atomic on POSIX, so readers see either the old file (or
     none) or the complete new one, and a failure leaves no partial file.
+    ``private=True`` keeps the file readable by its owner only (0600), as
+    for secrets such as key files.
 
     Examples
     --------
@@ -46,7 +52,8 @@ def atomic_writer(path, *, force: bool = False, mode: str = "wb", name: str = "o
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
     try:
         # mkstemp makes the file private (0600); give it the mode an ordinary open() would.
-        os.chmod(tmp, 0o666 & ~current_umask())
+        if not private:
+            os.chmod(tmp, 0o666 & ~current_umask())
         with os.fdopen(fd, mode) as fh:
             yield fh
             fh.flush()
@@ -58,6 +65,125 @@ def atomic_writer(path, *, force: bool = False, mode: str = "wb", name: str = "o
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _renameat2_exchange():
+    """``renameat2(..., RENAME_EXCHANGE)`` from the C library, or None where it is missing."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def exchange_paths(a, b) -> bool:
+    """Swap two existing paths in one atomic step (Linux ``renameat2``); False where unsupported."""
+    import ctypes
+
+    fn = _renameat2_exchange()
+    if fn is None:
+        return False
+    rc = fn(_AT_FDCWD, os.fsencode(str(a)), _AT_FDCWD, os.fsencode(str(b)), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: file system or kernel without it
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def replace_folder(new, target) -> None:
+    """Put the complete folder ``new`` at ``target``, replacing whatever folder is there.
+
+    On Linux the two are swapped atomically, so ``target`` always names a
+    complete folder (old or new). Elsewhere the old folder is renamed aside
+    first, which leaves a moment of a few microseconds with nothing at
+    ``target``; the old folder is deleted only after the new one is in place.
+    """
+    import shutil
+
+    new, target = Path(new), Path(target)
+    if not target.exists() and not target.is_symlink():
+        os.replace(new, target)
+        return
+    if target.is_dir() and not target.is_symlink() and exchange_paths(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # now holds the old folder
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    os.replace(target, old / target.name)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_folder(path, *, force: bool = False, name: str = "output", replaceable=None):
+    """Build a folder beside ``path`` and put it in place only when complete.
+
+    Yields the temporary folder (``.<name>.<random>.tmp`` beside the target).
+    On success it replaces ``path``; on any error or interruption it is
+    deleted, and ``path`` is untouched. A killed process may leave the
+    temporary folder behind, never a partial folder under the target's name.
+
+    Parameters
+    ----------
+    path : str or Path
+        The target folder.
+    force : bool
+        Replace an existing target.
+    replaceable : callable, optional
+        ``replaceable(path) -> str | None``: a reason to refuse replacing an
+        existing target even with ``force=True`` (e.g. it holds other files).
+    """
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise FileNotFoundError(f"{name} {str(p)!r}: the folder {str(parent)!r} does not exist")
+
+    def check():
+        if p.exists() or p.is_symlink():
+            if not force:
+                raise FileExistsError(f"{name} {str(p)!r} already exists (overwrite it with force=True)")
+            if not p.is_dir() or p.is_symlink():
+                raise FileExistsError(f"{name} {str(p)!r} exists and is not a folder; refusing to replace it")
+            reason = replaceable(p) if replaceable is not None else None
+            if reason:
+                raise ValueError(f"{name} {str(p)!r} {reason}; refusing to replace it even with force=True")
+
+    check()
+    tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=TMP_SUFFIX, dir=parent))
+    try:
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes it 0700
+        yield tmp
+        check()  # the target may have appeared meanwhile
+        replace_folder(tmp, p)
+    except BaseException:
+        _remove_tree(tmp)
+        raise
+
+
+def _remove_tree(path: Path, tries: int = 20) -> None:
+    """Delete a folder, again if a straggling writer (a cancelled cluster task) recreates part of it."""
+    import shutil
+    import time
+
+    for _ in range(tries):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.05)
 
 
 def save_figure(fig, path, *, force: bool = False, dpi: int = 120) -> Path:

@@ -48,19 +48,142 @@ def read_image(path, *, name: str = "input") -> np.ndarray:
         raise ValueError(f"{name} {str(path)!r} is not a readable image ({type(exc).__name__}: {exc})") from None
 
 
-def write_image(arr: np.ndarray, path, *, force: bool = False) -> None:
-    """Write ``arr`` to an image file atomically, the format chosen by the suffix."""
-    from PIL import Image
+#: Pillow modes each format stores exactly (JPEG: stores, but lossily)
+_STORES = {
+    "PNG": frozenset({"L", "LA", "RGB", "RGBA", "I;16"}),
+    "TIFF": frozenset({"L", "LA", "RGB", "RGBA", "I;16"}),
+    "BMP": frozenset({"L", "RGB"}),
+    "WEBP": frozenset({"RGB", "RGBA"}),
+    "JPEG": frozenset({"L", "RGB"}),
+}
+_SAVE_OPTIONS = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True, "quality": 100}}
+#: text chunk that records key fingerprints in a PNG
+PNG_TEXT_KEY = "vortexnumba-keys"
 
+
+def _mode(shape, dtype) -> str | None:
+    dtype = np.dtype(dtype)
+    if dtype == np.uint16 and len(shape) == 2:
+        return "I;16"
+    if dtype != np.uint8:
+        return None
+    if len(shape) == 2:
+        return "L"
+    if len(shape) == 3:
+        return {2: "LA", 3: "RGB", 4: "RGBA"}.get(shape[2])
+    return None
+
+
+def check_image_writable(shape, dtype, path) -> str:
+    """The Pillow format for writing an array of ``shape``/``dtype`` to ``path``.
+
+    Raises ``ValueError`` when the suffix is not an image format or the format
+    cannot hold such an array exactly (JPEG, which is lossy, is allowed for
+    grey and RGB; the commands warn).
+    """
     p = Path(path)
     fmt = _FORMATS.get(p.suffix.lower())
     if fmt is None:
         raise ValueError(f"output {str(p)!r}: unsupported image suffix; expected one of {sorted(IMAGE_SUFFIXES)}")
-    img = Image.fromarray(arr)
+    mode = _mode(shape, dtype)
+    if mode is None:
+        raise ValueError(f"output {str(p)!r}: an array of shape {tuple(shape)} and dtype {np.dtype(dtype)} is not "
+                         "an image (uint8 grey, grey+alpha, RGB or RGBA, or uint16 grey); write .npy instead")
+    if mode not in _STORES[fmt]:
+        able = sorted(f for f, modes in _STORES.items() if mode in modes and f != "JPEG")
+        raise ValueError(f"output {str(p)!r}: {fmt} cannot store a {mode} image exactly; use one of {able}")
+    return fmt
+
+
+def write_image(arr: np.ndarray, path, *, force: bool = False, text: dict | None = None) -> None:
+    """Write ``arr`` to an image file atomically, the format chosen by the suffix.
+
+    ``text`` entries are stored as PNG text chunks (other formats cannot carry
+    them and ignore it). Formats that cannot hold the array exactly are refused
+    before anything is written (see :func:`check_image_writable`).
+    """
+    from PIL import Image, PngImagePlugin
+
+    p = Path(path)
+    fmt = check_image_writable(arr.shape, arr.dtype, p)
+    img = Image.fromarray(np.ascontiguousarray(arr))
+    options = dict(_SAVE_OPTIONS.get(fmt, {}))
+    if text and fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        for k, v in text.items():
+            info.add_text(k, v)
+        options["pnginfo"] = info
     with atomic_writer(p, force=force) as fh:
-        img.save(fh, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+        img.save(fh, format=fmt, **options)
+
+
+def read_image_text(path) -> dict:
+    """Text chunks of a PNG (``{}`` for other formats or none)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return dict(getattr(im, "text", {}) or {})
+    except Exception:  # noqa: BLE001 - unreadable files are reported by read_image
+        return {}
+
+
+def image_header(path, *, name: str = "input") -> tuple[tuple, np.dtype]:
+    """Shape and dtype that :func:`read_image` will return, from the header only."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            mode = im.mode
+            if mode in _CONVERTED_MODES:
+                transparent = "A" in mode or "a" in mode or im.info.get("transparency") is not None
+                mode = "RGBA" if transparent else "RGB"
+            probe = Image.new(mode, (1, 1))
+            sample = np.asarray(probe)
+            return (im.height, im.width) + sample.shape[2:], sample.dtype
+    except FileNotFoundError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ValueError(f"{name} {str(path)!r} is not a readable image ({type(exc).__name__}: {exc})") from None
 
 
 def image_files(folder) -> list[Path]:
     """Every image file under ``folder`` (recursively), sorted."""
     return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def read_one_image(path, index: int | None = None, *, name: str = "input") -> np.ndarray:
+    """One image ``(H, W)`` or ``(H, W, C)`` from an image file, an ``.npy`` or an ``.npz`` (its first array).
+
+    A batch array (``(B, H, W, C)``, or 3-D with a last axis longer than 4)
+    gives its image ``index`` (default 0); ``index`` with a single image is an
+    error.
+    """
+    from ._files import read_npy, read_npz
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        if index is not None:
+            raise ValueError(f"index given, but {str(p)!r} is one image")
+        return read_image(p, name=name)
+    if suffix == ".npz":
+        arrays = read_npz(p, name=name)[0]
+        arrays = {k: v for k, v in arrays.items() if k != "vortexnumba_keys"}
+        if not arrays:
+            raise ValueError(f"{name} {str(p)!r} holds no arrays")
+        arr = next(iter(arrays.values()))
+    elif suffix == ".npy":
+        arr = read_npy(p, name=name)
+    else:
+        raise ValueError(f"{name} {str(p)!r}: expected .npy, .npz or an image file "
+                         f"({', '.join(sorted(IMAGE_SUFFIXES))}), got {suffix!r}")
+    is_batch = arr.ndim == 4 or (arr.ndim == 3 and arr.shape[-1] > 4)
+    if is_batch:
+        k = 0 if index is None else index
+        if not 0 <= k < arr.shape[0]:
+            raise ValueError(f"index {k} is outside the batch of {arr.shape[0]} images")
+        return arr[k]
+    if index is not None:
+        raise ValueError(f"index given, but {str(p)!r} holds one image of shape {arr.shape}")
+    return arr

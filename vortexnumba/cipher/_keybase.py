@@ -1,0 +1,269 @@
+"""What every key shares: the JSON document, its cheap checks, and the base class.
+
+The JSON form
+-------------
+Every key serialises to one JSON object with ``"format": "vortexnumba-key"``,
+``"version": 1``, a ``"kind"`` (``"vortex"``, ``"permutation"``, ``"block"`` or
+``"identity"``), ``"shape"``, the parameters of its kind and ``"src_sha256"``:
+the SHA-256 of ``src`` written as little-endian int64 bytes. Loading rebuilds
+``src`` from the parameters and refuses the key if the digest differs, so a
+key file can never silently stand for another map (after an edit of the file
+or a change of the code that builds the map). The digest detects accidents,
+not forgery. Floats are written with Python's shortest round-trip
+representation, which reads back bit for bit.
+
+Loading checks the cheap things first (nesting depth, fields, the declared
+grid against the input's and against :mod:`._limits`) before any array is
+built.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+import warnings
+
+import numpy as np
+
+from . import _vortex
+from ._limits import MAX_PIXELS, check_grid
+from .._validate import as_grid_shape
+
+__all__ = ["IdentityKeyWarning", "src_sha256"]
+
+FORMAT = "vortexnumba-key"
+VERSION = 1
+KINDS = ("vortex", "permutation", "block", "identity")
+#: Largest grid a key file may declare (kept for compatibility; see ``_limits``).
+MAX_KEY_PIXELS = MAX_PIXELS
+#: Deepest JSON nesting a key file may have (a vortex key needs 4).
+MAX_DEPTH = 8
+_COMMON_FIELDS = {"format", "version", "kind", "shape", "src_sha256"}
+_KIND_FIELDS = {
+    "vortex": {"mode", "vortices"},
+    "permutation": {"src"},
+    "block": {"block", "order"},
+    "identity": set(),
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+class IdentityKeyWarning(UserWarning):
+    """A key that moves no pixel (its encryption is the plaintext)."""
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+def _grid(shape, name: str = "shape") -> tuple[int, int]:
+    """A grid ``(H, W)`` of positive ints within the key size limits."""
+    return check_grid(as_grid_shape(shape, name), name)
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _json_depth(text: str) -> int:
+    """Deepest nesting of ``[``/``{`` outside strings, found without recursion.
+
+    Only the brackets are visited, so a large permutation key (two brackets)
+    costs one regular-expression pass.
+    """
+    depth = deepest = 0
+    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
+        if m.group() in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
+#: above this many pixels ``random`` does not build the map just to look for a key that moves nothing
+_IDENTITY_CHECK_PIXELS = 1 << 20
+
+
+def _warn_if_identity(key):
+    if key.n_pixels <= _IDENTITY_CHECK_PIXELS and key.moved_fraction == 0.0:
+        hint = "more vortices, a stronger strength or another seed" if key.kind == "vortex" else \
+            "another seed or a larger grid"
+        warnings.warn(f"this {key.kind} key moves no pixel, so its encryption is the plaintext (try {hint})",
+                      IdentityKeyWarning, stacklevel=3)
+    return key
+
+
+def src_sha256(src: np.ndarray) -> str:
+    """SHA-256 hex digest of a gather index as little-endian int64 bytes."""
+    return hashlib.sha256(np.ascontiguousarray(src, dtype="<i8").tobytes()).hexdigest()
+
+
+def _header(kind: str, shape) -> dict:
+    return {"format": FORMAT, "version": VERSION, "kind": kind, "shape": [int(shape[0]), int(shape[1])]}
+
+
+def _parse(text, kind: str | None, grid=None):
+    """Decode a key document and check the fields every kind shares.
+
+    Cheap checks come first: nesting depth before decoding, then the declared
+    grid against ``grid`` (the input's, when known) and the size limits, all
+    before any array is built.
+    """
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError("key is not UTF-8 text") from None
+    if not isinstance(text, str):
+        raise TypeError(f"key text must be str or bytes, got {type(text).__name__}")
+    if _json_depth(text) > MAX_DEPTH:
+        raise ValueError(f"key is nested more than {MAX_DEPTH} levels deep; a key file never is "
+                         "(damaged or not a key)")
+    try:
+        doc = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"key is not valid JSON (truncated or corrupted?): {exc}") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"key must be a JSON object, got a JSON {type(doc).__name__}")
+    if doc.get("format") != FORMAT:
+        raise ValueError(f"key has format {doc.get('format')!r}, expected {FORMAT!r}")
+    version = doc.get("version")
+    if version != VERSION or isinstance(version, bool):
+        raise ValueError(f"key has version {version!r}; this vortexnumba reads version {VERSION}")
+    found = doc.get("kind")
+    if found not in KINDS:
+        raise ValueError(f"key has kind {found!r}, expected one of {KINDS}")
+    if kind is not None and found != kind:
+        raise ValueError(f"key has kind {found!r}, but a {kind!r} key was expected (use key_from_json)")
+    extra = set(doc) - _COMMON_FIELDS - _KIND_FIELDS[found]
+    if extra:
+        raise ValueError(f"key has unknown field(s) {sorted(extra)} for a {found!r} key")
+    digest = doc.get("src_sha256")
+    if not isinstance(digest, str) or len(digest) != 64:
+        raise ValueError("key lacks a valid 'src_sha256' (64 hex digits)")
+    shape = _field(doc, "shape", list)
+    if len(shape) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in shape):
+        raise ValueError(f"key field 'shape' must be [H, W] of ints, got {shape!r}")
+    if shape[0] < 1 or shape[1] < 1:
+        raise ValueError(f"key field 'shape' must be [H, W] of positive ints, got {shape!r}")
+    if grid is not None:
+        grids = [tuple(grid)] if len(grid) == 2 and all(isinstance(v, int) for v in grid) else \
+            [tuple(g) for g in grid]
+        if grids and tuple(shape) not in grids:
+            # refuse before building anything: this key cannot serve the input anyway
+            found = " or ".join(f"{g[0]}x{g[1]}" for g in grids)
+            raise ValueError(f"key is for {shape[0]}x{shape[1]} images, which does not match the input's "
+                             f"grid {found}")
+    # refuse before building a gather index of H*W entries (a damaged or hostile file)
+    check_grid(shape, "key field 'shape'")
+    return doc
+
+
+def _field(doc: dict, name: str, kind, where: str = "key"):
+    if name not in doc:
+        raise ValueError(f"{where} lacks the field {name!r}")
+    value = doc[name]
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{where} field {name!r} must be a number, got {value!r}")
+        return float(value)
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        raise ValueError(f"{where} field {name!r} must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _check_digest(key, doc) -> None:
+    expected = doc["src_sha256"]
+    actual = src_sha256(key.src)
+    if actual != expected.lower():
+        raise ValueError(
+            "key's gather index does not match its recorded SHA-256: the file was altered, "
+            "or it was written by a version of vortexnumba that builds a different map"
+        )
+
+
+def _build(cls, doc, **kwargs):
+    """Construct a key from parsed fields, reporting bad values as ValueError."""
+    try:
+        key = cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"key holds invalid parameters: {exc}") from None
+    _check_digest(key, doc)
+    return key
+
+
+class _KeyBase:
+    """Shared behaviour: the cached gather index, its inverse and JSON."""
+
+    kind = ""
+
+    @property
+    def n_pixels(self) -> int:
+        return self.shape[0] * self.shape[1]
+
+    @functools.cached_property
+    def moved_fraction(self) -> float:
+        """Share of pixels the key moves (``src[p] != p``); 0 for a key that encrypts nothing."""
+        src = self.src
+        return float(np.count_nonzero(src != np.arange(src.shape[0]))) / src.shape[0]
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """16 hex digits naming the key's map (the start of its ``src_sha256``).
+
+        Recorded with ciphertexts so that decrypting with another key is
+        refused. Like the checksum it detects accidents, not forgery: anyone
+        can compute it for a key they hold, and it lets a guessed key be
+        checked against a ciphertext.
+        """
+        return src_sha256(self.src)[:16]
+
+    @property
+    def is_bijective(self) -> bool:
+        """Whether the key's map is a permutation (so it can be decrypted)."""
+        return True
+
+    @functools.cached_property
+    def src(self) -> np.ndarray:
+        """Gather index (N,) int64, read-only: ``Y.flat[p] = X.flat[src[p]]``."""
+        return _read_only(self._build_src())
+
+    @functools.cached_property
+    def inverse_src(self) -> np.ndarray:
+        """Gather index of the inverse map (N,) int64, read-only."""
+        if not self.is_bijective:
+            raise ValueError(
+                f"a {self.kind} key in {getattr(self, 'mode', '?')!r} mode reads some pixels twice and "
+                "drops others, so it has no inverse; use mode='bijective' for a key that can decrypt"
+            )
+        return _read_only(_vortex.inverse(self.src))
+
+    def _payload(self) -> dict:
+        return {}
+
+    def to_json(self) -> str:
+        """The key as JSON text; ``from_json`` reads it back exactly.
+
+        One field per line, each vortex on a line of its own, lists kept on
+        one line, so that key files stay short and readable in a diff.
+        """
+        doc = _header(self.kind, self.shape)
+        doc.update(self._payload())
+        doc["src_sha256"] = src_sha256(self.src)
+        lines = []
+        for name, value in doc.items():
+            if name == "vortices" and value:
+                inner = ",\n".join(f"    {json.dumps(v)}" for v in value)
+                text = f"[\n{inner}\n  ]"
+            else:
+                text = json.dumps(value)
+            lines.append(f"  {json.dumps(name)}: {text}")
+        return "{\n" + ",\n".join(lines) + "\n}\n"

@@ -1,0 +1,101 @@
+"""What a key is: the :class:`Key` protocol and the one check every module uses.
+
+Any object with these attributes can encrypt: the four key classes of
+:mod:`vortexnumba.cipher._keys`, or a user's own. The gather engine, the Dask
+functions and the security tools all call :func:`check_key`, so they accept
+and refuse the same objects with the same message.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = ["Key", "check_key", "is_key"]
+
+
+@runtime_checkable
+class Key(Protocol):
+    """A cipher key: a grid and a gather index over it.
+
+    Attributes
+    ----------
+    shape : (int, int)
+        Grid ``(H, W)`` of the images it encrypts.
+    n_pixels : int
+        ``H * W``.
+    src : ndarray of int64, shape (H * W,)
+        Gather index: ``Y.flat[p] = X.flat[src[p]]``.
+    is_bijective : bool
+        Whether ``src`` is a permutation (so the key can decrypt).
+    inverse_src : ndarray of int64
+        The inverse gather index (bijective keys only).
+    kind : str
+        ``"vortex"``, ``"permutation"``, ``"block"``, ``"identity"`` or a user's own.
+
+    Examples
+    --------
+    >>> import vortexnumba as vn
+    >>> from vortexnumba.cipher import Key
+    >>> isinstance(vn.PermutationKey.random((4, 4), seed=0), Key)
+    True
+    """
+
+    shape: tuple
+    kind: str
+
+    @property
+    def n_pixels(self) -> int: ...
+
+    @property
+    def src(self) -> np.ndarray: ...
+
+    @property
+    def is_bijective(self) -> bool: ...
+
+    @property
+    def inverse_src(self) -> np.ndarray: ...
+
+    def to_json(self) -> str: ...
+
+
+_NAMES = ("shape", "n_pixels", "src", "is_bijective", "inverse_src", "kind", "to_json")
+
+
+def is_key(obj) -> bool:
+    """Whether ``obj`` has every attribute of :class:`Key` (without computing ``src``).
+
+    Examples
+    --------
+    >>> import vortexnumba as vn
+    >>> from vortexnumba.cipher import is_key
+    >>> is_key(vn.IdentityKey((3, 3))), is_key("key.json")
+    (True, False)
+    """
+    cls = type(obj)
+    # look on the class first: hasattr on the instance would build a cached src
+    return all(hasattr(cls, n) or n in getattr(obj, "__dict__", {}) for n in _NAMES)
+
+
+def check_key(key, name: str = "key"):
+    """Return ``key`` if it is a :class:`Key` on a valid grid, else raise ``TypeError``.
+
+    Examples
+    --------
+    >>> from vortexnumba.cipher import check_key
+    >>> check_key(None)
+    Traceback (most recent call last):
+    ...
+    TypeError: key must be a key (VortexKey, PermutationKey, BlockKey, IdentityKey or an object with shape, n_pixels, src, is_bijective, inverse_src, kind and to_json), got NoneType
+    """
+    if not is_key(key):
+        raise TypeError(
+            f"{name} must be a key (VortexKey, PermutationKey, BlockKey, IdentityKey or an object with "
+            f"shape, n_pixels, src, is_bijective, inverse_src, kind and to_json), got {type(key).__name__}"
+        )
+    shape = key.shape
+    if (not isinstance(shape, tuple) or len(shape) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)):
+        raise TypeError(f"{name}.shape must be a pair (H, W) of positive ints, got {shape!r}")
+    return key
