@@ -40,6 +40,8 @@ from .framework import (
 from .cipher import (
     BlockKey,
     IdentityKey,
+    IdentityKeyWarning,
+    Key,
     PermutationKey,
     Vortex,
     VortexKey,
@@ -48,7 +50,9 @@ from .cipher import (
     encrypt,
     key_from_json,
     load_key,
+    save_key,
     shuffle_each,
+    transform_file,
 )
 from . import data, security  # public modules: vn.data.load(...), vn.security.recover_index(...)
 
@@ -70,6 +74,8 @@ __all__ = [
     "reproduce",
     "BlockKey",
     "IdentityKey",
+    "IdentityKeyWarning",
+    "Key",
     "PermutationKey",
     "Vortex",
     "VortexKey",
@@ -78,6 +84,8 @@ __all__ = [
     "encrypt",
     "key_from_json",
     "load_key",
+    "save_key",
+    "transform_file",
     "shuffle_each",
     "Coupling",
     "Kernel",
