@@ -20,8 +20,10 @@ from ._similarity import MIN_FOR_CORRELATION, SIMILARITIES, as_ciphertexts, posi
 from ._vortex_attack import peel
 
 FAMILIES = ("vortex", "any")
-#: fewest ciphertexts for the cross-validated stopping rule of the vortex attack
+#: the vortex attack cross-validates its edits between these numbers of ciphertexts: below, halves are
+#: too small; above, the similarity is estimated well enough that held-out and in-sample gains agree
 _MIN_FOR_HALVES = 6
+_MAX_FOR_HALVES = 2000
 
 
 def ciphertext_only_attack(ciphertexts, *, family: str = "vortex", mode: str = "bijective",
@@ -108,7 +110,7 @@ def ciphertext_only_attack(ciphertexts, *, family: str = "vortex", mode: str = "
             cur = generic_attack(S, shape, bar=bar)
         else:
             halves = None
-            if b >= _MIN_FOR_HALVES:
+            if _MIN_FOR_HALVES <= b <= _MAX_FOR_HALVES:
                 halves = tuple(position_similarity(x, similarity=similarity, rows=slice(i, None, 2)) for i in (0, 1))
             cur, _ = peel(S, shape, mode, halves=halves, radii=radii, max_vortices=max_vortices,
                           min_improvement=min_improvement, bar=bar)

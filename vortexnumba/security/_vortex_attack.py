@@ -356,24 +356,28 @@ def _overlap(a, b) -> bool:
     return abs(a[0] - b[0]) <= a[2] + b[2] + 1 and abs(a[1] - b[1]) <= a[2] + b[2] + 1
 
 
-def _moves(seq, pool, max_len):
-    """Every sequence one edit away: insert a pooled candidate anywhere, delete one, move one.
+def _places(c, seq):
+    """Where in the undo order ``seq`` to try vortex ``c``: first, or right after a vortex it overlaps.
 
-    Vortices whose squares are apart commute, so moving one past such
-    vortices only is skipped (it would give the same map).
+    Vortices that do not overlap commute, so every other place gives one of these maps.
     """
+    return [0] + [j + 1 for j, b in enumerate(seq) if _overlap(c, b)]
+
+
+def _moves(seq, pool, max_len, window=3):
+    """Sequences one edit away: insert a pooled candidate, delete one vortex, or move one by up to
+    ``window`` places (to a place where it passes a vortex it overlaps)."""
     out = []
     if len(seq) < max_len:
         for c in pool:
             if c in seq:
                 continue
-            for p in range(len(seq) + 1):
-                if p == len(seq) or any(_overlap(c, b) for b in seq[p:]) or p == 0:
-                    out.append(seq[:p] + [c] + seq[p:])
+            for p in sorted(set(_places(c, seq) + [len(seq)])):
+                out.append(seq[:p] + [c] + seq[p:])
     for i in range(len(seq)):
         rest = seq[:i] + seq[i + 1:]
         out.append(rest)
-        for p in range(len(rest) + 1):
+        for p in range(max(0, i - window), min(len(rest), i + window) + 1):
             passed = rest[p:i] if p < i else rest[i:p]
             if p != i and any(_overlap(seq[i], b) for b in passed):
                 out.append(rest[:p] + [seq[i]] + rest[p:])
@@ -381,7 +385,7 @@ def _moves(seq, pool, max_len):
 
 
 def peel(S, shape, mode, *, halves=None, radii="border", max_vortices=32, pool=8, min_improvement=2e-3,
-         passes=2, max_rounds=100, bar=None):
+         passes=2, max_rounds=None, bar=None):
     """Search the sequence of vortices to undo; return ``(cur, seq)`` with ``Xhat = Y[cur]``.
 
     Local search over sequences of candidate vortices (insert a promising
@@ -413,13 +417,16 @@ def peel(S, shape, mode, *, halves=None, radii="border", max_vortices=32, pool=8
         for i, q in enumerate(seqs):
             if q:
                 packed[i, :len(q)] = q
-        return sum(_score_many(a, b, packed, lengths, h, w, *arrays, passes) for a, b in fits)
+        return sum(_score_many(a, b, packed, lengths, h, w, *arrays, search_passes) for a, b in fits)
 
     def top(cur):
         gains = _scan(S, cur, h, w, cand, *arrays, passes)
         order = np.argsort(-gains, kind="stable")[:pool]
         return [tuple(int(v) for v in cand[i]) for i in order if gains[i] > 0.0]
 
+    search_passes = max(1, passes - 1)  # the search scores edits with one pass; the result uses all
+    if max_rounds is None:
+        max_rounds = 3 * max_vortices
     seq = []
     best = float(score([seq])[0])
     first = top(np.arange(n, dtype=np.int64))
