@@ -230,3 +230,19 @@ def test_clear_errors():
         attack(np.zeros((5, 8, 8), np.uint8), mode="swirl")
     with pytest.raises(ValueError, match="empty"):
         attack(np.zeros((0, 8, 8), np.uint8))
+
+
+def test_audit_and_cli_report_the_attack(tmp_path, capsys):
+    from vortexnumba.cli import main
+
+    images = vn.data.load("digits")[2][:60]
+    key = vn.VortexKey.random((8, 8), 2, seed=1)
+    report = vn.security.audit(images, key, key_space_samples=16, attack=True)
+    a = report["ciphertext_only"]
+    assert a["family"] == "vortex" and 0.0 <= a["recovered"] <= 1.0 and a["ssim"] >= a["ssim_cipher"] - 0.05
+    assert "ciphertext_only" not in vn.security.audit(images, key, key_space_samples=16)
+    path = tmp_path / "k.json"
+    path.write_text(vn.PermutationKey.random((8, 8), seed=0).to_json())
+    assert main(["audit", str(path), "--n-images", "40", "--key-space-samples", "16", "--attack"]) == 0
+    out = capsys.readouterr().out
+    assert "ciphertext-only attack (any)" in out and "recovers" in out
