@@ -115,7 +115,7 @@ def part_counts(train, test, counts, n_keys, figures, families=None):
 # --------------------------------------------------------------------------- frontier
 
 def frontier_keys(shape):
-    v = lambda n, s, seed=1: vn.VortexKey.random(shape, n, s, seed=seed)  # noqa: E731
+    v = lambda n, s, seed=1: vn.VortexKey.random(shape, n, s, seed=seed)
     keys = {}
     for s in (0.8, 3.0, 10.0):
         keys[("vortex S (10 vortices)", f"S={s}")] = v(10, s)
@@ -140,7 +140,8 @@ def _encrypt_per_batch(x, batch, seed0):
 
 
 def part_frontier(train, train_y, test, test_y, *, n_train, epochs, n_attack, figures):
-    from vortexnumba.learn import evaluate, make_model, train as fit
+    from vortexnumba.learn import evaluate, make_model
+    from vortexnumba.learn import train as fit
 
     print(f"\n## learnability-privacy frontier (CNN: {n_train} training images, {epochs} epochs, "
           f"{len(test)} test images; attack on {n_attack} training ciphertexts)")

@@ -16,8 +16,13 @@ from ..cipher._keys import PermutationKey
 from ..cipher._vortex import inverse
 from ._common import _check_key
 from ._generic_attack import generic_attack, grid_symmetries
-from ._similarity import MIN_FOR_CORRELATION, SIMILARITIES, as_ciphertexts, position_similarity
-from ._vortex_attack import peel
+from ._peel import peel
+from ._similarity import (
+    MIN_FOR_CORRELATION,
+    SIMILARITIES,
+    as_ciphertexts,
+    position_similarity,
+)
 
 FAMILIES = ("vortex", "any")
 #: the vortex attack cross-validates its edits between these numbers of ciphertexts: below, halves are

@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._vortex_attack import _energy, _DX, _DY
+from ._vortex_attack import _DX, _DY
 
 
 @njit(cache=True)

@@ -23,7 +23,7 @@ Order, search and stopping
     Vortices compose: the last applied one is intact in the ciphertext, the
     earlier ones are cut by the later ones where they overlap, so they must
     be undone last applied first. The attack searches over *sequences* of
-    vortices to undo (:func:`peel`): at every round it tries every sequence
+    vortices to undo (:func:`vortexnumba.security._peel.peel`): at every round it tries every sequence
     one edit away from the current one -- insert a promising candidate
     (one of the best single undos of the ciphertext or of the current
     reconstruction) first or right after any vortex it overlaps, delete one,
@@ -44,7 +44,7 @@ Paper mode
     (cyclic shifts, so the estimate stays a permutation); the estimate is
     then the best permutation the model allows, not the lost pixels.
 
-Kernels: :func:`_undo` (one candidate) and :func:`_scan` (all candidates);
+Kernels: :func:`_undo` (one candidate) and :func:`_scan` (all candidates); the search is in :mod:`._peel`;
 naive twins in ``tests/naive_attack.py``.
 """
 
@@ -120,7 +120,7 @@ class Geometry:
         self.r_max = r_max
         rid, pos, mem, starts = [], [], [], []
         rid_off, mem_off, st_off = [0], [0], [0]
-        for r in range(0, r_max + 1):
+        for r in range(r_max + 1):
             if r == 0:
                 a, m, s = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
             else:
@@ -130,7 +130,7 @@ class Geometry:
                 for k in range(1, r):
                     ring = m[s[k - 1]:s[k]]
                     p[ring] = np.arange(ring.size)
-            rid.append(a); pos.append(p); mem.append(m); starts.append(s)  # noqa: E702
+            rid.append(a); pos.append(p); mem.append(m); starts.append(s)
             rid_off.append(rid_off[-1] + a.size)
             mem_off.append(mem_off[-1] + m.size)
             st_off.append(st_off[-1] + s.size)
@@ -266,8 +266,8 @@ def neighbour_energy(S, cur, shape) -> float:
     """Sum of ``S[cur[a], cur[b]]`` over all 8-neighbour pairs of the grid (each pair once)."""
     h, w = shape
     c = np.asarray(cur).reshape(h, w)
-    e = S[c[:, :-1], c[:, 1:]].sum() + S[c[:-1, :], c[1:, :]].sum()
-    e += S[c[:-1, :-1], c[1:, 1:]].sum() + S[c[:-1, 1:], c[1:, :-1]].sum()
+    e = S[c[:, :-1], c[:, 1:]].sum(dtype=np.float64) + S[c[:-1, :], c[1:, :]].sum(dtype=np.float64)
+    e += S[c[:-1, :-1], c[1:, 1:]].sum(dtype=np.float64) + S[c[:-1, 1:], c[1:, :-1]].sum(dtype=np.float64)
     return float(e)
 
 
@@ -319,132 +319,3 @@ def _energy(S, cur, h, w):
                 if x > 0:
                     e += S[a, cur[(y + 1) * w + x - 1]]
     return e
-
-
-@njit(cache=True)
-def _run(S, seq, length, h, w, rid, pos, mem, starts, rid_off, mem_off, st_off, passes):
-    """Undo the vortices ``seq[:length]`` in that order, starting from the ciphertext; return ``cur``."""
-    cur = np.arange(h * w)
-    for i in range(length):
-        cy = seq[i, 0]
-        cx = seq[i, 1]
-        r = seq[i, 2]
-        side = 2 * r + 1
-        loc = np.empty(side * side, dtype=np.int64)
-        tmp = np.empty(side * side, dtype=np.int64)
-        _undo(S, cur, h, w, cy, cx, r, rid[rid_off[r]:rid_off[r + 1]], pos[rid_off[r]:rid_off[r + 1]],
-              mem[mem_off[r]:mem_off[r + 1]], starts[st_off[r]:st_off[r + 1]], passes, loc, tmp)
-        for l in range(side * side):
-            cur[(cy - r + l // side) * w + (cx - r + l % side)] = loc[l]
-    return cur
-
-
-@njit(cache=True, parallel=True)
-def _score_many(S_fit, S_eval, seqs, lengths, h, w, rid, pos, mem, starts, rid_off, mem_off, st_off, passes):
-    """For every candidate sequence: undo it with turns chosen on ``S_fit``, energy under ``S_eval``."""
-    out = np.empty(seqs.shape[0])
-    for i in prange(seqs.shape[0]):
-        cur = _run(S_fit, seqs[i], lengths[i], h, w, rid, pos, mem, starts, rid_off, mem_off, st_off, passes)
-        out[i] = _energy(S_eval, cur, h, w)
-    return out
-
-
-def undo_sequence(S, seq, shape, geom: Geometry, passes=2) -> np.ndarray:
-    """``cur`` after undoing the vortices ``seq`` (list of (cy, cx, r)) in order: ``Xhat = Y[cur]``."""
-    arr = np.array(seq, dtype=np.int64).reshape(-1, 3)
-    return _run(S, arr, arr.shape[0], shape[0], shape[1], *geom.arrays(), passes)
-
-
-def _overlap(a, b) -> bool:
-    """Whether the squares of two vortices (cy, cx, r) share a pixel or touch (then they do not commute)."""
-    return abs(a[0] - b[0]) <= a[2] + b[2] + 1 and abs(a[1] - b[1]) <= a[2] + b[2] + 1
-
-
-def _places(c, seq):
-    """Where in the undo order ``seq`` to try vortex ``c``: first, or right after a vortex it overlaps.
-
-    Vortices that do not overlap commute, so every other place gives one of these maps.
-    """
-    return [0] + [j + 1 for j, b in enumerate(seq) if _overlap(c, b)]
-
-
-def _moves(seq, pool, max_len, window=3):
-    """Sequences one edit away: insert a pooled candidate, delete one vortex, or move one by up to
-    ``window`` places (to a place where it passes a vortex it overlaps)."""
-    out = []
-    if len(seq) < max_len:
-        for c in pool:
-            if c in seq:
-                continue
-            for p in sorted(set(_places(c, seq) + [len(seq)])):
-                out.append(seq[:p] + [c] + seq[p:])
-    for i in range(len(seq)):
-        rest = seq[:i] + seq[i + 1:]
-        out.append(rest)
-        for p in range(max(0, i - window), min(len(rest), i + window) + 1):
-            passed = rest[p:i] if p < i else rest[i:p]
-            if p != i and any(_overlap(seq[i], b) for b in passed):
-                out.append(rest[:p] + [seq[i]] + rest[p:])
-    return out
-
-
-def peel(S, shape, mode, *, halves=None, radii="border", max_vortices=32, pool=8, min_improvement=2e-3,
-         passes=2, max_rounds=None, bar=None):
-    """Search the sequence of vortices to undo; return ``(cur, seq)`` with ``Xhat = Y[cur]``.
-
-    Local search over sequences of candidate vortices (insert a promising
-    candidate at any place in the order, delete one, move one), taking the
-    best edit while it raises the score and stopping when none does. The
-    score is the neighbour energy after undoing the sequence, cross-validated
-    when ``halves = (S_a, S_b)`` is given (turns chosen on one half, energy
-    measured on the other, both ways round); otherwise the energy under ``S``.
-    The stopping rule: an edit is taken only if it raises the score by more
-    than ``min_improvement`` times its magnitude (the turns of a real vortex
-    raise it by 1 % to 10 %; re-arranging noise or the remains of a wrongly
-    ordered undo by less than 0.2 %).
-    Promising candidates are the ``pool`` best single undos of the ciphertext
-    itself and of the current reconstruction.
-    """
-    h, w = shape
-    cand = candidates(shape, radii)
-    n = h * w
-    if cand.shape[0] == 0:
-        return np.arange(n, dtype=np.int64), []
-    geom = Geometry(mode, int(cand[:, 2].max()))
-    arrays = geom.arrays()
-    fits = [(S, S)] if halves is None else [(halves[0], halves[1]), (halves[1], halves[0])]
-
-    def score(seqs):
-        length = max(1, max(len(q) for q in seqs))
-        packed = np.zeros((len(seqs), length, 3), dtype=np.int64)
-        lengths = np.array([len(q) for q in seqs], dtype=np.int64)
-        for i, q in enumerate(seqs):
-            if q:
-                packed[i, :len(q)] = q
-        return sum(_score_many(a, b, packed, lengths, h, w, *arrays, search_passes) for a, b in fits)
-
-    def top(cur):
-        gains = _scan(S, cur, h, w, cand, *arrays, passes)
-        order = np.argsort(-gains, kind="stable")[:pool]
-        return [tuple(int(v) for v in cand[i]) for i in order if gains[i] > 0.0]
-
-    search_passes = max(1, passes - 1)  # the search scores edits with one pass; the result uses all
-    if max_rounds is None:
-        max_rounds = 3 * max_vortices
-    seq = []
-    best = float(score([seq])[0])
-    first = top(np.arange(n, dtype=np.int64))
-    for _ in range(max_rounds):
-        cur = undo_sequence(S, seq, shape, geom, passes)
-        cands = list(dict.fromkeys(top(cur) + first))
-        moves = _moves(seq, cands, max_vortices)
-        if bar is not None:
-            bar.update(1)
-        if not moves:
-            break
-        scores = score(moves)
-        i = int(np.argmax(scores))
-        if scores[i] <= best + min_improvement * abs(best):
-            break
-        seq, best = moves[i], float(scores[i])
-    return undo_sequence(S, seq, shape, geom, passes), seq
