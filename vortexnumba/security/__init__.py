@@ -22,10 +22,14 @@ the terms image-encryption papers use:
   vortex keys).
 - :func:`recover_index`, :func:`chosen_plaintext`, :func:`pairs_to_recover` --
   the known- and chosen-plaintext attacks on any fixed gather map.
+- :func:`ciphertext_only_attack`, :func:`attack_quality` -- what a party
+  that holds only ciphertexts (and knows the algorithm) recovers: a vortex-
+  aware attack that peels the vortices and a generic one for any fixed
+  permutation.
 - :func:`audit`, :func:`audit_figure` -- all of the above for one key on a
   set of images, as a dict and as a figure (``vortexnumba audit``).
 
-Everything here is vectorised NumPy; no kernel is compiled.
+The attacks' inner loops are Numba kernels; the rest is vectorised NumPy.
 
 References
 ----------
@@ -44,6 +48,7 @@ from ._metrics import adjacent_correlation, adjacent_pairs, histogram, npcr_uaci
 from ._sensitivity import key_sensitivity, perturb_key, plaintext_sensitivity
 from ._keyspace import KeySpace, key_space
 from ._known_plaintext import chosen_plaintext, pairs_to_recover, recover_index
+from ._ciphertext_only import attack_quality, ciphertext_only_attack
 from ._audit import audit, audit_figure
 
 __all__ = [
@@ -51,9 +56,11 @@ __all__ = [
     "KeySpace",
     "adjacent_correlation",
     "adjacent_pairs",
+    "attack_quality",
     "audit",
     "audit_figure",
     "chosen_plaintext",
+    "ciphertext_only_attack",
     "histogram",
     "key_sensitivity",
     "key_space",

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..cipher._gather import encrypt
 from ._common import DIRECTIONS, _check_key
+from ._ciphertext_only import attack_quality, ciphertext_only_attack
 from ._keyspace import key_space
 from ._known_plaintext import chosen_plaintext, pairs_to_recover, recover_index
 from ._metrics import adjacent_correlation, adjacent_pairs, histogram, shannon_entropy
@@ -34,7 +35,8 @@ def _as_batch(images) -> tuple[np.ndarray, bool | None]:
     return images, (False if images.ndim == 3 else None)
 
 
-def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int = 100) -> dict:
+def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int = 100,
+          attack: bool = False) -> dict:
     """Measure what ``key`` hides on ``images``: the standard image-cipher metrics in one call.
 
     Parameters
@@ -47,6 +49,11 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         Weight draws per radius for the vortex key-space estimate.
     sensitivity_images : int
         How many of the images the one-pixel plaintext change is measured on.
+    attack : bool
+        Also run the ciphertext-only attack on the encrypted images (the
+        vortex-aware attack for a vortex key, the generic one otherwise) and
+        score its reconstruction of those same images (see
+        ``ciphertext_only_attack`` and ``attack_quality``).
 
     Returns
     -------
@@ -58,7 +65,11 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         {"error": reason}}), ``key_space`` (:class:`KeySpace`),
         ``known_plaintext`` ({"pairs_for_all": int or None, "curve": share of
         positions recovered after k pairs}), ``chosen_plaintext``
-        ({"images": n, "ambiguous": positions left ambiguous}).
+        ({"images": n, "ambiguous": positions left ambiguous}); with
+        ``attack=True`` also ``ciphertext_only`` ({"family", "recovered",
+        "ssim", "psnr", "ssim_cipher", "psnr_cipher"}; SSIM and PSNR on the
+        grey level of colour images, the generic attack's at its best grid
+        symmetry).
 
     Examples
     --------
@@ -85,7 +96,7 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
     pairs_for_all, curve = pairs_to_recover(images, cipher)
     probe = chosen_plaintext(key.shape)
     _, n_ambiguous = recover_index(probe, encrypt(probe, key, channels=False))
-    return {
+    report = {
         "n_images": int(images.shape[0]),
         "correlation": {"plain": adjacent_correlation(images, channels=ch),
                         "cipher": adjacent_correlation(cipher, channels=ch)},
@@ -98,6 +109,24 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         "known_plaintext": {"pairs_for_all": pairs_for_all, "curve": curve},
         "chosen_plaintext": {"images": int(len(probe)), "ambiguous": int(n_ambiguous)},
     }
+    if attack:
+        report["ciphertext_only"] = _attack_report(images, cipher, key)
+    return report
+
+
+def _attack_report(images, cipher, key) -> dict:
+    """The ciphertext-only attack on ``cipher`` and its score against ``images`` (grey, uint8)."""
+    family = "vortex" if key.kind == "vortex" else "any"
+    mode = key.mode if key.kind == "vortex" else "bijective"
+    estimate = ciphertext_only_attack(cipher, family=family, mode=mode, progress_bar=False,
+                                      channel_axis=-1 if images.ndim == 4 else None)
+    grey = images.astype(np.float64)
+    if images.dtype != np.uint8:
+        grey = grey * 255.0
+    if grey.ndim == 4:
+        grey = grey.mean(axis=-1)
+    grey = np.clip(np.round(grey), 0, 255).astype(np.uint8)
+    return {"family": family, **attack_quality(estimate, key, grey, symmetries=family == "any")}
 
 
 def audit_figure(images, key, *, cipher=None, seed: int = 0):

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cipher._vortex import family_values, round_half_away_array
+from numba import njit
+
+from ..cipher._vortex import _bijective_moves, _paper_moves
 from ..cipher._keys import BlockKey, IdentityKey, PermutationKey
 from .._validate import as_int, as_seed
 from ._common import _check_key
@@ -43,41 +45,35 @@ def _log2_factorial(n: int) -> float:
     return math.lgamma(n + 1) / math.log(2)
 
 
-def _ring_sizes(r: int) -> np.ndarray:
-    """Pixels in ring k = round(|p - c|), k = 0..r, of a disc of radius r."""
-    d = np.arange(-r, r + 1)
-    k = np.floor(np.hypot(d[:, None], d[None, :]) + 0.5).astype(np.int64)  # no exact halves occur
-    return np.bincount(k[k <= r], minlength=r + 1)
+@njit(cache=True)
+def _local_maps(paper, r, family, strength, weights):
+    """One row per weight draw: the gather index of a vortex of radius ``r`` at the centre of its own
+    ``(2r + 1)`` square, built by the cipher's own kernels (equal rows <=> equal maps)."""
+    side = 2 * r + 1
+    dst = np.empty(side * side, dtype=np.int64)
+    src = np.empty(side * side, dtype=np.int64)
+    rows = np.empty((weights.shape[0], side * side), dtype=np.int64)
+    for i in range(weights.shape[0]):
+        if paper:
+            n, _ = _paper_moves(side, r, r, r, family, weights[i], strength, dst, src)
+        else:
+            n = _bijective_moves(side, r, r, r, family, weights[i], strength, dst, src)
+        for p in range(side * side):
+            rows[i, p] = p
+        for m in range(n):
+            rows[i, dst[m]] = src[m]
+    return rows
 
 
 def _vortex_signatures(mode: str, r: int, family: int, strength: float, weights: np.ndarray) -> np.ndarray:
     """One row per weight draw that fixes the vortex's local map (equal rows <=> equal maps).
 
-    Bijective: the turn ``m_k`` of every ring 1..r-1 (ring r never turns).
-    Paper: the rounded source coordinates of every pixel of the square.
-    Both use the geometry's own family functions and rounding (vortexnumba.cipher._vortex).
+    The rows are the local maps themselves, from the cipher's kernels
+    (:func:`vortexnumba.cipher._vortex._bijective_moves` and ``_paper_moves``),
+    so the estimate cannot drift from the cipher.
     """
     weights = np.ascontiguousarray(weights, dtype=np.float64)
-    if mode == "bijective":
-        if r == 1:
-            return np.zeros((weights.shape[0], 1), dtype=np.int64)
-        k = np.arange(1, r)
-        n_k = _ring_sizes(r)[1:r]
-        phi = (r - k)[None, :] * strength * family_values(family, weights, k / r)
-        return np.mod(round_half_away_array(phi * n_k / (2 * math.pi)), n_k)
-    side = 2 * r + 1
-    half = side / 2.0
-    x = np.arange(1, side + 1) - half
-    xo, yo = np.meshgrid(x, x, indexing="ij")
-    rho = np.hypot(xo, yo)
-    inside = rho <= r
-    rho, xo, yo = rho[inside], xo[inside], yo[inside]
-    k = round_half_away_array(rho)
-    swirl = strength * family_values(family, weights, np.arange(0, r + 1) / r)  # F((k-1)/r), k = 1..r+1
-    ang = np.arctan2(yo, xo)[None, :] + (r - k)[None, :] * swirl[:, k - 1]
-    xs = round_half_away_array(rho * np.cos(ang) + half)
-    ys = round_half_away_array(rho * np.sin(ang) + half)
-    return xs * (side + 1) + ys
+    return _local_maps(mode == "paper", r, family, float(strength), weights)
 
 
 def _distinct_and_collisions(rows: np.ndarray):

@@ -162,9 +162,10 @@ def shannon_entropy(images, bins: int = 256, *, channels=None) -> float:
     >>> shannon_entropy(np.arange(256, dtype=np.uint8).reshape(16, 16))
     8.0
     """
+    from scipy.stats import entropy
+
     counts = histogram(images, bins, channels=channels)
-    p = counts[counts > 0] / counts.sum()
-    return float(-(p * np.log2(p)).sum()) + 0.0
+    return float(entropy(counts, base=2)) + 0.0
 
 
 # --------------------------------------------------------------------------- NPCR / UACI
