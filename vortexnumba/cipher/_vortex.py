@@ -54,11 +54,13 @@ from .._numba_helpers import compose_indices, permutation_inverse
 __all__ = [
     "MODES",
     "N_FAMILIES",
+    "bijective_moves",
     "build_key_src",
     "compose",
     "family_value",
     "inverse",
     "is_permutation",
+    "paper_moves",
     "round_half_away",
     "vortex_src",
 ]
@@ -102,27 +104,7 @@ def family_value(family, w, t):
 
 
 @njit(cache=True)
-def round_half_away_array(x):
-    """:func:`round_half_away` of every element of a float array (same shape, int64)."""
-    flat = x.ravel()
-    out = np.empty(flat.shape[0], dtype=np.int64)
-    for i in range(flat.shape[0]):
-        out[i] = round_half_away(flat[i])
-    return out.reshape(x.shape)
-
-
-@njit(cache=True)
-def family_values(family, weights, t):
-    """:func:`family_value` for weight rows ``weights`` (M, 6) at points ``t`` (K,): (M, K)."""
-    out = np.empty((weights.shape[0], t.shape[0]))
-    for m in range(weights.shape[0]):
-        for k in range(t.shape[0]):
-            out[m, k] = family_value(family, weights[m], t[k])
-    return out
-
-
-@njit(cache=True)
-def _bijective_moves(width, cy, cx, r, family, w, strength, dst, src):
+def bijective_moves(width, cy, cx, r, family, w, strength, dst, src):
     """Fill ``dst[:n], src[:n]`` with the moves of one bijective vortex; return n.
 
     ``dst[m]`` reads ``src[m]`` (flat grid positions). Only the pixels with
@@ -178,7 +160,7 @@ def _bijective_moves(width, cy, cx, r, family, w, strength, dst, src):
 
 
 @njit(cache=True)
-def _paper_moves(width, cy, cx, r, family, w, strength, dst, src):
+def paper_moves(width, cy, cx, r, family, w, strength, dst, src):
     """Fill ``dst[:n], src[:n]`` with the pull map of one paper-mode vortex.
 
     Returns ``(n, clips)``; ``clips`` counts rounded coordinates that had to be
@@ -239,10 +221,10 @@ def _build_src(height, width, paper, centres, radii, families, weights, strength
         cy = centres[v, 0]
         cx = centres[v, 1]
         if paper:
-            n, c = _paper_moves(width, cy, cx, radii[v], families[v], weights[v], strengths[v], dst, src)
+            n, c = paper_moves(width, cy, cx, radii[v], families[v], weights[v], strengths[v], dst, src)
             clips += c
         else:
-            n = _bijective_moves(width, cy, cx, radii[v], families[v], weights[v], strengths[v], dst, src)
+            n = bijective_moves(width, cy, cx, radii[v], families[v], weights[v], strengths[v], dst, src)
         # total_new[dst] = total_old[src]: read every source before writing any
         for m in range(n):
             vals[m] = total[src[m]]

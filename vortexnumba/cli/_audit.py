@@ -43,13 +43,10 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _load_images(args, key) -> tuple[np.ndarray, str]:
+def _read_dataset(name: str, data_dir) -> np.ndarray:
+    """The test images of data set ``name`` (or the array of an .npy file)."""
     from .. import data
 
-    name = args.dataset or _DATASET_BY_SHAPE.get(tuple(key.shape))
-    if name is None:
-        raise ValueError(f"no data set has the key's {key.shape[0]}x{key.shape[1]} grid by default; "
-                         "pass --dataset NAME or --dataset FILE.npy")
     if name.lower().endswith(".npy"):
         path = Path(name)
         if not path.is_file():
@@ -58,16 +55,40 @@ def _load_images(args, key) -> tuple[np.ndarray, str]:
     else:
         if name not in data.DATASETS:
             raise ValueError(f"--dataset must be one of {data.DATASETS} or an .npy file, got {name!r}")
-        images = data.load(name, args.data_dir)[2]
-    if images.ndim not in (3, 4) or tuple(images.shape[1:3]) != tuple(key.shape):
+        images = data.load(name, data_dir)[2]
+    if images.ndim not in (3, 4):
+        raise ValueError(f"{name}: images of shape {images.shape}; expected (B, H, W) or (B, H, W, C)")
+    return images
+
+
+def _load_key_and_images(args):
+    """The key and the images, the cheap side first.
+
+    The key's declared grid is checked against the images' (or, without
+    --dataset, against the grids that have a default data set) before the key's
+    map is built, so a small forged key file cannot cost much.
+    """
+    if args.dataset is None:
+        key = load_key(args.key, grid=list(_DATASET_BY_SHAPE))
+        name = _DATASET_BY_SHAPE[tuple(key.shape)]
+        images = _read_dataset(name, args.data_dir)
+    else:
+        name = args.dataset
+        images = _read_dataset(name, args.data_dir)
+        key = load_key(args.key, grid=tuple(int(v) for v in images.shape[1:3]))
+    return key, _fit(images, key, name, args.n_images), name
+
+
+def _fit(images: np.ndarray, key, name: str, n_images: int) -> np.ndarray:
+    if tuple(images.shape[1:3]) != tuple(key.shape):
         raise ValueError(f"{name}: images of shape {images.shape} do not fit the key's "
                          f"{key.shape[0]}x{key.shape[1]} grid (expected (B, H, W) or (B, H, W, C))")
     if images.dtype != np.uint8 and images.dtype.kind != "f":
         raise ValueError(f"{name}: images must be uint8 or float in [0, 1], got dtype {images.dtype}")
-    images = np.ascontiguousarray(images[: args.n_images])
+    images = np.ascontiguousarray(images[:n_images])
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
-    return images, name
+    return images
 
 
 def _rows(report: dict, n_pixels: int) -> list[tuple[str, str, str]]:
@@ -110,9 +131,8 @@ def run(args) -> int:
         raise ValueError(f"--n-images must be >= 1, got {args.n_images}")
     if args.key_space_samples < 2:
         raise ValueError(f"--key-space-samples must be >= 2, got {args.key_space_samples}")
-    key = load_key(args.key)
     output = None if args.output is None else check_output_path(args.output, force=args.force, name="figure")
-    images, name = _load_images(args, key)
+    key, images, name = _load_key_and_images(args)
     report = sec.audit(images, key, key_space_samples=args.key_space_samples, attack=args.attack)
     rows = _rows(report, key.n_pixels)
 

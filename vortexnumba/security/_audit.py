@@ -88,7 +88,7 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
     channels = images.ndim == 4
     npcr, uaci = zip(*(plaintext_sensitivity(img, key, channels=channels) for img in images[:sensitivity_images]))
     changes = {}
-    for parameter, label in KEY_CHANGES[key.kind].items():
+    for parameter, label in KEY_CHANGES.get(key.kind, {}).items():
         try:
             changes[label] = key_sensitivity(images, key, parameter)
         except ValueError as exc:  # e.g. a vortex whose centre cannot move on a tiny grid

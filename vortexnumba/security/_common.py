@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cipher._keys import BlockKey, IdentityKey, PermutationKey, VortexKey
+from ..cipher._protocol import check_key
 
 #: Neighbour offsets (di, dj) of the three adjacent-pixel directions.
 DIRECTIONS = {"horizontal": (0, 1), "vertical": (1, 0), "diagonal": (1, 1)}
 
-_KEY_TYPES = (VortexKey, PermutationKey, BlockKey, IdentityKey)
-
-
 def _check_key(key, name="key"):
-    if not isinstance(key, _KEY_TYPES):
-        raise TypeError(f"{name} must be a VortexKey, PermutationKey, BlockKey or IdentityKey, "
-                        f"got {type(key).__name__}")
+    """The cipher's one key check (the ``Key`` protocol), under the security modules' name."""
+    check_key(key, name)
     return key
 
 

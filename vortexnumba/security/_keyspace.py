@@ -9,7 +9,7 @@ import numpy as np
 
 from numba import njit
 
-from ..cipher._vortex import _bijective_moves, _paper_moves
+from ..cipher._vortex import bijective_moves, paper_moves
 from ..cipher._keys import BlockKey, IdentityKey, PermutationKey
 from .._validate import as_int, as_seed
 from ._common import _check_key
@@ -55,9 +55,9 @@ def _local_maps(paper, r, family, strength, weights):
     rows = np.empty((weights.shape[0], side * side), dtype=np.int64)
     for i in range(weights.shape[0]):
         if paper:
-            n, _ = _paper_moves(side, r, r, r, family, weights[i], strength, dst, src)
+            n, _ = paper_moves(side, r, r, r, family, weights[i], strength, dst, src)
         else:
-            n = _bijective_moves(side, r, r, r, family, weights[i], strength, dst, src)
+            n = bijective_moves(side, r, r, r, family, weights[i], strength, dst, src)
         for p in range(side * side):
             rows[i, p] = p
         for m in range(n):
@@ -69,7 +69,7 @@ def _vortex_signatures(mode: str, r: int, family: int, strength: float, weights:
     """One row per weight draw that fixes the vortex's local map (equal rows <=> equal maps).
 
     The rows are the local maps themselves, from the cipher's kernels
-    (:func:`vortexnumba.cipher._vortex._bijective_moves` and ``_paper_moves``),
+    (:func:`vortexnumba.cipher._vortex.bijective_moves` and ``paper_moves``),
     so the estimate cannot drift from the cipher.
     """
     weights = np.ascontiguousarray(weights, dtype=np.float64)

@@ -55,7 +55,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ..cipher._vortex import _bijective_moves, round_half_away
+from ..cipher._vortex import bijective_moves, round_half_away
 
 # 8-neighbourhood offsets; each unordered pair of grid positions is counted once in energies
 _DY = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int64)
@@ -78,7 +78,7 @@ def ring_geometry(mode: str, r: int):
     starts : ndarray (r,) int64
         Ring ``k`` (1..r-1) is ``members[starts[k-1]:starts[k]]``.
 
-    Bijective rings are read from the cipher itself (:func:`_bijective_moves`
+    Bijective rings are read from the cipher itself (:func:`bijective_moves`
     with strength 0 lists every ring pixel in its angular order); paper-mode
     rings are the attacker's model of the rounded rotation (see the module
     docstring).
@@ -87,7 +87,7 @@ def ring_geometry(mode: str, r: int):
     if mode == "bijective":
         dst = np.empty(side * side, dtype=np.int64)
         src = np.empty(side * side, dtype=np.int64)
-        n = _bijective_moves(side, r, r, r, 1, np.zeros(6), 0.0, dst, src)
+        n = bijective_moves(side, r, r, r, 1, np.zeros(6), 0.0, dst, src)
         order = src[:n]
         d = np.arange(side) - r
         ring_of = np.array([round_half_away(math.hypot(float(d[p // side]), float(d[p % side]))) for p in order],
