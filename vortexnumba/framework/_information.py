@@ -285,6 +285,68 @@ def retention_from_hist(hist, u, v, energy_half):
     return rho
 
 
+@njit(cache=True)
+def loss_from_hist(hist, u, v, energy_half):
+    """``L = 1 - rho`` of each image, computed directly from its histogram (not as ``1 - rho``).
+
+    For a permutation with cosine >= 1/2, with ``delta = 1/|b| - 1/|c|``:
+
+        2L = sum_{u = v} hist u^2 delta^2 + sum_{u != v} hist ((u - v)/|b| + v delta)^2,
+        delta = (|c|^2 - |b|^2) / (|b| |c| (|b| + |c|)),  |c|^2 - |b|^2 = sum_{u != v} hist (v - u)(v + u),
+
+    the same sum of squares as in :func:`retention_from_hist` but with the
+    codes whose kernel value is kept (nearly all of the energy, for a local
+    change) entering through the accurately computed ``delta`` instead of the
+    difference of two rounded reciprocals, which would leave a floor of about
+    eps**2. Elsewhere (cosine below 1/2, or a map that is not a permutation)
+    ``L = 1 - cosine`` exactly as ``1 - retention`` gives it.
+    Naive twin: ``1 - naive.retention``; exact reference:
+    :func:`vortexnumba.testing.exact_loss`.
+    """
+    n_img = hist.shape[0]
+    out = np.empty(n_img)
+    for b in range(n_img):
+        s_bb = 0.0
+        s_cc = 0.0
+        s_bc = 0.0
+        for c in range(hist.shape[1]):
+            w = hist[b, c]
+            s_bb += w * u[c] * u[c]
+            s_cc += w * v[c] * v[c]
+            s_bc += w * u[c] * v[c]
+        permutation = np.isnan(energy_half[b])
+        if not permutation:
+            s_bb = energy_half[b]
+        if s_bb == 0.0 and s_cc == 0.0:
+            out[b] = 0.0
+            continue
+        if s_bb == 0.0 or s_cc == 0.0:
+            out[b] = 1.0
+            continue
+        nb = math.sqrt(s_bb)
+        nc = math.sqrt(s_cc)
+        cosine = s_bc / nb / nc
+        if not permutation or cosine < 0.5:
+            out[b] = 1.0 - cosine
+            continue
+        gap = 0.0
+        for c in range(hist.shape[1]):
+            if u[c] != v[c]:
+                gap += hist[b, c] * (v[c] - u[c]) * (v[c] + u[c])
+        delta = gap / (nb + nc) / nb / nc
+        loss = 0.0
+        for c in range(hist.shape[1]):
+            w = hist[b, c]
+            if w != 0.0:
+                if u[c] == v[c]:
+                    d = u[c] * delta
+                else:
+                    d = (u[c] - v[c]) / nb + v[c] * delta
+                loss += w * d * d
+        out[b] = 0.5 * loss
+    return out
+
+
 @njit(parallel=True, cache=True)
 def _profile_kernel(x, height, width, reach, f_table, full_di, full_dj, full_bin, n_bins, table, rate):
     n = height * width
@@ -471,6 +533,12 @@ def retention(images, src, kernel=None, coupling=None, *, channels=None):
     ----------
     .. [1] Cao et al., arXiv:2411.16207, and ``proofs/theorems.md``.
     """
+    return _from_histograms(images, src, kernel, coupling, channels, retention_from_hist)
+
+
+def _from_histograms(images, src, kernel, coupling, channels, finish):
+    """Validate, build each image's code histogram and reduce it with ``finish``
+    (:func:`retention_from_hist` or :func:`loss_from_hist`)."""
     src_arr = np.asarray(src) if not isinstance(src, (str, bytes)) else src
     n_pixels = getattr(src_arr, "shape", (None,))[-1] if getattr(src_arr, "ndim", 0) >= 1 else None
     if n_pixels is None:
@@ -484,7 +552,7 @@ def retention(images, src, kernel=None, coupling=None, *, channels=None):
         srcs = srcs[None]
     u, v = code_values(geo.f_values)
     identity = np.arange(height * width, dtype=np.int64)[None]
-    rho = np.empty(x.shape[0])
+    out = np.empty(x.shape[0])
     for b0 in range(0, x.shape[0], _CHUNK_IMAGES):  # bounds the (images, codes) histograms
         b1 = min(x.shape[0], b0 + _CHUNK_IMAGES)
         chunk_srcs = srcs if srcs.shape[0] == 1 else srcs[b0:b1]
@@ -495,21 +563,31 @@ def retention(images, src, kernel=None, coupling=None, *, channels=None):
             e_hist, _ = _code_histograms(x[b0:b1], identity, height, width, geo, table, rate)
             is_perm = flags if chunk_srcs.shape[0] > 1 else np.repeat(flags, b1 - b0)
             energy_half[~is_perm] = e_hist[~is_perm] @ (u * u)
-        rho[b0:b1] = retention_from_hist(hist, u, v, energy_half)
-    return rho if is_batch else float(rho[0])
+        out[b0:b1] = finish(hist, u, v, energy_half)
+    return out if is_batch else float(out[0])
 
 
 def information_loss(images, src, kernel=None, coupling=None, *, channels=None):
     """Information loss rate ``L = 1 - rho``; see :func:`retention`.
+
+    For a permutation the loss is computed directly, as the sum of squares
+    ``0.5 || b/|b| - c/|c| ||**2``, not as ``1 - rho``: a loss of 1e-40 (one
+    swap of weakly bonded pixels) comes out as 1e-40, not 0. Parameters and
+    shapes as for :func:`retention`; the accuracy is stated in
+    ``proofs/theorems.md`` (section 4). For maps that are not permutations it
+    is ``1 - rho`` (which may be negative there).
 
     Examples
     --------
     >>> import numpy as np, vortexnumba as vn
     >>> vn.information_loss(np.zeros((3, 3)), np.arange(9)[::-1])  # a 180-degree turn
     0.0
+    >>> img = np.zeros((64, 64)); img[10, 10] = 1.0  # one bright pixel
+    >>> swap = np.arange(64 * 64); swap[[0, 1]] = [1, 0]  # swap two dark pixels in a corner
+    >>> 0.0 < vn.information_loss(img, swap) < 1e-3 and 1.0 - vn.retention(img, swap) >= 0.0
+    True
     """
-    rho = retention(images, src, kernel, coupling, channels=channels)
-    return 1.0 - rho
+    return _from_histograms(images, src, kernel, coupling, channels, loss_from_hist)
 
 
 def neighbour_profile(image, kernel=None, coupling=None, *, channels=None):
