@@ -33,6 +33,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._kernels import Geometry, resolve, value_table
+from ._loss import loss_from_hist, retention_from_hist
 from .._numba_helpers import permutation_inverse, value_similarity
 from .._validate import as_image_batch, as_index
 
@@ -234,117 +235,6 @@ def _hist_one_task(x, src, sigma, bijective, height, width, reach, f_index, near
     _build_pairs(src, sigma, bijective, height, width, 0, height * width, reach, f_index, near_table, half_di,
                  half_dj, n_values, no_list, no_list, no_list, x, 0, table, rate, hist[0])
     return hist
-
-
-@njit(cache=True)
-def retention_from_hist(hist, u, v, energy_half):
-    """rho of each image from its histogram ``hist[b, code] = sum of s**2``.
-
-    Every pair sum is a non-negative combination of the histogram, so nothing
-    cancels: the norms are ``sum hist u^2`` and ``sum hist v^2``, and for a
-    permutation the loss is ``0.5 sum hist (u/|b| - v/|c|)^2``, a sum of
-    squares. ``rho`` is taken as the plain cosine when that is below 1/2
-    (``1 - loss`` would lose its relative accuracy there) and as ``1 - loss``
-    otherwise (where the cosine would lose the loss's).
-
-    ``energy_half[b]`` is E(X)/2 for a non-bijective map, NaN for a
-    permutation (whose histogram already covers every bond of X).
-    """
-    n_img = hist.shape[0]
-    rho = np.empty(n_img)
-    for b in range(n_img):
-        s_bb = 0.0
-        s_cc = 0.0
-        s_bc = 0.0
-        for c in range(hist.shape[1]):
-            w = hist[b, c]
-            s_bb += w * u[c] * u[c]
-            s_cc += w * v[c] * v[c]
-            s_bc += w * u[c] * v[c]
-        permutation = np.isnan(energy_half[b])
-        if not permutation:
-            s_bb = energy_half[b]
-        if s_bb == 0.0 and s_cc == 0.0:
-            rho[b] = 1.0  # no bonds before or after: nothing to lose
-            continue
-        if s_bb == 0.0 or s_cc == 0.0:
-            rho[b] = 0.0
-            continue
-        nb = math.sqrt(s_bb)
-        nc = math.sqrt(s_cc)
-        cosine = s_bc / nb / nc
-        if not permutation or cosine < 0.5:
-            rho[b] = cosine
-            continue
-        loss = 0.0
-        for c in range(hist.shape[1]):
-            if hist[b, c] != 0.0:
-                d = u[c] / nb - v[c] / nc
-                loss += hist[b, c] * d * d
-        rho[b] = 1.0 - 0.5 * loss
-    return rho
-
-
-@njit(cache=True)
-def loss_from_hist(hist, u, v, energy_half):
-    """``L = 1 - rho`` of each image, computed directly from its histogram (not as ``1 - rho``).
-
-    For a permutation with cosine >= 1/2, with ``delta = 1/|b| - 1/|c|``:
-
-        2L = sum_{u = v} hist u^2 delta^2 + sum_{u != v} hist ((u - v)/|b| + v delta)^2,
-        delta = (|c|^2 - |b|^2) / (|b| |c| (|b| + |c|)),  |c|^2 - |b|^2 = sum_{u != v} hist (v - u)(v + u),
-
-    the same sum of squares as in :func:`retention_from_hist` but with the
-    codes whose kernel value is kept (nearly all of the energy, for a local
-    change) entering through the accurately computed ``delta`` instead of the
-    difference of two rounded reciprocals, which would leave a floor of about
-    eps**2. Elsewhere (cosine below 1/2, or a map that is not a permutation)
-    ``L = 1 - cosine`` exactly as ``1 - retention`` gives it.
-    Naive twin: ``1 - naive.retention``; exact reference:
-    :func:`vortexnumba.testing.exact_loss`.
-    """
-    n_img = hist.shape[0]
-    out = np.empty(n_img)
-    for b in range(n_img):
-        s_bb = 0.0
-        s_cc = 0.0
-        s_bc = 0.0
-        for c in range(hist.shape[1]):
-            w = hist[b, c]
-            s_bb += w * u[c] * u[c]
-            s_cc += w * v[c] * v[c]
-            s_bc += w * u[c] * v[c]
-        permutation = np.isnan(energy_half[b])
-        if not permutation:
-            s_bb = energy_half[b]
-        if s_bb == 0.0 and s_cc == 0.0:
-            out[b] = 0.0
-            continue
-        if s_bb == 0.0 or s_cc == 0.0:
-            out[b] = 1.0
-            continue
-        nb = math.sqrt(s_bb)
-        nc = math.sqrt(s_cc)
-        cosine = s_bc / nb / nc
-        if not permutation or cosine < 0.5:
-            out[b] = 1.0 - cosine
-            continue
-        gap = 0.0
-        for c in range(hist.shape[1]):
-            if u[c] != v[c]:
-                gap += hist[b, c] * (v[c] - u[c]) * (v[c] + u[c])
-        delta = gap / (nb + nc) / nb / nc
-        loss = 0.0
-        for c in range(hist.shape[1]):
-            w = hist[b, c]
-            if w != 0.0:
-                if u[c] == v[c]:
-                    d = u[c] * delta
-                else:
-                    d = (u[c] - v[c]) / nb + v[c] * delta
-                loss += w * d * d
-        out[b] = 0.5 * loss
-    return out
 
 
 @njit(parallel=True, cache=True)

@@ -13,8 +13,9 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._information import _flat_pixels, information_energy
+from ._information import _flat_pixels
 from ._kernels import Geometry, resolve, value_table
+from ._loss import changed_loss
 from ._exact_sum import LIMBS, NORMALISE_EVERY, acc_add, acc_normalise, acc_value
 from .._numba_helpers import offset_lookup, value_similarity
 from .._validate import as_image_batch, as_position
@@ -41,7 +42,8 @@ def _class_totals(x, height, width, reach, f_index, half_di, half_dj, n_values, 
     the result does not depend on the thread count). Naive twin:
     ``naive.energy`` is ``2 sum_k f_k**2 H[k]`` (``tests/test_exactness.py``).
     """
-    rows_per_task = max(1, min(height, NORMALISE_EVERY // max(1, width * half_di.shape[0])))
+    # Tasks of about 8192 pixels (as the histogram kernels), each within NORMALISE_EVERY additions.
+    rows_per_task = max(1, min(8192 // width, NORMALISE_EVERY // max(1, width * half_di.shape[0])))
     n_tasks = (height + rows_per_task - 1) // rows_per_task
     per_task = np.zeros((n_tasks, n_values, LIMBS), dtype=np.int64)
     for task in prange(n_tasks):
@@ -158,13 +160,8 @@ def _swap_loss(x, a, b, totals, exact_totals, height, width, reach, f_values, f_
     whose kernel value the swap keeps (the untouched pairs, energy K, and the
     moved pairs with equal classes, together ``KU``) and the changed ones (C).
     Then ``|b|^2 = KU + sum_C s^2 u^2`` and ``|c|^2 = KU + sum_C s^2 v^2``, and
-
-        2L = KU delta^2 + sum_C s^2 ((u - v)/|b| + v delta)^2,
-        delta = 1/|b| - 1/|c| = (|c|^2 - |b|^2) / (|b| |c| (|b| + |c|)),
-        |c|^2 - |b|^2 = sum_C s^2 (v - u)(v + u),
-
-    a sum of squares in which the only subtraction, the gap, cancels harmlessly
-    (``proofs/theorems.md``, section 4). ``1 - cosine`` is returned where the
+    :func:`._loss.changed_loss` sums L from them as non-negative terms
+    (``proofs/theorems.md``, section 4); ``1 - cosine`` is returned where the
     cosine is below 1/2. Naive twin: ``naive.swap_delta``; exact reference:
     :func:`vortexnumba.testing.exact_swap_delta`.
     """
@@ -175,20 +172,26 @@ def _swap_loss(x, a, b, totals, exact_totals, height, width, reach, f_values, f_
     count = _changed_pairs(x, a, b, height, width, reach, f_index, near_table, full_di, full_dj, table, rate,
                            s2, before, after)
     ku = _kept_energy(totals, exact_totals, f_values, s2, before, count)
-    s_uu = 0.0  # over the changed pairs (before != after)
+    # Split the moved pairs: kept kernel value (into ku) or changed (compacted to the front).
+    s_uu = 0.0
     s_vv = 0.0
     s_uv = 0.0
-    gap = 0.0
+    u = np.empty(count)
+    v = np.empty(count)
+    m = 0
     for t in range(count):
-        u = f_values[before[t]]
-        v = f_values[after[t]]
-        if u == v:
-            ku += s2[t] * u * u
+        ut = f_values[before[t]]
+        vt = f_values[after[t]]
+        if ut == vt:
+            ku += s2[t] * ut * ut
         else:
-            s_uu += s2[t] * u * u
-            s_vv += s2[t] * v * v
-            s_uv += s2[t] * u * v
-            gap += s2[t] * (v - u) * (v + u)
+            s2[m] = s2[t]
+            u[m] = ut
+            v[m] = vt
+            s_uu += s2[t] * ut * ut
+            s_vv += s2[t] * vt * vt
+            s_uv += s2[t] * ut * vt
+            m += 1
     s_bb = ku + s_uu
     s_cc = ku + s_vv
     if s_bb == 0.0 and s_cc == 0.0:
@@ -200,15 +203,7 @@ def _swap_loss(x, a, b, totals, exact_totals, height, width, reach, f_values, f_
     cosine = (ku + s_uv) / nb / nc
     if cosine < 0.5:
         return 1.0 - cosine
-    delta = gap / (nb + nc) / nb / nc
-    loss = ku * delta * delta
-    for t in range(count):
-        u = f_values[before[t]]
-        v = f_values[after[t]]
-        if u != v:
-            d = (u - v) / nb + v * delta
-            loss += s2[t] * d * d
-    return 0.5 * loss
+    return changed_loss(s2, u, v, m, ku, nb, nc, cosine)
 
 
 @njit(parallel=True, cache=True)
@@ -267,14 +262,15 @@ class SwapContext:
         self._x = _flat_pixels(batch)
         self._geo = Geometry.of(self.kernel)
         self._table, self._rate = value_table(self.coupling, self._x.dtype, n_channels, power=2)
-        self.energy = float(information_energy(batch[0], self.kernel, self.coupling, channels=True))
-        self.content = math.sqrt(self.energy)
         g = self._geo
         # Per distance class, the exact sum of s**2 (and its rounding): a swap's kept energy is
         # this minus the moved pairs' share, redone exactly where the float difference cancels.
         self._exact_totals = _class_totals(self._x, self.height, self.width, g.reach, g.f_index_table, g.half_di,
                                            g.half_dj, g.f_values.shape[0], self._table, self._rate)
         self._totals = _rounded_totals(self._exact_totals)
+        # E(X) = 2 sum_k f_k**2 H[k]: a non-negative combination of correctly summed class totals.
+        self.energy = float(2.0 * np.dot(g.f_values * g.f_values, self._totals))
+        self.content = math.sqrt(self.energy)
 
     @property
     def shape(self) -> tuple[int, int]:
