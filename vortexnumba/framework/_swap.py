@@ -33,44 +33,64 @@ def _class_at(f_index, reach, qi, qj, ri, rj):
     return f_index[di + reach, dj + reach]
 
 
-@njit(parallel=True, cache=True)
-def _class_totals(x, height, width, reach, f_index, half_di, half_dj, n_values, table, rate):
-    """Exact ``H[k] = sum of s(X_q, X_r)**2`` over the unordered pairs at distance class k.
+@njit(cache=True)
+def _class_totals_rows(x, row_lo, row_hi, height, width, reach, f_index, half_di, half_dj, table, rate, acc):
+    """Add ``s**2`` of every unordered pair whose first pixel lies in rows ``row_lo:row_hi``
+    into ``acc[k]`` (exactly; see :mod:`._exact_sum`), k the pair's distance class."""
+    for pi in range(row_lo, row_hi):
+        for pj in range(width):
+            p = pi * width + pj
+            for o in range(half_di.shape[0]):
+                ti = pi + half_di[o]
+                tj = pj + half_dj[o]
+                if ti >= height or tj < 0 or tj >= width:
+                    continue
+                k = f_index[half_di[o] + reach, half_dj[o] + reach]
+                acc_add(acc[k], value_similarity(x, 0, p, ti * width + tj, table, rate), 1)
+    for k in range(acc.shape[0]):
+        acc_normalise(acc[k])
 
-    Returns the fixed-point accumulators ``(n_values, LIMBS)`` of
-    :mod:`._exact_sum`, summed in parallel over row blocks (integer sums, so
-    the result does not depend on the thread count). Naive twin:
-    ``naive.energy`` is ``2 sum_k f_k**2 H[k]`` (``tests/test_exactness.py``).
-    """
-    # Tasks of about 8192 pixels (as the histogram kernels), each within NORMALISE_EVERY additions.
-    rows_per_task = max(1, min(8192 // width, NORMALISE_EVERY // max(1, width * half_di.shape[0])))
+
+@njit(parallel=True, cache=True)
+def _class_totals_parallel(x, rows_per_task, height, width, reach, f_index, half_di, half_dj, n_values, table,
+                           rate):
+    """:func:`_class_totals_rows` over row blocks in parallel; the blocks' integer sums are then added."""
     n_tasks = (height + rows_per_task - 1) // rows_per_task
     per_task = np.zeros((n_tasks, n_values, LIMBS), dtype=np.int64)
     for task in prange(n_tasks):
-        acc = per_task[task]
-        for pi in range(task * rows_per_task, min(height, (task + 1) * rows_per_task)):
-            for pj in range(width):
-                p = pi * width + pj
-                for o in range(half_di.shape[0]):
-                    ti = pi + half_di[o]
-                    tj = pj + half_dj[o]
-                    if ti >= height or tj < 0 or tj >= width:
-                        continue
-                    k = f_index[half_di[o] + reach, half_dj[o] + reach]
-                    acc_add(acc[k], value_similarity(x, 0, p, ti * width + tj, table, rate), 1)
-        for k in range(n_values):
-            acc_normalise(acc[k])
+        _class_totals_rows(x, task * rows_per_task, min(height, (task + 1) * rows_per_task), height, width, reach,
+                           f_index, half_di, half_dj, table, rate, per_task[task])
     totals = np.zeros((n_values, LIMBS), dtype=np.int64)
     for task in range(n_tasks):
         for k in range(n_values):
             for i in range(LIMBS):
                 totals[k, i] += per_task[task, k, i]
-        if (task + 1) % 4 == 0:  # each normalised task adds < 2**32 per limb
+        if (task + 1) % 4 == 0:  # each normalised block adds < 2**32 per limb
             for k in range(n_values):
                 acc_normalise(totals[k])
     for k in range(n_values):
         acc_normalise(totals[k])
     return totals
+
+
+def _class_totals(x, height, width, geo, table, rate):
+    """Exact ``H[k] = sum of s(X_q, X_r)**2`` over the unordered pairs at distance class k.
+
+    Returns the fixed-point accumulators ``(n_values, LIMBS)`` of
+    :mod:`._exact_sum` (integer sums: the result does not depend on the
+    thread count). Naive twin: ``naive.energy`` is ``2 sum_k f_k**2 H[k]``
+    (``tests/test_exactness.py``).
+    """
+    n_values = geo.f_values.shape[0]
+    # Blocks of about 8192 pixels (as the histogram kernels), each within NORMALISE_EVERY additions.
+    rows_per_task = max(1, min(8192 // width, NORMALISE_EVERY // max(1, width * geo.half_di.shape[0])))
+    if rows_per_task >= height:  # one block: a parallel launch would cost more than the work
+        totals = np.zeros((n_values, LIMBS), dtype=np.int64)
+        _class_totals_rows(x, 0, height, height, width, geo.reach, geo.f_index_table, geo.half_di, geo.half_dj,
+                           table, rate, totals)
+        return totals
+    return _class_totals_parallel(x, rows_per_task, height, width, geo.reach, geo.f_index_table, geo.half_di,
+                                  geo.half_dj, n_values, table, rate)
 
 
 @njit(inline="always")
@@ -265,8 +285,7 @@ class SwapContext:
         g = self._geo
         # Per distance class, the exact sum of s**2 (and its rounding): a swap's kept energy is
         # this minus the moved pairs' share, redone exactly where the float difference cancels.
-        self._exact_totals = _class_totals(self._x, self.height, self.width, g.reach, g.f_index_table, g.half_di,
-                                           g.half_dj, g.f_values.shape[0], self._table, self._rate)
+        self._exact_totals = _class_totals(self._x, self.height, self.width, g, self._table, self._rate)
         self._totals = _rounded_totals(self._exact_totals)
         # E(X) = 2 sum_k f_k**2 H[k]: a non-negative combination of correctly summed class totals.
         self.energy = float(2.0 * np.dot(g.f_values * g.f_values, self._totals))
