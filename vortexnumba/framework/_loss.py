@@ -42,6 +42,28 @@ _EPS = 2.0 ** -53
 _GAP_FORM_RTOL = 2.0 ** -36
 
 
+@njit(inline="always")
+def _two_product(a, b):
+    """``(p, e)`` with ``p = fl(a b)`` and ``p + e = a b`` exactly (Dekker's product, no FMA needed)."""
+    p = a * b
+    c = 134217729.0 * a  # 2**27 + 1: Veltkamp's split
+    a_hi = c - (c - a)
+    a_lo = a - a_hi
+    c = 134217729.0 * b
+    b_hi = c - (c - b)
+    b_lo = b - b_hi
+    e = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    return p, e
+
+
+@njit(inline="always")
+def _determinant(u1, v1, u2, v2):
+    """``u1 v2 - u2 v1`` with a relative error of a few eps, however close the two products are."""
+    p1, e1 = _two_product(u1, v2)
+    p2, e2 = _two_product(u2, v1)
+    return (p1 - p2) + (e1 - e2)
+
+
 @njit(cache=True)
 def changed_loss(w, u, v, m, ku, nb, nc, cosine):
     """L from the kept energy ``ku`` and the changed terms ``w[:m], u[:m], v[:m]`` (``u != v``).
@@ -93,7 +115,7 @@ def changed_loss(w, u, v, m, ku, nb, nc, cosine):
         d = u[t] - v[t]
         d2 += wt * d * d
         for t2 in range(t + 1, m):
-            det = u[t] * v[t2] - u[t2] * v[t]
+            det = _determinant(u[t], v[t], u[t2], v[t2])
             cross += wt * (w[t2] * scale_b * scale_c) * det * det
     return (ku * scale_b * scale_c * d2 + cross) / (1.0 + cosine)
 
