@@ -140,7 +140,7 @@ _EPS = 2.0 ** -53
 
 
 @njit(inline="always")
-def _kept_energy(totals, exact_totals, f_values, s2, before, count):
+def _kept_energy(totals, exact_totals, f_values, s2, before, count, removed, n_removed):
     """``K = sum_k f_k**2 (H[k] - removed[k])``: the energy of the pairs the swap leaves alone.
 
     ``totals[k]`` is ``H[k]`` rounded (relative error <= 2 eps), ``removed[k]``
@@ -152,8 +152,8 @@ def _kept_energy(totals, exact_totals, f_values, s2, before, count):
     eps, so K is too: a non-negative combination.
     """
     n_values = f_values.shape[0]
-    removed = np.zeros(n_values)
-    n_removed = np.zeros(n_values)
+    removed[:] = 0.0
+    n_removed[:] = 0.0
     for t in range(count):
         removed[before[t]] += s2[t]
         n_removed[before[t]] += 1.0
@@ -186,18 +186,22 @@ def _swap_loss(x, a, b, totals, exact_totals, height, width, reach, f_values, f_
     :func:`vortexnumba.testing.exact_swap_delta`.
     """
     cap = 4 * full_di.shape[0]
-    s2 = np.empty(cap)
-    before = np.empty(cap, dtype=np.int64)
-    after = np.empty(cap, dtype=np.int64)
+    n_values = f_values.shape[0]
+    scratch = np.empty(3 * cap + 2 * n_values)  # one allocation per swap, sliced below
+    s2 = scratch[:cap]
+    u = scratch[cap:2 * cap]
+    v = scratch[2 * cap:3 * cap]
+    classes = np.empty(2 * cap, dtype=np.int64)
+    before = classes[:cap]
+    after = classes[cap:]
     count = _changed_pairs(x, a, b, height, width, reach, f_index, near_table, full_di, full_dj, table, rate,
                            s2, before, after)
-    ku = _kept_energy(totals, exact_totals, f_values, s2, before, count)
+    ku = _kept_energy(totals, exact_totals, f_values, s2, before, count, scratch[3 * cap:3 * cap + n_values],
+                      scratch[3 * cap + n_values:])
     # Split the moved pairs: kept kernel value (into ku) or changed (compacted to the front).
     s_uu = 0.0
     s_vv = 0.0
     s_uv = 0.0
-    u = np.empty(count)
-    v = np.empty(count)
     m = 0
     for t in range(count):
         ut = f_values[before[t]]
