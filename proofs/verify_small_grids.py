@@ -1,11 +1,14 @@
-"""Exhaustive check of Theorems 1 and 2 (``proofs/theorems.md``) on small grids.
+"""Exhaustive check of Theorems 1 and 2 (``proofs/theorems.md``) and of the swap kernels on small grids.
 
-For every grid H x W with 1 <= H, W <= 6 (N = H W >= 2) it computes the
-retention of every transposition, and for every grid with at most 8 pixels
-the retention of every permutation, for each kernel family at radius 3 and
-radius 1, on one seeded random image. Each row of the table reports how many
-of the maps keep ``rho = 1`` (to 1e-12) and whether those are exactly the
-automorphisms of the weighted neighbour graph.
+For every grid H x W with 1 <= H, W <= 6 (N = H W >= 2) it takes every
+transposition, and for every grid with at most 8 pixels every permutation,
+for each kernel family at each radius R in {1, sqrt 2, 2, sqrt 5, 3}, on
+several images per grid (:data:`CASES`: a random float image with
+``gaussian(0.25)``, a two-valued uint8 image with the small ``h = 0.1``, and a
+random three-channel uint8 image with the constant coupling). Each row of the
+table is one (kind, grid, kernel) and reports how many maps lose nothing
+(``information_loss == 0``, exactly) and whether those are exactly the
+automorphisms of the weighted neighbour graph, for every case.
 
 The automorphisms are found without the retention code: a permutation sigma
 is one when, for every pair q != r, the integer squared distances satisfy
@@ -13,24 +16,33 @@ is one when, for every pair q != r, the integer squared distances satisfy
 are positive and one-to-one on (0, R] and zero beyond, so this is exactly
 ``f(|sigma q - sigma r|) = f(|q - r|)``).
 
-A row passes when
+A row passes when, for every case,
 
 - no map has ``rho > 1 + 1e-12`` (Theorem 1, the inequality), neither from
   ``vn.retention`` nor from an independent NumPy cosine of the bond vectors
   (:func:`cosines`, not clamped), and the two agree to 1e-12;
-- the maps with ``|rho - 1| <= 1e-12`` are exactly the automorphisms
-  (Theorem 1, the equality case);
+- the maps with ``information_loss == 0`` are exactly the automorphisms and
+  every other map has a positive loss (Theorem 1, the equality case; the loss
+  is computed directly, so a loss of 1e-44 is not mistaken for 0);
 - for permutations: the automorphisms are exactly the grid's symmetries
   (flips, the 180-degree turn, and on square grids the 90-degree turns and
   the two transposes);
-- for transpositions: the number keeping ``rho = 1`` is the one Theorem 2
-  predicts (0 unless the grid is 1x2, 1x3, 2x2 or a transpose of one).
+- for transpositions: the swaps with zero loss are exactly the ones Theorem 2
+  predicts (none unless the grid is 1x2, 1x3, 2x2 or a transpose of one), and
+  the three swap entry points agree with ``information_loss`` of the same
+  transposition: ``SwapContext.loss`` for every pair, ``SwapContext.deltas``
+  for every pixel (full mode; two in quick mode) and ``swap_delta`` for a
+  sample of pairs, to a relative 1e-9 (or the small-loss bound of
+  ``proofs/theorems.md`` below 1e-12); and a sample of swaps agrees with the
+  exact decimal reference (:func:`vortexnumba.testing.exact_loss`) to the
+  same tolerance.
 
 Usage::
 
     python proofs/verify_small_grids.py            # the full check
-    python proofs/verify_small_grids.py --quick    # a few seconds
+    python proofs/verify_small_grids.py --quick    # the CI subset
     python proofs/verify_small_grids.py --markdown proofs/verification.md --force
+    python proofs/verify_small_grids.py --sweep 2000   # random adversarial cases against the exact reference
 
 The exit status is 1 when any row fails.
 """
@@ -47,11 +59,15 @@ import time
 import numpy as np
 
 import vortexnumba as vn
+from vortexnumba.testing import exact_loss
 
 TOLERANCE = 1e-12
+RTOL = 1e-9  # the swap kernels and information_loss against each other and the exact reference
+EPS = 2.0 ** -53
 SEED = 20241125
 # Maps per call of vn.retention: bounds the tiled image batch and the index batch.
 CHUNK = 20000
+RADII = [1.0, math.sqrt(2.0), 2.0, math.sqrt(5.0), 3.0]
 
 PERMUTATION_PIXELS_FULL = 8
 TRANSPOSITION_SIDE_FULL = 6
@@ -60,6 +76,15 @@ TRANSPOSITION_SIDE_FULL = 6
 PERMUTATION_PIXELS_QUICK = 6
 PERMUTATION_SIDE_QUICK = 3
 TRANSPOSITION_GRIDS_QUICK = [(1, 2), (2, 1), (1, 3), (3, 1), (2, 2), (1, 4), (1, 5), (2, 3), (3, 3), (4, 4), (5, 6)]
+# Per (row, case): swaps checked against the exact decimal reference, swaps checked through
+# swap_delta (which builds a SwapContext each time) and pixels whose SwapContext.deltas map is
+# checked. SwapContext.loss is checked for every swap in both modes.
+EXACT_SAMPLES_FULL = 4
+EXACT_SAMPLES_QUICK = 1
+SWAP_DELTA_SAMPLES_FULL = 12
+SWAP_DELTA_SAMPLES_QUICK = 2
+MAP_PIXELS_FULL = 36
+MAP_PIXELS_QUICK = 2
 
 # Theorem 2: the transpositions that keep rho = 1 on the grids where any does.
 REFLECTION_SWAPS = {
@@ -72,13 +97,41 @@ REFLECTION_SWAPS = {
 
 
 def kernels() -> list[tuple[str, vn.Kernel]]:
-    """The kernel families checked, each at radius 3 and radius 1."""
+    """The kernel families checked, each at every radius of RADII (3 first, as in earlier tables)."""
     out = []
-    for radius in (3.0, 1.0):
+    for radius in [3.0, 1.0, math.sqrt(2.0), 2.0, math.sqrt(5.0)]:
         out.append((f"power(2, {radius:g})", vn.Kernel.power(2.0, radius)))
         out.append((f"gaussian(1, {radius:g})", vn.Kernel.gaussian(1.0, radius)))
         out.append((f"exponential(1, {radius:g})", vn.Kernel.exponential(1.0, radius)))
     return out
+
+
+def _random_float(rng, height, width):
+    return rng.random((height, width))
+
+
+def _two_valued_uint8(rng, height, width):
+    image = np.where(rng.random((height, width)) < 0.5, 0, 255).astype(np.uint8)
+    image.flat[0], image.flat[-1] = 0, 255  # both values present
+    return image
+
+
+def _rgb_uint8(rng, height, width):
+    return rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+# (name, image maker, coupling): the images each row is checked on.
+CASES = [
+    ("random float, gaussian(0.25)", _random_float, vn.Coupling.gaussian(0.25)),
+    ("two-valued uint8, gaussian(0.1)", _two_valued_uint8, vn.Coupling.gaussian(0.1)),
+    ("random RGB uint8, constant", _rgb_uint8, vn.Coupling.constant()),
+]
+
+
+def small_loss_bound(loss):
+    """Allowed |error| of a loss: relative RTOL from 1e-12 up, the stated absolute bound below."""
+    loss = np.asarray(loss, dtype=np.float64)
+    return np.where(loss >= 1e-12, RTOL * loss, RTOL * loss + 16.0 * EPS * np.sqrt(loss) + 16.0 * EPS * EPS)
 
 
 # ----------------------------------------------------------------------------- geometry, no retention code
@@ -145,26 +198,39 @@ def all_transpositions(n: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
     return sigmas, pairs
 
 
-def retentions(image: np.ndarray, sigmas: np.ndarray, kernel: vn.Kernel, coupling: vn.Coupling) -> np.ndarray:
-    """rho of every map, through vn.retention on the image tiled once per map."""
-    height, width = image.shape
+def _tile(image: np.ndarray, count: int) -> np.ndarray:
+    image4 = image[None] if image.ndim == 3 else image[None, :, :, None]
+    return np.broadcast_to(image4, (count,) + image4.shape[1:])
+
+
+def retentions_and_losses(image, sigmas, kernel, coupling):
+    """rho and information_loss of every map, through the package on the image tiled once per map."""
     srcs = np.argsort(sigmas, axis=1)  # gather index = inverse of "where pixel q goes"
-    out = np.empty(sigmas.shape[0])
+    rho = np.empty(sigmas.shape[0])
+    loss = np.empty(sigmas.shape[0])
     for lo in range(0, sigmas.shape[0], CHUNK):
         chunk = srcs[lo:lo + CHUNK]
-        batch = np.broadcast_to(image[None, :, :, None], (chunk.shape[0], height, width, 1))
-        out[lo:lo + CHUNK] = vn.retention(batch, chunk, kernel, coupling)
-    return out
+        batch = _tile(image, chunk.shape[0])
+        rho[lo:lo + CHUNK] = vn.retention(batch, chunk, kernel, coupling)
+        loss[lo:lo + CHUNK] = vn.information_loss(batch, chunk, kernel, coupling)
+    return rho, loss
 
 
-def cosines(image: np.ndarray, sigmas: np.ndarray, kernel: vn.Kernel, h: float) -> np.ndarray:
+def _unit_values(image: np.ndarray) -> np.ndarray:
+    """(N, C) float values in the framework's units: uint8 as v / 255."""
+    values = image.reshape(image.shape[0] * image.shape[1], -1).astype(np.float64)
+    return values / 255.0 if image.dtype == np.uint8 else values
+
+
+def cosines(image: np.ndarray, sigmas: np.ndarray, kernel: vn.Kernel, coupling: vn.Coupling) -> np.ndarray:
     """Independent NumPy evaluation of rho for permutations: the plain cosine of b and b^sigma.
 
     Shares no code with the package (kernel and coupling written out here) and
     is not clamped, so it tests the inequality rho <= 1 on its own.
     """
-    n = image.size
-    d = np.sqrt(squared_distances(*image.shape).astype(np.float64))
+    height, width = image.shape[:2]
+    n = height * width
+    d = np.sqrt(squared_distances(height, width).astype(np.float64))
     off = ~np.eye(n, dtype=bool)
     safe = np.where(off, d, 1.0)
     if kernel.family == "power":
@@ -174,8 +240,12 @@ def cosines(image: np.ndarray, sigmas: np.ndarray, kernel: vn.Kernel, h: float) 
     else:
         f = np.exp(-safe / kernel.param)
     f = np.where(off & (d <= kernel.radius), f, 0.0)
-    x = image.ravel()
-    s = np.exp(-((x[:, None] - x[None, :]) ** 2) / (2.0 * h * h))
+    x = _unit_values(image)
+    if coupling.family == "constant":
+        s = np.ones((n, n))
+    else:
+        msq = ((x[:, None, :] - x[None, :, :]) ** 2).mean(axis=2)
+        s = np.exp(-msq / (2.0 * coupling.h * coupling.h))
     bonds = s * f
     norm_b = np.sqrt((bonds * bonds).sum())
     out = np.empty(sigmas.shape[0])
@@ -188,52 +258,131 @@ def cosines(image: np.ndarray, sigmas: np.ndarray, kernel: vn.Kernel, h: float) 
     return out
 
 
+def _excess(got, reference):
+    """max |got - reference| / allowed (<= 1 passes), and max relative error where reference >= 1e-12."""
+    got = np.asarray(got, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    err = np.abs(got - reference)
+    allowed = small_loss_bound(reference)
+    ratio = np.where(err == 0, 0.0, err / np.where(allowed > 0, allowed, np.inf))
+    big = reference >= 1e-12
+    rel = float((err[big] / reference[big]).max()) if big.any() else 0.0
+    return float(ratio.max()) if ratio.size else 0.0, rel
+
+
+def check_swaps(image, kernel, coupling, pairs, loss, rng, n_exact, n_delta, n_maps):
+    """The swap entry points against information_loss and the exact reference (a sample).
+
+    ``SwapContext.loss`` is checked for every swap, ``swap_delta`` for
+    ``n_delta`` random swaps, ``SwapContext.deltas`` for ``n_maps`` random
+    pixels (every swap of each), and ``n_exact`` random swaps against the
+    exact reference.
+
+    Returns (worst allowed-ratio against information_loss, worst relative error
+    against information_loss, worst allowed-ratio against the exact reference,
+    worst relative error against it, swaps checked exactly, whether all swap
+    losses are >= 0).
+    """
+    height, width = image.shape[:2]
+    n = height * width
+    channels = True if image.ndim == 3 else None
+    ctx = vn.SwapContext(image, kernel, coupling, channels=channels)
+    index = {pair: k for k, pair in enumerate(pairs)}
+    by_ctx = np.array([ctx.loss(a, b) for a, b in pairs])
+    checks = [(by_ctx, loss)]
+    picks = rng.choice(len(pairs), size=min(n_delta, len(pairs)), replace=False)
+    by_delta = np.array([-vn.swap_delta(image, *pairs[k], kernel, coupling, channels=channels) for k in picks])
+    checks.append((by_delta / ctx.content, loss[picks]))
+    for a in rng.choice(n, size=min(n_maps, n), replace=False):
+        row = np.delete(ctx.deltas(int(a)).ravel(), a) / -ctx.content
+        others = [index[(min(a, b), max(a, b))] for b in range(n) if b != a]
+        checks.append((row, loss[others]))
+    worst_ratio, worst_rel = 0.0, 0.0
+    non_negative = True
+    for got, ref in checks:
+        ratio, rel = _excess(got, ref)
+        worst_ratio, worst_rel = max(worst_ratio, ratio), max(worst_rel, rel)
+        non_negative &= bool((got >= 0).all())
+    exact_ratio, exact_rel = 0.0, 0.0
+    picks = rng.choice(len(pairs), size=min(n_exact, len(pairs)), replace=False)
+    for k in picks:
+        a, b = pairs[k]
+        src = np.arange(n)
+        src[[a, b]] = [b, a]
+        ref = float(exact_loss(image, src, kernel, coupling, channels=channels))
+        got = [by_ctx[k], -vn.swap_delta(image, a, b, kernel, coupling, channels=channels) / ctx.content, loss[k]]
+        ratio, rel = _excess(got, [ref] * len(got))
+        exact_ratio, exact_rel = max(exact_ratio, ratio), max(exact_rel, rel)
+    return worst_ratio, worst_rel, exact_ratio, exact_rel, len(picks), non_negative
+
+
+# ----------------------------------------------------------------------------- the maps
+
+
+def all_permutations(n: int) -> np.ndarray:
+    """(n!, n) array of every permutation of range(n), as sigma."""
+    return np.array(list(itertools.permutations(range(n))), dtype=np.int64)
+
+
+def all_transpositions(n: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """(n(n-1)/2, n) array of every transposition, as sigma, with its pair (a, b)."""
+    pairs = list(itertools.combinations(range(n), 2))
+    sigmas = np.tile(np.arange(n, dtype=np.int64), (len(pairs), 1))
+    for row, (a, b) in enumerate(pairs):
+        sigmas[row, a], sigmas[row, b] = b, a
+    return sigmas, pairs
+
+
 # ----------------------------------------------------------------------------- the check
 
 
-def _row(kind, height, width, kernel_name, image, kernel, coupling, sigmas, rho, auto, extra_ok, expected_swaps):
-    keeps = np.abs(rho - 1.0) <= TOLERANCE
-    off = rho[~auto]
-    cos = cosines(image, sigmas, kernel, coupling.h)
-    row = {
-        "kind": kind,
-        "grid": f"{height}x{width}",
-        "kernel": kernel_name,
-        "checked": int(sigmas.shape[0]),
-        "keep_rho_1": int(keeps.sum()),
-        "automorphisms": int(auto.sum()),
-        "exact": bool(np.array_equal(keeps, auto)),
-        "max_rho": float(rho.max()),
-        "max_cosine": float(cos.max()),
-        "max_deviation": float(np.abs(rho - cos).max()),
-        "min_loss_off_automorphisms": float((1.0 - off).min()) if off.size else math.nan,
-        "expected": expected_swaps,
-    }
+def check_row(kind, height, width, kernel_name, kernel, images, quick, seed=SEED):
+    """One (kind, grid, kernel) row over the given (image, coupling) cases."""
+    n = height * width
+    if kind == "permutations":
+        sigmas, pairs = all_permutations(n), None
+    else:
+        sigmas, pairs = all_transpositions(n)
+    auto = automorphism_mask(sigmas, neighbour_classes(height, width, kernel.radius))
+    expected = REFLECTION_SWAPS.get((height, width), []) if pairs is not None else None
+    row = {"kind": kind, "grid": f"{height}x{width}", "kernel": kernel_name, "checked": int(sigmas.shape[0]),
+           "cases": len(images), "automorphisms": int(auto.sum()), "expected": None if pairs is None else len(expected),
+           "max_rho": -math.inf, "max_cosine": -math.inf, "max_deviation": 0.0, "min_loss_off_automorphisms": math.inf,
+           "swap_ratio": math.nan, "swap_rel": math.nan, "exact_ratio": math.nan, "exact_rel": math.nan,
+           "exact_checked": 0}
+    keep_counts, exact, extra_ok = set(), True, True
+    rng = np.random.default_rng([seed, height, width, len(kernel_name)])
+    for image, coupling in images:
+        rho, loss = retentions_and_losses(image, sigmas, kernel, coupling)
+        cos = cosines(image, sigmas, kernel, coupling)
+        keeps = loss == 0.0
+        keep_counts.add(int(keeps.sum()))
+        exact &= bool(np.array_equal(keeps, auto)) and bool((loss[~auto] > 0).all())
+        row["max_rho"] = max(row["max_rho"], float(rho.max()))
+        row["max_cosine"] = max(row["max_cosine"], float(cos.max()))
+        row["max_deviation"] = max(row["max_deviation"], float(np.abs(rho - cos).max()))
+        if (~auto).any():
+            row["min_loss_off_automorphisms"] = min(row["min_loss_off_automorphisms"], float(loss[~auto].min()))
+        if pairs is None:
+            symmetric = {tuple(int(v) for v in s) for s in sigmas[auto]} == grid_symmetries(height, width)
+            extra_ok &= symmetric
+        else:
+            zero = [pairs[k] for k in np.flatnonzero(keeps)]
+            extra_ok &= sorted(zero) == sorted(expected)
+            result = check_swaps(image, kernel, coupling, pairs, loss, rng,
+                                 *((EXACT_SAMPLES_QUICK, SWAP_DELTA_SAMPLES_QUICK, MAP_PIXELS_QUICK) if quick
+                                   else (EXACT_SAMPLES_FULL, SWAP_DELTA_SAMPLES_FULL, MAP_PIXELS_FULL)))
+            for key, value in zip(("swap_ratio", "swap_rel", "exact_ratio", "exact_rel"), result[:4]):
+                row[key] = value if math.isnan(row[key]) else max(row[key], value)
+            row["exact_checked"] += result[4]
+            extra_ok &= result[5] and result[0] <= 1.0 and result[2] <= 1.0
+    row["keep_rho_1"] = keep_counts.pop() if len(keep_counts) == 1 else -1
+    row["exact"] = exact and row["keep_rho_1"] >= 0
+    if math.isinf(row["min_loss_off_automorphisms"]):
+        row["min_loss_off_automorphisms"] = math.nan
     row["passed"] = bool(row["exact"] and row["max_rho"] <= 1.0 + TOLERANCE and row["max_cosine"] <= 1.0 + TOLERANCE
                          and row["max_deviation"] <= TOLERANCE and extra_ok)
     return row
-
-
-def check_permutations(height, width, image, kernel_name, kernel, coupling):
-    n = height * width
-    sigmas = all_permutations(n)
-    rho = retentions(image, sigmas, kernel, coupling)
-    auto = automorphism_mask(sigmas, neighbour_classes(height, width, kernel.radius))
-    symmetric = {tuple(int(v) for v in s) for s in sigmas[auto]} == grid_symmetries(height, width)
-    return _row("permutations", height, width, kernel_name, image, kernel, coupling, sigmas, rho, auto, symmetric,
-                None)
-
-
-def check_transpositions(height, width, image, kernel_name, kernel, coupling):
-    n = height * width
-    sigmas, pairs = all_transpositions(n)
-    rho = retentions(image, sigmas, kernel, coupling)
-    auto = automorphism_mask(sigmas, neighbour_classes(height, width, kernel.radius))
-    expected = REFLECTION_SWAPS.get((height, width), [])
-    keeps = [pairs[k] for k in np.flatnonzero(np.abs(rho - 1.0) <= TOLERANCE)]
-    theorem2 = sorted(keeps) == sorted(expected)
-    return _row("transpositions", height, width, kernel_name, image, kernel, coupling, sigmas, rho, auto, theorem2,
-                len(expected))
 
 
 def grids(quick: bool):
@@ -249,44 +398,124 @@ def grids(quick: bool):
     return perm, trans
 
 
+def case_images(height: int, width: int, seed: int = SEED):
+    """The (image, coupling) pairs of CASES for one grid, seeded by (seed, H, W)."""
+    out = []
+    for k, (_, make, coupling) in enumerate(CASES):
+        rng = np.random.default_rng([seed, height, width, k])
+        out.append((make(rng, height, width), coupling))
+    return out
+
+
 def verify(quick: bool = False, *, seed: int = SEED) -> list[dict]:
     """Run the check and return one dict per (kind, grid, kernel).
 
     Parameters
     ----------
     quick : bool
-        Small grids only (a few seconds) instead of the full range.
+        The CI subset: small grids, one case per row (taking turns), fewer
+        swaps through ``swap_delta``, ``deltas`` and the exact reference.
     seed : int
-        Seed of the random images (one float image per grid, values in [0, 1)).
+        Seed of the images of :data:`CASES` and of the swaps checked exactly.
 
     Returns
     -------
     list of dict
-        Keys: kind, grid, kernel, checked, keep_rho_1, automorphisms, exact,
-        max_rho, min_loss_off_automorphisms, expected (Theorem 2's count for
-        transpositions, None for permutations), passed.
+        Keys: kind, grid, kernel, checked (maps per case), cases,
+        keep_rho_1 (maps with zero loss, the same for every case, else -1),
+        automorphisms, exact, expected (Theorem 2's count for transpositions,
+        None for permutations), max_rho, max_cosine, max_deviation,
+        min_loss_off_automorphisms, swap_ratio / swap_rel (swap entry points
+        against information_loss: worst error over the allowed one, worst
+        relative error), exact_ratio / exact_rel (the same against the exact
+        reference, over exact_checked sampled swaps), passed.
     """
-    coupling = vn.Coupling.gaussian(0.25)
     rows = []
     perm_grids, trans_grids = grids(quick)
-    for kind, grid_list, check in (("permutations", perm_grids, check_permutations),
-                                   ("transpositions", trans_grids, check_transpositions)):
-        for height, width in grid_list:
-            rng = np.random.default_rng([seed, height, width])
-            image = rng.random((height, width))
-            for kernel_name, kernel in kernels():
-                rows.append(check(height, width, image, kernel_name, kernel, coupling))
+    for kind, grid_list in (("permutations", perm_grids), ("transpositions", trans_grids)):
+        for g, (height, width) in enumerate(grid_list):
+            images = case_images(height, width, seed)
+            for k, (kernel_name, kernel) in enumerate(kernels()):
+                # Quick mode: one case per row, taking turns, so that every case is still covered.
+                cases = [images[(g + k) % len(images)]] if quick else images
+                rows.append(check_row(kind, height, width, kernel_name, kernel, cases, quick, seed))
     return rows
+
+
+# ----------------------------------------------------------------------------- random adversarial sweep
+
+
+def sweep(n_cases: int, seed: int = SEED) -> dict:
+    """Random adversarial cases against the exact reference: the worst relative error of every entry point.
+
+    Grids up to 6x6; two-valued, three-valued and random images, uint8 or
+    float, 1 or 3 channels; power (alpha up to 30), gaussian (tau down to
+    0.25) and exponential kernels at every radius of RADII; gaussian couplings
+    with h down to 0.05, and the constant one. Each case checks up to three
+    swaps of one pixel through ``SwapContext.loss``, ``SwapContext.deltas``,
+    ``swap_delta`` and ``information_loss``.
+    """
+    rng = np.random.default_rng(seed)
+    worst = {"rel": 0.0, "rel_case": None, "ratio": 0.0, "ratio_case": None, "swaps": 0, "values": 0,
+             "negative": 0, "smallest_loss": math.inf}
+    for _ in range(n_cases):
+        height, width = (int(v) for v in rng.integers(1, 7, 2))
+        if height * width < 2:
+            width = 2
+        shape = (height, width) if rng.random() < 0.5 else (height, width, 3)
+        style = rng.integers(0, 3)
+        if style == 0:
+            image = (rng.random(shape) < 0.5).astype(np.float64)
+        elif style == 1:
+            image = rng.choice([0.0, 1.0, float(rng.random())], shape)
+        else:
+            image = rng.random(shape)
+        if rng.random() < 0.5:
+            image = np.round(image * 255).astype(np.uint8)
+        radius = RADII[rng.integers(0, len(RADII))]
+        family = ("power", "gaussian", "exponential")[rng.integers(0, 3)]
+        param = float(rng.choice({"power": [0.5, 2.0, 8.0, 30.0], "gaussian": [0.25, 0.4, 1.0, 3.0],
+                                  "exponential": [0.1, 0.3, 1.0, 5.0]}[family]))
+        kernel = getattr(vn.Kernel, family)(param, radius)
+        coupling = (vn.Coupling.constant() if rng.random() < 0.2
+                    else vn.Coupling.gaussian(float(rng.choice([0.05, 0.1, 0.16, 0.25, 1.0]))))
+        channels = True if image.ndim == 3 else None
+        n = height * width
+        ctx = vn.SwapContext(image, kernel, coupling, channels=channels)
+        a = int(rng.integers(0, n))
+        row = ctx.deltas(a).ravel() / -ctx.content
+        for b in rng.choice(n, size=min(n, 3), replace=False):
+            b = int(b)
+            if b == a:
+                continue
+            src = np.arange(n)
+            src[[a, b]] = [b, a]
+            ref = float(exact_loss(image, src, kernel, coupling, channels=channels))
+            got = [ctx.loss(a, b), row[b], -vn.swap_delta(image, a, b, kernel, coupling, channels=channels)
+                   / ctx.content, vn.information_loss(image, src, kernel, coupling, channels=channels)]
+            worst["swaps"] += 1
+            worst["values"] += len(got)
+            worst["negative"] += sum(g < 0 for g in got)
+            if ref > 0:
+                worst["smallest_loss"] = min(worst["smallest_loss"], ref)
+            ratio, rel = _excess(got, [ref] * len(got))
+            case = dict(image=image.tolist(), kernel=kernel, coupling=coupling, a=a, b=b, exact=ref, got=got)
+            if rel > worst["rel"]:
+                worst["rel"], worst["rel_case"] = rel, case
+            if ratio > worst["ratio"]:
+                worst["ratio"], worst["ratio_case"] = ratio, case
+    return worst
 
 
 # ----------------------------------------------------------------------------- output
 
 _COLUMNS = [
-    ("kind", "maps"), ("grid", "grid"), ("kernel", "kernel"), ("checked", "checked"),
-    ("keep_rho_1", "rho = 1"), ("automorphisms", "automorphisms"), ("exact", "exact"),
+    ("kind", "maps"), ("grid", "grid"), ("kernel", "kernel"), ("checked", "checked"), ("cases", "cases"),
+    ("keep_rho_1", "loss = 0"), ("automorphisms", "automorphisms"), ("exact", "exact"),
     ("expected", "Thm 2 expects"), ("max_rho", "max rho - 1"), ("max_cosine", "max cos - 1"),
     ("max_deviation", "max |rho - cos|"),
-    ("min_loss_off_automorphisms", "min loss (others)"), ("passed", "pass"),
+    ("min_loss_off_automorphisms", "min loss (others)"), ("swap_rel", "swaps vs loss (rel)"),
+    ("exact_rel", "vs exact (rel)"), ("exact_checked", "exact checks"), ("passed", "pass"),
 ]
 
 
@@ -294,12 +523,14 @@ def _cell(key, row):
     value = row[key]
     if key in ("max_rho", "max_cosine"):
         return f"{value - 1.0:.1e}"
-    if key == "max_deviation":
-        return f"{value:.1e}"
+    if key in ("max_deviation", "swap_rel", "exact_rel"):
+        return "-" if math.isnan(value) else f"{value:.1e}"
     if key == "min_loss_off_automorphisms":
         return "-" if math.isnan(value) else f"{value:.2e}"
     if key == "expected":
         return "-" if value is None else str(value)
+    if key == "exact_checked" and row["kind"] == "permutations":
+        return "-"
     if isinstance(value, bool):
         return "yes" if value else "NO"
     return str(value)
@@ -321,36 +552,58 @@ def format_table(rows: list[dict], markdown: bool = False) -> str:
 def summary(rows: list[dict]) -> str:
     if not rows:
         return "no rows"
-    n_maps = sum(r["checked"] for r in rows)
+    n_maps = sum(r["checked"] * r["cases"] for r in rows)
     failed = [r for r in rows if not r["passed"]]
     worst = max(r["max_rho"] for r in rows) - 1.0
     worst_cos = max(r["max_cosine"] for r in rows) - 1.0
     deviation = max(r["max_deviation"] for r in rows)
     gaps = [r["min_loss_off_automorphisms"] for r in rows if not math.isnan(r["min_loss_off_automorphisms"])]
-    return (f"{len(rows)} rows, {n_maps} retentions computed; {len(rows) - len(failed)} rows pass, "
+    text = (f"{len(rows)} rows, {n_maps} maps checked; {len(rows) - len(failed)} rows pass, "
             f"{len(failed)} fail; largest rho - 1 = {worst:.1e} (independent cosine: {worst_cos:.1e}); "
             f"largest |rho - cosine| = {deviation:.1e}; smallest loss of a non-automorphism = "
             + (f"{min(gaps):.2e}" if gaps else "-"))
+    swaps = [r for r in rows if r["kind"] == "transpositions"]
+    if swaps:
+        text += (f"; swap entry points against information_loss: worst relative error "
+                 f"{max(r['swap_rel'] for r in swaps):.1e}; against the exact reference "
+                 f"({sum(r['exact_checked'] for r in swaps)} swaps): {max(r['exact_rel'] for r in swaps):.1e}")
+    return text
 
 
-def _markdown_document(rows, command, seconds, quick):
+def _sweep_text(result, n_cases, seconds, command):
+    case = result["rel_case"]
+    where = ("-" if case is None else
+             f"{np.array(case['image']).shape} image, {case['kernel']}, {case['coupling']}, swap {case['a']} <-> "
+             f"{case['b']}, exact loss {case['exact']:.3e}")
+    return (f"`{command}`: {n_cases} random cases, {result['swaps']} swaps, {result['values']} values "
+            f"({seconds:.0f} s); worst relative error where the loss is >= 1e-12: **{result['rel']:.1e}** "
+            f"({where}); worst error over the allowed one (relative 1e-9, or the small-loss bound): "
+            f"{result['ratio']:.1e}; negative losses: {result['negative']}; smallest exact loss met: "
+            f"{result['smallest_loss']:.1e}.")
+
+
+def _markdown_document(rows, command, seconds, quick, sweep_line):
     mode = "quick" if quick else "full"
-    return f"""# Exhaustive check of Theorems 1 and 2 on small grids
+    cases = "; ".join(f"`{name}`" for name, _, _ in CASES)
+    return f"""# Exhaustive check of Theorems 1 and 2 and of the swap kernels on small grids
 
 Produced by `{command}` ({mode} mode) in {seconds:.1f} s of wall time on a shared 2-core CPU
 ({platform.machine()}, Python {platform.python_version()}, NumPy {np.__version__}, vortexnumba
 {vn.__version__}); the time counts the check itself, including loading (or compiling) the Numba
 kernels, but not the Python start-up and imports.
 
-Each row takes one grid and one kernel (coupling `gaussian(0.25)`, one random float image per
-grid, values uniform in [0, 1), seed `[{SEED}, H, W]`) and computes `vortexnumba.retention` for every map of its kind: every
-permutation of grids with at most {PERMUTATION_PIXELS_FULL} pixels, every transposition of grids up
-to {TRANSPOSITION_SIDE_FULL}x{TRANSPOSITION_SIDE_FULL}.
+Each row takes one grid and one kernel and, for each of {len(CASES)} cases ({cases}; images seeded by
+`[{SEED}, H, W, case]`), computes `vortexnumba.retention` and `vortexnumba.information_loss` for every
+map of its kind: every permutation of grids with at most {PERMUTATION_PIXELS_FULL} pixels, every
+transposition of grids up to {TRANSPOSITION_SIDE_FULL}x{TRANSPOSITION_SIDE_FULL}.
 
-- *rho = 1*: maps with `|rho - 1| <= {TOLERANCE:g}`.
+- *checked*: maps per case; *cases*: images (with their couplings) per row.
+- *loss = 0*: maps with `information_loss == 0` exactly (the same count in every case, else -1).
+  The loss is computed directly, not as `1 - rho`, so a non-automorphism with a loss of 1e-44 (two-valued
+  image, h = 0.1) is not counted here.
 - *automorphisms*: maps that keep every neighbour distance (found from integer squared
   distances, without the retention code).
-- *exact*: the two sets coincide.
+- *exact*: the two sets coincide in every case, and every other map has a positive loss.
 - *Thm 2 expects*: the number of transpositions Theorem 2 says keep rho = 1 (the reflection
   swaps of 1x2, 1x3, 2x2 and their transposes; 0 elsewhere).
 - *max rho - 1*: the largest retention found, minus 1 (Theorem 1: never positive beyond rounding).
@@ -359,12 +612,19 @@ to {TRANSPOSITION_SIDE_FULL}x{TRANSPOSITION_SIDE_FULL}.
 - *max cos - 1*: the largest plain cosine of the bond vectors before and after the move,
   computed in NumPy by this script (its own kernel and coupling code, no clamping), minus 1.
 - *max |rho - cos|*: the largest disagreement between the package and that cosine.
-- *min loss (others)*: the smallest `1 - rho` among maps that are not automorphisms: how far the
-  strict inequality is from the 1e-12 tolerance.
+- *min loss (others)*: the smallest loss among maps that are not automorphisms.
+- *swaps vs loss (rel)*: transpositions only; `SwapContext.loss` of every pair, `SwapContext.deltas` of
+  every pixel and `swap_delta` of {SWAP_DELTA_SAMPLES_FULL} random pairs per case against `information_loss`
+  of the same transposition: the
+  worst relative error where the loss is at least 1e-12 (all must be within 1e-9, or the small-loss bound
+  of `proofs/theorems.md` below 1e-12, and non-negative).
+- *vs exact (rel)*, *exact checks*: `SwapContext.loss`, `swap_delta` and `information_loss` for a random
+  sample of swaps against
+  `vortexnumba.testing.exact_loss` (120-digit decimal arithmetic).
 - *pass*: exact, no rho or cosine above `1 + {TOLERANCE:g}`, rho and cosine within
-  {TOLERANCE:g}, and for permutations the automorphisms are
-  exactly the grid's symmetries (flips, the 180-degree turn, and on square grids the
-  90-degree turns and transposes); for transpositions the count matches Theorem 2.
+  {TOLERANCE:g}, for permutations the automorphisms are exactly the grid's symmetries (flips, the
+  180-degree turn, and on square grids the 90-degree turns and transposes); for transpositions the
+  zero-loss swaps are Theorem 2's and every swap value is within tolerance of both references.
 
 **Summary.**
 
@@ -372,13 +632,17 @@ to {TRANSPOSITION_SIDE_FULL}x{TRANSPOSITION_SIDE_FULL}.
 - transpositions: {summary([r for r in rows if r["kind"] == "transpositions"])}.
 - all: {summary(rows)}.
 
+**Random adversarial sweep against the exact reference.** {sweep_line}
+
 {format_table(rows, markdown=True)}
 """
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small grids only (a few seconds)")
+    parser.add_argument("--quick", action="store_true", help="small grids only (the CI subset)")
+    parser.add_argument("--sweep", type=int, default=0, metavar="N",
+                        help="also run N random adversarial cases against the exact reference")
     parser.add_argument("--markdown", metavar="PATH", help="also write the table as a Markdown document")
     parser.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     args = parser.parse_args(argv)
@@ -392,14 +656,23 @@ def main(argv=None) -> int:
     print(format_table(rows))
     print()
     print(summary(rows) + f" ({seconds:.1f} s)")
+    command = "python proofs/verify_small_grids.py" + (" --quick" if args.quick else "")
+    command += f" --sweep {args.sweep}" if args.sweep else ""
+    sweep_line = "Not run (pass `--sweep N`)."
+    sweep_ok = True
+    if args.sweep:
+        t0 = time.perf_counter()
+        result = sweep(args.sweep)
+        sweep_line = _sweep_text(result, args.sweep, time.perf_counter() - t0, command)
+        sweep_ok = result["ratio"] <= 1.0 and result["negative"] == 0
+        print(sweep_line)
     if args.markdown:
         from vortexnumba.io._files import atomic_writer
 
-        command = "python proofs/verify_small_grids.py" + (" --quick" if args.quick else "")
         command += f" --markdown {args.markdown}" + (" --force" if args.force else "")
         with atomic_writer(args.markdown, force=args.force, mode="w") as fh:
-            fh.write(_markdown_document(rows, command, seconds, args.quick))
-    return 0 if all(r["passed"] for r in rows) else 1
+            fh.write(_markdown_document(rows, command, seconds, args.quick, sweep_line))
+    return 0 if all(r["passed"] for r in rows) and sweep_ok else 1
 
 
 if __name__ == "__main__":

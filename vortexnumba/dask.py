@@ -212,7 +212,9 @@ def decrypt(images, key):
     return _apply_key(images, key, inverse=True)
 
 
-def _retention_block(block, src, kernel, coupling, keep_batch_path):
+def _retention_block(block, src, kernel, coupling, keep_batch_path, measure=None):
+    """rho (or, with ``measure``, that in-memory function) of one block of images."""
+    measure = _retention_in_memory if measure is None else measure
     if block.shape[0] == 0:
         return np.empty(0)
     channels = False if block.ndim == 3 else None
@@ -222,11 +224,11 @@ def _retention_block(block, src, kernel, coupling, keep_batch_path):
         # pixels); measuring a one-image block as a batch of two keeps it on the
         # batch path, so its bits match the whole-batch call whatever that path.
         pair = np.concatenate([block, block])
-        return _retention_in_memory(pair, src, kernel, coupling, channels=channels)[:1]
-    return _retention_in_memory(block, src, kernel, coupling, channels=channels)
+        return measure(pair, src, kernel, coupling, channels=channels)[:1]
+    return measure(block, src, kernel, coupling, channels=channels)
 
 
-def retention(images, src, kernel=None, coupling=None):
+def retention(images, src, kernel=None, coupling=None, *, _measure=None):
     """Retention ``rho`` of every image of a Dask array under a gather index.
 
     Parameters
@@ -288,14 +290,14 @@ def retention(images, src, kernel=None, coupling=None):
         src_arr = as_index(src, "src", n=n, batch=n_img)  # checks values once, on the client
         if src_arr.ndim == 1:
             src_task = dask.delayed(src_arr, pure=True)
-            return blocks.map_blocks(_retention_block, src_task, kernel, coupling, n_img > 1,
+            return blocks.map_blocks(_retention_block, src_task, kernel, coupling, n_img > 1, _measure,
                                      drop_axis=drop, chunks=out_chunks, dtype=np.float64, meta=meta,
-                                     name="vortexnumba-retention")
+                                     name="vortexnumba-retention" if _measure is None else "vortexnumba-loss")
         per_image = da.from_array(src_arr, chunks=(blocks.chunks[0], n))
     index = "bhwc"[: blocks.ndim]
     return da.blockwise(_retention_block, "b", blocks, index, per_image, "bn", kernel, None, coupling, None,
-                        False, None, concatenate=True, dtype=np.float64, meta=meta,
-                        name="vortexnumba-retention")
+                        False, None, _measure, None, concatenate=True, dtype=np.float64, meta=meta,
+                        name="vortexnumba-retention" if _measure is None else "vortexnumba-loss")
 
 
 def encrypt_zarr(source, target, key, *, force: bool = False, scheduler=None, channels=None, progress=None,
@@ -395,4 +397,7 @@ def information_loss(images, src, kernel=None, coupling=None):
     >>> vnd.information_loss(x, np.arange(9)[::-1]).compute()  # a 180-degree turn keeps everything
     array([0., 0., 0., 0.])
     """
-    return 1.0 - retention(images, src, kernel, coupling)
+    from .framework._information import information_loss as loss_in_memory
+
+    # The loss is computed directly (not as 1 - rho, which loses tiny losses), block by block.
+    return retention(images, src, kernel, coupling, _measure=loss_in_memory)

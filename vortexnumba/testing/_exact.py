@@ -218,7 +218,8 @@ def exact_energy(image, kernel=None, coupling=None, *, channels=None, digits: in
     x4, kernel, coupling = _one_image(image, kernel, coupling, "image", channels)
     ctx = _context(digits)
     _, h, w, _ = x4.shape
-    return _energy(_pixel_values(x4), h, w, _offsets(kernel, ctx), _Coupler(coupling, ctx), ctx)
+    with decimal.localcontext(ctx):  # plain operators (+, *, /) round to ``digits`` too
+        return _energy(_pixel_values(x4), h, w, _offsets(kernel, ctx), _Coupler(coupling, ctx), ctx)
 
 
 def _retention_parts(image, src, kernel, coupling, channels, digits):
@@ -229,29 +230,30 @@ def _retention_parts(image, src, kernel, coupling, channels, digits):
     if src.ndim != 1:
         raise ValueError(f"src must be one gather index of shape ({n},), got shape {src.shape}")
     ctx = _context(digits)
-    values = _pixel_values(x4)
-    coupler = _Coupler(coupling, ctx)
-    offsets = _offsets(kernel, ctx)
-    f = _f_of(kernel, ctx)
-    src = [int(v) for v in src]
-    moved = [values[src[p]] for p in range(n)]
-    e_x = _energy(values, h, w, offsets, coupler, ctx)
-    e_y = _energy(moved, h, w, offsets, coupler, ctx)
-    inner = Decimal(0)
-    for p in range(n):
-        pi, pj = divmod(p, w)
-        si, sj = divmod(src[p], w)
-        for di, dj, f_out in offsets:
-            qi, qj = pi + di, pj + dj
-            if not (0 <= qi < h and 0 <= qj < w):
-                continue
-            q = qi * w + qj
-            if src[q] == src[p]:
-                continue
-            ti, tj = divmod(src[q], w)
-            f_in = f((ti - si) ** 2 + (tj - sj) ** 2)
-            if f_in != 0:
-                inner = ctx.add(inner, ctx.multiply(coupler.s2(moved[p], moved[q]), ctx.multiply(f_out, f_in)))
+    with decimal.localcontext(ctx):  # plain operators (+, *, /) round to ``digits`` too
+        values = _pixel_values(x4)
+        coupler = _Coupler(coupling, ctx)
+        offsets = _offsets(kernel, ctx)
+        f = _f_of(kernel, ctx)
+        src = [int(v) for v in src]
+        moved = [values[src[p]] for p in range(n)]
+        e_x = _energy(values, h, w, offsets, coupler, ctx)
+        e_y = _energy(moved, h, w, offsets, coupler, ctx)
+        inner = Decimal(0)
+        for p in range(n):
+            pi, pj = divmod(p, w)
+            si, sj = divmod(src[p], w)
+            for di, dj, f_out in offsets:
+                qi, qj = pi + di, pj + dj
+                if not (0 <= qi < h and 0 <= qj < w):
+                    continue
+                q = qi * w + qj
+                if src[q] == src[p]:
+                    continue
+                ti, tj = divmod(src[q], w)
+                f_in = f((ti - si) ** 2 + (tj - sj) ** 2)
+                if f_in != 0:
+                    inner = ctx.add(inner, ctx.multiply(coupler.s2(moved[p], moved[q]), ctx.multiply(f_out, f_in)))
     return inner, e_x, e_y, n, ctx
 
 
