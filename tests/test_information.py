@@ -19,7 +19,6 @@ RTOL = 1e-10
 # The fast retention is good to a few units of float64 round-off near 1; relative 1e-13 elsewhere.
 RHO_RTOL, RHO_ATOL = 1e-13, 2e-15
 DTYPES = ("uint8", "float32", "float64")
-SWAP_XFAIL = pytest.mark.xfail(reason="swap cancellation, fixed on branch exact", strict=False)
 
 
 def any_images(min_pixels=1):
@@ -103,7 +102,6 @@ def test_swap_delta_and_map_match_recomputation(data, img, kernel, coupling):
             assert full.flat[q] == pytest.approx(ref, rel=1e-9, abs=1e-15 * ctx.content)
 
 
-@SWAP_XFAIL
 @given(st.data(), any_images(min_pixels=5), kernels(), couplings())
 def test_swap_delta_matches_exact(data, img, kernel, coupling):
     """All three swap entry points against the exact reference (float32 images too)."""

@@ -37,7 +37,6 @@ from conftest import examples
 RHO_RTOL, RHO_ATOL = 1e-13, 2e-15
 FEW = settings(max_examples=examples(25))
 PROOFS = Path(__file__).resolve().parent.parent / "proofs"
-SWAP_XFAIL = pytest.mark.xfail(reason="swap cancellation, fixed on branch exact", strict=False)
 
 # Grids where some swap keeps rho = 1, with those swaps (flat indices), from Theorem 2.
 REFLECTION_SWAPS = {
@@ -119,7 +118,6 @@ def test_random_permutation_never_gains(data, shape, kernel, coupling):
     assert_rho_close(back, 1 - loss)
 
 
-@SWAP_XFAIL
 @given(data=st.data(), shape=grid_shapes(min_pixels=2), kernel=kernels(), coupling=couplings())
 def test_information_loss_of_permutation_matches_exact(data, shape, kernel, coupling):
     """information_loss to 1e-9 relative (absolute 1e-21 below a loss of 1e-12), also for tiny losses."""
@@ -194,7 +192,6 @@ def test_every_swap_loses_on_grids_of_five_or_more(data, shape, kernel, coupling
     assert vn.swap_delta(image, divmod(a, w), divmod(b, w), kernel, coupling, **kw) == delta
 
 
-@SWAP_XFAIL
 @given(data=st.data(), shape=grid_shapes(min_pixels=5), kernel=kernels(), coupling=couplings())
 def test_swap_delta_matches_exact(data, shape, kernel, coupling):
     """swap_delta, swap_deltas and SwapContext to 1e-9 relative on adversarial images and small h."""
