@@ -47,7 +47,8 @@ def register(subparsers) -> None:
     d = subparsers.add_parser(
         "download",
         help="fetch a data set's official files into the cache and verify their SHA-256",
-        description="Fetch the official files of a data set into ~/.cache/vortexnumba/NAME (or --cache-dir) "
+        description="Fetch the official files of a data set into the user cache, $XDG_CACHE_HOME/vortexnumba/NAME "
+        "(default ~/.cache/vortexnumba/NAME; or --cache-dir) "
         "and verify each file's SHA-256; a file with another digest is refused.",
     )
     d.add_argument("name", choices=[n for n in _data.DATASETS if n != "digits"], help="data set")
