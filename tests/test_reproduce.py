@@ -144,15 +144,15 @@ def test_figure_has_legends_and_no_fit_line(tiny_run):
 
     _, result = tiny_run
     fig = figure_correlation(result)
-    ax = fig.axes[0]
-    assert len(ax.texts) <= 1  # no per-point labels (at most the correlation note)
-    legends = [c for c in ax.get_children() if type(c).__name__ == "Legend"]
-    titles = sorted(leg.get_title().get_text() for leg in legends)
-    assert titles == ["model", "transform"]
-    assert "mlp, cnn" in ax.get_title()
-    # the grey lines join only fixed-map runs: none reaches the per-image random runs
+    fixed, per_image = fig.axes
+    assert not fixed.texts and not per_image.texts  # no labels on the points
+    assert sorted(leg.get_title().get_text() for leg in fig.legends) == ["model", "transform"]
+    assert "mlp, cnn" in fig._suptitle.get_text()
+    # the per-image runs are in their own panel, and no line reaches them
+    assert per_image.get_title() == "per-image map (random)"
+    assert len(per_image.collections) == 2 and not per_image.get_lines()
     random_x = {r["info_loss"] for r in result["runs"] if r["transform"] == "random"}
-    for line in ax.get_lines():
+    for line in fixed.get_lines():
         assert not random_x & set(map(float, line.get_xdata()))
 
 

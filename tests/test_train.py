@@ -24,29 +24,32 @@ def leaves(model):
     return [np.asarray(a) for a in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))]
 
 
+@eqx.filter_jit
+def _call(model, x, state):
+    return model(x, state)
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_model_shapes_and_finite_output(name):
-    for shape, c in (((8, 8), 1), ((6, 6, 3), 3)):
-        m = make_model(name, shape, 7, seed=1)
-        assert isinstance(m, eqx.Module) and m.name == name
-        assert m.image_shape == tuple(shape[:2]) + (c,)
-        state = eqx.nn.State(m)
-        x = jax.random.uniform(jax.random.PRNGKey(1), (3,) + m.image_shape)
-        call = eqx.filter_jit(lambda mm, xx, ss: mm(xx, ss))
-        logits, _ = call(m, x, state)
-        assert logits.shape == (3, 7)
-        assert bool(jnp.isfinite(logits).all())
-        # Each image's logits follow that image, and other inputs give other outputs.
-        np.testing.assert_allclose(np.asarray(call(m, x[::-1], state)[0]), np.asarray(logits)[::-1], rtol=1e-4,
-                                   atol=1e-5)
-        x2 = jax.random.uniform(jax.random.PRNGKey(2), x.shape)
-        assert not np.allclose(np.asarray(call(m, x2, state)[0]), np.asarray(logits))
-        assert n_params(m) > 1000
-        # Parameters are plain data: the same seed gives the same arrays, another seed others.
-        again = make_model(name, shape, 7, seed=1)
-        assert all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(again)))
-        other = make_model(name, shape, 7, seed=2)
-        assert not all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(other)))
+    m = make_model(name, (6, 6, 3), 7, seed=1)
+    assert isinstance(m, eqx.Module) and m.name == name
+    assert m.image_shape == (6, 6, 3) and make_model(name, (6, 6), 7).image_shape == (6, 6, 1)
+    state = eqx.nn.State(m)
+    x = jax.random.uniform(jax.random.PRNGKey(1), (3,) + m.image_shape)
+    logits, _ = _call(m, x, state)
+    assert logits.shape == (3, 7)
+    assert bool(jnp.isfinite(logits).all())
+    # Each image's logits follow that image (batch statistics only reorder their sums),
+    # and other inputs give other outputs.
+    np.testing.assert_allclose(np.asarray(_call(m, x[::-1], state)[0]), np.asarray(logits)[::-1], atol=2e-3)
+    x2 = jax.random.uniform(jax.random.PRNGKey(2), x.shape)
+    assert not np.allclose(np.asarray(_call(m, x2, state)[0]), np.asarray(logits))
+    assert n_params(m) > 1000
+    # Parameters are plain data: the same seed gives the same arrays, another seed others.
+    again = make_model(name, (6, 6, 3), 7, seed=1)
+    assert all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(again)))
+    other = make_model(name, (6, 6, 3), 7, seed=2)
+    assert not all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(other)))
 
 
 def test_resnet18_is_the_cifar_resnet18():
@@ -70,10 +73,10 @@ def test_vit_sizes():
 @pytest.mark.parametrize("name", ["resnet18", "vit"])
 def test_paper_models_train_a_couple_of_steps(name):
     rng = np.random.default_rng(0)
-    x = rng.integers(0, 256, (16, 8, 8, 3), dtype=np.uint8)
-    y = rng.integers(0, 3, 16)
-    m = make_model(name, (8, 8, 3), 3)
-    res = train(m, x, y, epochs=2, batch_size=8, progress=False)
+    x = rng.integers(0, 256, (8, 4, 4, 3), dtype=np.uint8)
+    y = rng.integers(0, 3, 8)
+    m = make_model(name, (4, 4, 3), 3)
+    res = train(m, x, y, epochs=2, batch_size=4, loop="scan", progress=False)
     assert len(res.history) == 2 and all(np.isfinite(h["loss"]) for h in res.history)
     # the weights moved
     assert not all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(res.model)))
@@ -82,7 +85,7 @@ def test_paper_models_train_a_couple_of_steps(name):
         first_bn = res.model.stem_bn
         mean, var = res.state.get(first_bn.state_index)
         assert np.abs(np.asarray(mean)).max() > 0
-    assert predict(res, x).shape == (16,)
+    assert predict(res, x).shape == (8,)
 
 
 def test_make_model_rejects_bad_input():

@@ -293,7 +293,7 @@ def n_params(model) -> int:
     --------
     >>> from vortexnumba.learn import make_model, n_params
     >>> n_params(make_model("mlp", (8, 8), 10))
-    50698
+    50826
     """
     model = eqx.nn.delete_init_state(model)
     return int(sum(np.size(a) for a in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))))

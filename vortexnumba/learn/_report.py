@@ -198,11 +198,13 @@ def figure_transforms(samples: dict):
 def figure_correlation(result):
     """Information loss against accuracy drop, one point per run; a ``Figure``.
 
-    Colour names the transform, the marker the model (two legends, no labels
-    on the points). Fixed-map transforms (one map for every image) are filled
-    and joined per model in order of information loss; the per-image
-    ``random`` transform is hollow and stands apart: it is a different kind of
-    map, so no line is drawn through both families.
+    Two panels keep the two families of transforms apart: on the left the
+    fixed-map transforms (one map for every image: origin, vor, vor-paper,
+    perm, block), joined per model in order of information loss; on the
+    right the per-image ``random`` map, whose drops are an order of magnitude
+    larger and which is a different kind of map, so no line is fitted through
+    both. Colour names the transform, the marker the model (two legends, no
+    labels on the points).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -210,41 +212,50 @@ def figure_correlation(result):
 
     runs = result["runs"]
     models, transforms = result["models"], result["transforms"]
-    fig = Figure(figsize=(7.2, 4.6))
+    per_image = [t for t in transforms if t not in FIXED_MAP]
+    fig = Figure(figsize=(9.4, 4.4))
     FigureCanvasAgg(fig)
-    ax = fig.subplots()
+    if per_image:
+        ax_fixed, ax_random = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1.2]})
+    else:
+        ax_fixed, ax_random = fig.subplots(), None
     markers = dict(zip(models, "osD^v<>p"))
     colours = {t: f"C{i}" for i, t in enumerate(transforms)}
     for m in models:
         mine = [r for r in runs if r["model"] == m]
         fixed = sorted((r for r in mine if r["transform"] in FIXED_MAP), key=lambda r: r["info_loss"])
         if len(fixed) > 1:
-            ax.plot([r["info_loss"] for r in fixed], [100 * r["accuracy_drop"] for r in fixed], "-", color="0.6",
-                    lw=0.8, zorder=1)
+            ax_fixed.plot([r["info_loss"] for r in fixed], [100 * r["accuracy_drop"] for r in fixed], "-",
+                          color="0.65", lw=0.8, zorder=1)
         for r in mine:
-            per_image = r["transform"] not in FIXED_MAP
-            ax.scatter([r["info_loss"]], [100 * r["accuracy_drop"]], marker=markers[m], s=46, zorder=2,
-                       facecolors="none" if per_image else colours[r["transform"]],
-                       edgecolors=colours[r["transform"]], linewidths=1.5)
-    t_handles = [Line2D([], [], ls="", marker="o", color=colours[t],
-                        markerfacecolor="none" if t not in FIXED_MAP else colours[t],
-                        label=t + (" (per-image map)" if t not in FIXED_MAP else "")) for t in transforms]
+            ax = ax_fixed if r["transform"] in FIXED_MAP else ax_random
+            ax.scatter([r["info_loss"]], [100 * r["accuracy_drop"]], marker=markers[m], s=48, zorder=2,
+                       color=colours[r["transform"]], alpha=0.85)
+    ax_fixed.set_title("fixed map: one key for every image", fontsize=9)
+    ax_fixed.set_xlabel("information loss rate L on test images")
+    ax_fixed.set_ylabel("accuracy drop from origin (points)")
+    ax_fixed.grid(alpha=0.3)
+    t_handles = [Line2D([], [], ls="", marker="o", color=colours[t], label=t) for t in transforms]
     m_handles = [Line2D([], [], ls="", marker=markers[m], color="0.3", label=m) for m in models]
-    leg = ax.legend(handles=t_handles, title="transform", fontsize=7, title_fontsize=8, loc="upper left")
-    ax.add_artist(leg)
-    ax.legend(handles=m_handles, title="model", fontsize=7, title_fontsize=8, loc="center left")
+    # Legends outside the axes, so that they never hide a point.
+    fig.legend(handles=t_handles, title="transform", fontsize=7, title_fontsize=8, loc="upper right",
+               bbox_to_anchor=(0.995, 0.9))
+    fig.legend(handles=m_handles, title="model", fontsize=7, title_fontsize=8, loc="lower right",
+               bbox_to_anchor=(0.995, 0.12))
+    if ax_random is not None:
+        ax_random.set_title("per-image map (random)", fontsize=9)
+        ax_random.set_xlabel("information loss rate L")
+        ax_random.grid(alpha=0.3)
+        ax_random.margins(x=0.5, y=0.3)
     c = result["correlation"]
-    if c["spearman_r"] is not None:
-        ax.text(0.99, 0.02, f"all {c['n_runs']} runs: Spearman rho = {c['spearman_r']:.2f} "
-                f"(p = {c['spearman_p']:.2g}), Pearson r = {c['pearson_r']:.2f}", transform=ax.transAxes,
-                ha="right", va="bottom", fontsize=7, color="0.25")
-    ax.set_xlabel("information loss rate L on test images")
-    ax.set_ylabel("accuracy drop from origin (points)")
-    ax.set_title(f"{result['dataset']}, {', '.join(models)}, {result['epochs']} epochs: "
-                 "information loss vs accuracy drop\n(grey line: fixed-map transforms of one model, in order of L)",
-                 fontsize=9)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
+    note = (f"All {c['n_runs']} runs: Spearman rho = {c['spearman_r']:.2f} (p = {c['spearman_p']:.2g}), "
+            f"Pearson r = {c['pearson_r']:.2f} (p = {c['pearson_p']:.2g})" if c["spearman_r"] is not None
+            else f"Correlation not defined: {c['note']}")
+    fig.suptitle(f"{result['dataset']}, {', '.join(models)}, {result['epochs']} epochs: "
+                 "information loss vs accuracy drop", fontsize=10)
+    fig.text(0.5, 0.01, note + "; grey lines join one model's fixed-map runs in order of L (not a fit).",
+             ha="center", va="bottom", fontsize=7, color="0.25")
+    fig.tight_layout(rect=(0, 0.04, 0.86, 1))
     return fig
 
 
