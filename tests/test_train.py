@@ -110,6 +110,8 @@ def test_training_learns_and_is_bit_identical(digits):
     assert first.history[-1]["loss"] < first.history[0]["loss"]
     assert len(first.history) == 8 and first.data_on_device
 
+    # the step donates its buffers, but the caller's model is untouched and can be trained again
+    assert all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(make_model("cnn", tx.shape[1:], 10, seed=3))))
     second = train(m, tx, ty, **kw)
     assert all(np.array_equal(a, b) for a, b in zip(leaves(first.model), leaves(second.model)))
     assert [h["loss"] for h in first.history] == [h["loss"] for h in second.history]

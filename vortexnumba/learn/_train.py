@@ -271,7 +271,8 @@ def train(
     params, static = eqx.partition(eqx.nn.delete_init_state(model), eqx.is_inexact_array)
     optimizer, step, epoch_fn = _compiled(static, float(learning_rate), float(weight_decay),
                                           steps_per_epoch * epochs, place.constraint)
-    params, state = place.replicate((params, state))
+    # Fresh copies: the step donates (overwrites) its buffers, and the caller's model must survive.
+    params, state = jax.tree_util.tree_map(jnp.copy, place.replicate((params, state)))
     opt_state = place.replicate(optimizer.init(params))
     mean_j, std_j = place.replicate((jnp.float32(mean), jnp.float32(std)))
     if data_on_device:
