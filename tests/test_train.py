@@ -76,7 +76,7 @@ def test_paper_models_train_a_couple_of_steps(name):
     x = rng.integers(0, 256, (8, 4, 4, 3), dtype=np.uint8)
     y = rng.integers(0, 3, 8)
     m = make_model(name, (4, 4, 3), 3)
-    res = train(m, x, y, epochs=2, batch_size=4, loop="scan", progress=False)
+    res = train(m, x, y, epochs=2, batch_size=4, progress=False)
     assert len(res.history) == 2 and all(np.isfinite(h["loss"]) for h in res.history)
     # the weights moved
     assert not all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(res.model)))

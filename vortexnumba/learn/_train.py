@@ -221,7 +221,10 @@ def train(
     loop : {"step", "scan"}
         ``"step"``: one compiled call per batch, with a progress bar per
         batch; ``"scan"``: one compiled call per epoch (``lax.scan``), with a
-        bar per epoch. Same numbers either way.
+        bar per epoch. Same numbers either way (to float rounding). On XLA's
+        CPU backend the scanned epoch measured about ten times slower, so
+        ``"step"`` is the default; ``"scan"`` removes per-step dispatch on an
+        accelerator.
     data_on_device : bool, optional
         Place the training set on the device(s) once and cut batches there;
         default: when it fits (:func:`fits_on_device`). ``False`` cuts each
