@@ -75,16 +75,15 @@ def _early_threads(argv):
 
 _early_threads(sys.argv)
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import equinox as eqx  # noqa: E402
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from _timing import best_of
 
-from vortexnumba.data import load  # noqa: E402
-from vortexnumba.io._files import atomic_writer, check_output_path  # noqa: E402
-from vortexnumba.learn import evaluate, make_model, n_params, train  # noqa: E402
-from vortexnumba.learn._train import _compiled  # noqa: E402
-
-from _timing import best_of  # noqa: E402
+from vortexnumba.data import load
+from vortexnumba.io._files import atomic_writer, check_output_path
+from vortexnumba.learn import evaluate, make_model, n_params, train
+from vortexnumba.learn._train import _compiled
 
 try:
     import torch
@@ -117,7 +116,7 @@ class TorchCNN(nn.Module):
         self.conv1 = nn.Conv2d(channels, width_, 3, padding=1)
         self.conv2 = nn.Conv2d(width_, 2 * width_, 3, padding=1)
         self.pool = nn.MaxPool2d(2, 2, ceil_mode=True)  # rounds up like "SAME" pooling (7 -> 4)
-        up = lambda n: -(-n // 2)  # noqa: E731
+        up = lambda n: -(-n // 2)
         self.fc = nn.Linear(up(up(height)) * up(up(width)) * 2 * width_, hidden)
         self.out = nn.Linear(hidden, n_classes)
 
@@ -274,7 +273,7 @@ def step_breakdown(tx, ty, *, steps, seed, device, devices, rounds=5):
     state = eqx.nn.State(model)
     params, static = eqx.partition(eqx.nn.delete_init_state(model), eqx.is_inexact_array)
     optimizer, step, _ = _compiled(static, LEARNING_RATE, WEIGHT_DECAY, 10**6, None)
-    put = lambda a: jax.device_put(a, devices[0])  # noqa: E731
+    put = lambda a: jax.device_put(a, devices[0])
     data_x, data_y = put(tx[:bs, ..., None]), put(ty[:bs].astype(np.int32))
     idx, mask = put(np.arange(bs, dtype=np.int32)), put(np.ones(bs, np.float32))
     mean, std = put(jnp.float32(0.286)), put(jnp.float32(0.353))

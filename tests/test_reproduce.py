@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from vortexnumba.cli import main as cli_main
-from vortexnumba.learn._reproduce import TRANSFORMS, correlation, reproduce, transform_settings
+from vortexnumba.learn._reproduce import (
+    TRANSFORMS,
+    correlation,
+    reproduce,
+    transform_settings,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

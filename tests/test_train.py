@@ -10,7 +10,15 @@ import pytest
 
 import vortexnumba as vn
 from vortexnumba import data
-from vortexnumba.learn import MODELS, encrypt_on_device, evaluate, make_model, n_params, predict, train
+from vortexnumba.learn import (
+    MODELS,
+    encrypt_on_device,
+    evaluate,
+    make_model,
+    n_params,
+    predict,
+    train,
+)
 from vortexnumba.learn._models import _max_pool
 from vortexnumba.learn._vit import vit_patch_size
 

@@ -37,8 +37,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ._formats import (CIFAR_ARCHIVE, CIFAR_SUBDIR, IDX_FILES, cifar_status, idx_status, load_cifar,
-                       load_idx_set)
+from ._formats import (
+    CIFAR_ARCHIVE,
+    CIFAR_SUBDIR,
+    IDX_FILES,
+    cifar_status,
+    idx_status,
+    load_cifar,
+    load_idx_set,
+)
 
 __all__ = ["DATASETS", "default_cache_dir", "digits_uint8", "load", "search_dirs"]
 

@@ -22,8 +22,8 @@ Modules:
 
 from ._models import MODELS, Classifier, make_model, n_params
 from ._pipeline import encrypt_on_device, fits_on_device
-from ._train import TrainResult, evaluate, predict, train
 from ._reproduce import reproduce
+from ._train import TrainResult, evaluate, predict, train
 
 __all__ = ["MODELS", "Classifier", "TrainResult", "encrypt_on_device", "evaluate", "fits_on_device", "make_model",
            "n_params", "predict", "reproduce", "train"]

@@ -25,9 +25,9 @@ import numpy as np
 from .. import data as _data
 from ..cipher._baselines import shuffle_each
 from ..cipher._gather import encrypt
+from ..cipher._keys import BlockKey, IdentityKey, PermutationKey, VortexKey
 from ..framework._information import information_loss
 from ..io._files import atomic_writer, check_output_path
-from ..cipher._keys import BlockKey, IdentityKey, PermutationKey, VortexKey
 from ._models import MODELS, make_model
 from ._pipeline import encrypt_on_device
 from ._report import PAPER_RESULTS, correlation, markdown, write_figures
@@ -355,8 +355,8 @@ def reproduce(
         "epochs": int(epochs),
         "seed": int(seed),
         "image_shape": list(train_x.shape[1:]),
-        "n_train": int(len(train_x)),
-        "n_test": int(len(test_x)),
+        "n_train": len(train_x),
+        "n_test": len(test_x),
         "n_info_loss_images": int(n_info),
         "settings": settings,
         "training": {"optimizer": "adamw", "learning_rate": learning_rate, "schedule": "cosine decay to 0",
