@@ -68,6 +68,15 @@ def test_resnet18_is_the_cifar_resnet18():
     assert [b.conv1.stride for b in m.blocks] == [(1, 1), (1, 1), (2, 2), (1, 1), (2, 2), (1, 1), (2, 2), (1, 1)]
 
 
+def test_models_of_one_architecture_share_their_structure():
+    # so that compiled training steps are reused across seeds (batch norm's markers included)
+    a, b = make_model("resnet18", (4, 4, 3), 3, seed=0), make_model("resnet18", (4, 4, 3), 3, seed=1)
+    static_a = eqx.partition(eqx.nn.delete_init_state(a), eqx.is_inexact_array)[1]
+    static_b = eqx.partition(eqx.nn.delete_init_state(b), eqx.is_inexact_array)[1]
+    assert static_a == static_b and hash(static_a) == hash(static_b)
+    assert not np.array_equal(np.asarray(a.stem.weight), np.asarray(b.stem.weight))
+
+
 def test_vit_sizes():
     m = make_model("vit", (28, 28), 10)
     assert (m.patch, m.dim, m.depth, m.heads, m.pool) == (4, 192, 6, 3, "cls")

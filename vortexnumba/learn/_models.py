@@ -283,7 +283,18 @@ def make_model(name, image_shape, n_classes=10, *, seed=0) -> Classifier:
         raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    return _build(name.lower(), shape, int(n_classes), jax.random.PRNGKey(int(seed)))
+    key = (name.lower(), shape, int(n_classes))
+    model = _build(*key, jax.random.PRNGKey(int(seed)))
+    # One tree structure per architecture: batch norm's state markers are fresh objects in every
+    # new model, and they are part of the structure that compiled steps are cached on. Reusing the
+    # first model's structure (its markers) with the new arrays lets every model of an
+    # architecture share one compiled training step.
+    leaves, treedef = jax.tree_util.tree_flatten(model)
+    treedef = _STRUCTURES.setdefault(key, treedef)
+    return jax.tree_util.tree_unflatten(treedef, leaves)
+
+
+_STRUCTURES: dict = {}
 
 
 def n_params(model) -> int:
