@@ -56,8 +56,9 @@ def write_idx_set(directory: Path, arrays, *, compress=False, dotted=False):
 @pytest.fixture
 def isolated(tmp_path, monkeypatch):
     """No system data, an empty home cache and no environment variable."""
-    monkeypatch.setattr(data, "SYSTEM_DATA_ROOT", tmp_path / "system")
+    monkeypatch.setattr(data._loaders, "SYSTEM_DATA_ROOT", tmp_path / "system")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.delenv(data.DATA_ENV, raising=False)
     return tmp_path
 
@@ -313,6 +314,17 @@ def test_download_verifies_and_loads(server, isolated):
         np.testing.assert_array_equal(a, b)
     # Present with the right digest: kept, nothing fetched (the server may be gone).
     assert data.download("mnist", url_base="http://127.0.0.1:9/", digests=digests) == paths
+
+
+def test_download_cache_honours_xdg_cache_home(server, isolated, monkeypatch):
+    root, url = server
+    arrays, digests = _serve_mnist(root)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(isolated / "xdg"))
+    paths = data.download("mnist", url_base=url, digests=digests)
+    assert {p.parent for p in paths} == {isolated / "xdg" / "vortexnumba" / "mnist"}
+    assert data.search_dirs("mnist")[-1] == isolated / "xdg" / "vortexnumba" / "mnist"
+    for a, b in zip(arrays, data.load("mnist")):  # found in that cache
+        np.testing.assert_array_equal(a, b)
 
 
 def test_download_refuses_wrong_digest(server, isolated):

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from vortexnumba.cli import main as cli_main
-from vortexnumba.learn._reproduce import TRANSFORMS, correlation, reproduce, transform_settings
+from vortexnumba.learn._reproduce import (
+    TRANSFORMS,
+    correlation,
+    reproduce,
+    transform_settings,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -78,7 +83,7 @@ def test_refuses_to_overwrite_before_training(tiny_run):
 
 
 def test_paper_table_for_fashion_layout():
-    from vortexnumba.learn._reproduce import _markdown
+    from vortexnumba.learn._report import markdown as _markdown
 
     result = {
         "dataset": "fashion-mnist", "transforms": ["origin", "vor", "random"], "models": ["cnn"], "epochs": 2,
@@ -112,26 +117,59 @@ def test_spearman_p_is_exact_for_few_runs():
     c = correlation([0.0, 0.1, 0.2, 0.3, 0.4], [0.0, 0.01, 0.05, 0.2, 0.5])
     assert c["spearman_r"] == pytest.approx(1.0)
     assert c["spearman_p"] == pytest.approx(2 / 120)
-    assert c["spearman_p_method"].startswith("exact")
+    assert c["spearman_p_method"].startswith("exact permutation test")
     # rho = 0.9 for n = 5: 10 of 120 orderings reach |rho| >= 0.9 (the textbook 0.0833).
     c = correlation([0, 1, 2, 3, 4], [0, 1, 2, 4, 3])
     assert c["spearman_r"] == pytest.approx(0.9) and c["spearman_p"] == pytest.approx(10 / 120)
-    # Beyond 8 runs SciPy's approximation is used; it agrees with exact counting roughly.
+    # Beyond 8 runs the orderings are sampled (seeded: the same p every time).
     rng = np.random.default_rng(0)
     x = rng.random(12)
-    c = correlation(x, x + 0.3 * rng.random(12))
-    assert c["spearman_p_method"].startswith("t approximation") and 0 <= c["spearman_p"] < 0.01
+    y = x + 0.3 * rng.random(12)
+    c = correlation(x, y)
+    assert c["spearman_p_method"].startswith("permutation test: 100,000") and 0 < c["spearman_p"] < 0.01
+    assert correlation(x, y)["spearman_p"] == c["spearman_p"]
+    # 12 runs in perfect order: no sampled ordering of 12! does better, so p is the smallest possible.
+    c = correlation(np.arange(12), np.arange(12) ** 2)
+    assert c["spearman_p"] < 1e-4
 
 
 def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="transforms: unknown 'swirl'"):
         reproduce(transforms="vor,swirl", out=tmp_path, progress=False)
     with pytest.raises(ValueError, match="models: unknown"):
-        reproduce(models="resnet18", out=tmp_path, progress=False)
+        reproduce(models="resnet50", out=tmp_path, progress=False)
     with pytest.raises(ValueError, match="epochs must be a positive int"):
         reproduce(epochs=0, out=tmp_path, progress=False)
     with pytest.raises(ValueError, match="name must be one of"):
         reproduce(dataset="svhn", out=tmp_path, progress=False)
+
+
+def test_figure_has_legends_and_no_fit_line(tiny_run):
+    from vortexnumba.learn._report import figure_correlation
+
+    _, result = tiny_run
+    fig = figure_correlation(result)
+    fixed, per_image = fig.axes
+    assert not fixed.texts and not per_image.texts  # no labels on the points
+    assert sorted(leg.get_title().get_text() for leg in fig.legends) == ["model", "transform"]
+    assert "mlp, cnn" in fig._suptitle.get_text()
+    # the per-image runs are in their own panel, and no line reaches them
+    assert per_image.get_title() == "per-image map (random)"
+    assert len(per_image.collections) == 2 and not per_image.get_lines()
+    random_x = {r["info_loss"] for r in result["runs"] if r["transform"] == "random"}
+    for line in fixed.get_lines():
+        assert not random_x & set(map(float, line.get_xdata()))
+
+
+def test_write_report_rerenders(tiny_run, tmp_path):
+    from vortexnumba.learn._report import write_report
+
+    _, result = tiny_run
+    write_report(result, tmp_path)
+    assert (tmp_path / "info_loss_vs_drop.png").read_bytes().startswith(PNG)
+    assert "Spearman rho" in (tmp_path / "results.md").read_text()
+    with pytest.raises(FileExistsError):
+        write_report(result, tmp_path)
 
 
 def test_transform_settings_follow_the_paper():
@@ -154,3 +192,16 @@ def test_cli_reproduce(tmp_path, capsys):
     assert cli_main(args + ["--force"]) == 0
     assert cli_main(["reproduce", "--epochs", "0", "--out", str(tmp_path)]) == 1
     assert "--epochs must be a positive int" in capsys.readouterr().err
+
+
+def test_encrypt_on_device_gives_the_same_run(tmp_path):
+    kw = dict(dataset="digits", models="mlp", epochs=1, transforms="vor,block", seed=2, train_limit=300,
+              info_loss_limit=30, progress=False)
+    host = reproduce(out=tmp_path / "host", encrypt_on="host", **kw)
+    device = reproduce(out=tmp_path / "device", encrypt_on="device", **kw)
+    assert device["training"]["encrypt_on"] == "device"
+    for a, b in zip(host["runs"], device["runs"]):
+        assert (a["transform"], a["accuracy"], a["info_loss"], a["final_train_loss"]) == \
+               (b["transform"], b["accuracy"], b["info_loss"], b["final_train_loss"])
+    with pytest.raises(ValueError, match="encrypt_on"):
+        reproduce(out=tmp_path / "x", encrypt_on="gpu", **kw)

@@ -1,15 +1,26 @@
-"""JAX models and training: shapes, determinism, learning far above chance."""
+"""JAX models and training: shapes, determinism, learning far above chance, the device pipeline."""
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import vortexnumba as vn
 from vortexnumba import data
-from vortexnumba.learn._models import MODELS, make_model, vit_patch_size
-from vortexnumba.learn._train import evaluate, predict, train
+from vortexnumba.learn import (
+    MODELS,
+    encrypt_on_device,
+    evaluate,
+    make_model,
+    n_params,
+    predict,
+    train,
+)
+from vortexnumba.learn._models import _max_pool
+from vortexnumba.learn._vit import vit_patch_size
 
 
 @pytest.fixture(scope="module")
@@ -17,57 +28,148 @@ def digits():
     return data.load("digits")
 
 
+def leaves(model):
+    return [np.asarray(a) for a in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))]
+
+
+@eqx.filter_jit
+def _call(model, x, state):
+    return model(x, state)
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_model_shapes_and_finite_output(name):
-    for shape, c in (((8, 8), 1), ((6, 6, 3), 3)):
-        m = make_model(name, shape, 7)
-        assert m.input_shape == tuple(shape[:2]) + (c,)
-        params = m.init(jax.random.PRNGKey(0))
-        apply = jax.jit(m.apply)
-        x = jax.random.uniform(jax.random.PRNGKey(1), (3,) + m.input_shape)
-        logits = apply(params, x)
-        assert logits.shape == (3, 7)
-        assert bool(jnp.isfinite(logits).all())
-        # Different inputs give different outputs: the model looks at its input.
-        assert not np.allclose(np.asarray(apply(params, x[::-1])), np.asarray(logits))
-        assert m.n_params(params) > 1000
-        assert make_model(name, shape, 7) is m  # cached: compiled steps are reused
+    m = make_model(name, (6, 6, 3), 7, seed=1)
+    assert isinstance(m, eqx.Module) and m.name == name
+    assert m.image_shape == (6, 6, 3) and make_model(name, (6, 6), 7).image_shape == (6, 6, 1)
+    state = eqx.nn.State(m)
+    x = jax.random.uniform(jax.random.PRNGKey(1), (3,) + m.image_shape)
+    logits, _ = _call(m, x, state)
+    assert logits.shape == (3, 7)
+    assert bool(jnp.isfinite(logits).all())
+    # Each image's logits follow that image (batch statistics only reorder their sums),
+    # and other inputs give other outputs.
+    np.testing.assert_allclose(np.asarray(_call(m, x[::-1], state)[0]), np.asarray(logits)[::-1], atol=2e-3)
+    x2 = jax.random.uniform(jax.random.PRNGKey(2), x.shape)
+    assert not np.allclose(np.asarray(_call(m, x2, state)[0]), np.asarray(logits))
+    assert n_params(m) > 1000
+    # Parameters are plain data: the same seed gives the same arrays, another seed others.
+    again = make_model(name, (6, 6, 3), 7, seed=1)
+    assert all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(again)))
+    other = make_model(name, (6, 6, 3), 7, seed=2)
+    assert not all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(other)))
 
 
-def test_vit_patch_size():
+def test_resnet18_is_the_cifar_resnet18():
+    m = make_model("resnet18", (32, 32, 3), 10)
+    assert n_params(m) == 11_173_962  # torchvision's resnet18 with a 3x3 stem, no max pool, 10 classes
+    assert m.stem.weight.shape == (64, 3, 3, 3)
+    assert [b.conv1.weight.shape[0] for b in m.blocks] == [64, 64, 128, 128, 256, 256, 512, 512]
+    assert [b.conv1.stride for b in m.blocks] == [(1, 1), (1, 1), (2, 2), (1, 1), (2, 2), (1, 1), (2, 2), (1, 1)]
+
+
+def test_models_of_one_architecture_share_their_structure():
+    # so that compiled training steps are reused across seeds (batch norm's markers included)
+    a, b = make_model("resnet18", (4, 4, 3), 3, seed=0), make_model("resnet18", (4, 4, 3), 3, seed=1)
+    static_a = eqx.partition(eqx.nn.delete_init_state(a), eqx.is_inexact_array)[1]
+    static_b = eqx.partition(eqx.nn.delete_init_state(b), eqx.is_inexact_array)[1]
+    assert static_a == static_b and hash(static_a) == hash(static_b)
+    assert not np.array_equal(np.asarray(a.stem.weight), np.asarray(b.stem.weight))
+
+
+def test_vit_sizes():
+    m = make_model("vit", (28, 28), 10)
+    assert (m.patch, m.dim, m.depth, m.heads, m.pool) == (4, 192, 6, 3, "cls")
+    assert m.pos.shape == (50, 192)  # 49 patches and the class token
+    t = make_model("vit-tiny", (28, 28), 10)
+    assert (t.patch, t.dim, t.depth, t.heads, t.pool) == (4, 64, 2, 4, "mean") and n_params(t) == 71_946
     assert vit_patch_size(8, 8) == 2 and vit_patch_size(28, 28) == 4 and vit_patch_size(32, 32) == 4
     assert vit_patch_size(5, 7) == 1 and vit_patch_size(6, 6) == 1
 
 
+@pytest.mark.parametrize("name", ["resnet18", "vit"])
+def test_paper_models_train_a_couple_of_steps(name):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (8, 4, 4, 3), dtype=np.uint8)
+    y = rng.integers(0, 3, 8)
+    m = make_model(name, (4, 4, 3), 3)
+    res = train(m, x, y, epochs=2, batch_size=4, progress=False)
+    assert len(res.history) == 2 and all(np.isfinite(h["loss"]) for h in res.history)
+    # the weights moved
+    assert not all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(res.model)))
+    if name == "resnet18":
+        # batch-norm running statistics were updated in the state, and inference uses them
+        first_bn = res.model.stem_bn
+        mean, var = res.state.get(first_bn.ema_state_index)
+        initial_mean, _ = eqx.nn.State(m).get(first_bn.ema_state_index)
+        assert np.abs(np.asarray(mean)).max() > 0 and not np.array_equal(np.asarray(mean), np.asarray(initial_mean))
+    assert predict(res, x).shape == (8,)
+
+
 def test_make_model_rejects_bad_input():
     with pytest.raises(ValueError, match="model must be one of"):
-        make_model("resnet18", (8, 8))
-    with pytest.raises(ValueError, match="input_shape"):
+        make_model("resnet50", (8, 8))
+    with pytest.raises(ValueError, match="image_shape"):
         make_model("cnn", (8, 8, 1, 1))
     with pytest.raises(ValueError, match="n_classes"):
         make_model("cnn", (8, 8), 1)
+    with pytest.raises(ValueError, match="seed"):
+        make_model("cnn", (8, 8), 10, seed=-1)
 
 
 def test_training_learns_and_is_bit_identical(digits):
     tx, ty, vx, vy = digits
     tx, ty = tx[:400], ty[:400]
-    m = make_model("cnn", tx.shape[1:], 10)
+    m = make_model("cnn", tx.shape[1:], 10, seed=3)
     kw = dict(epochs=8, batch_size=64, seed=3, progress=False)
     first = train(m, tx, ty, **kw)
-    acc = evaluate(m, first, vx, vy)
+    acc = evaluate(first, vx, vy)
     assert acc > 0.8, acc  # chance is 0.1
     assert first.history[-1]["loss"] < first.history[0]["loss"]
-    assert len(first.history) == 8
+    assert len(first.history) == 8 and first.data_on_device
 
+    # the step donates its buffers, but the caller's model is untouched and can be trained again
+    assert all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(make_model("cnn", tx.shape[1:], 10, seed=3))))
     second = train(m, tx, ty, **kw)
-    leaves1 = jax.tree_util.tree_leaves(first.params)
-    leaves2 = jax.tree_util.tree_leaves(second.params)
-    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(leaves1, leaves2))
+    assert all(np.array_equal(a, b) for a, b in zip(leaves(first.model), leaves(second.model)))
     assert [h["loss"] for h in first.history] == [h["loss"] for h in second.history]
-    np.testing.assert_array_equal(predict(m, first, vx), predict(m, second, vx))
+    np.testing.assert_array_equal(predict(first, vx), predict(second, vx))
 
     other = train(m, tx, ty, **{**kw, "seed": 4})
-    assert not np.array_equal(np.asarray(jax.tree_util.tree_leaves(other.params)[0]), np.asarray(leaves1[0]))
+    assert not np.array_equal(leaves(other.model)[0], leaves(first.model)[0])
+
+
+def test_pipelines_agree(digits):
+    """Batches cut on the host, on the device, and a scanned epoch: the same training."""
+    tx, ty, _, _ = digits
+    tx, ty = tx[:300], ty[:300]
+    m = make_model("cnn", tx.shape[1:], 10)
+    kw = dict(epochs=2, batch_size=64, seed=1, progress=False)
+    runs = [train(m, tx, ty, data_on_device=False, **kw), train(m, tx, ty, **kw),
+            train(m, tx, ty, loop="scan", **kw), train(m, jnp.asarray(tx), ty, **kw)]
+    assert [r.data_on_device for r in runs] == [False, True, True, True]
+    for r in runs[1:]:
+        for a, b in zip(leaves(runs[0].model), leaves(r.model)):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)  # same training, float rounding apart
+        np.testing.assert_allclose([h["loss"] for h in r.history], [h["loss"] for h in runs[0].history], rtol=1e-4)
+    with pytest.raises(ValueError, match="loop='scan' needs the data on the device"):
+        train(m, tx, ty, loop="scan", data_on_device=False, **kw)
+
+
+def test_encrypt_on_device_equals_encrypt():
+    rng = np.random.default_rng(5)
+    for shape in ((4, 9, 7), (3, 8, 8, 3)):
+        x = rng.integers(0, 256, shape, dtype=np.uint8)
+        for key in (vn.VortexKey.random(shape[1:3], 3, 0.8, seed=1),
+                    vn.VortexKey.random(shape[1:3], 3, 0.8, mode="paper", seed=1),
+                    vn.PermutationKey.random(shape[1:3], seed=2)):
+            out = encrypt_on_device(jnp.asarray(x), key)
+            assert isinstance(out, jax.Array)
+            np.testing.assert_array_equal(np.asarray(out), vn.encrypt(x, key))
+    with pytest.raises(ValueError, match="gather index of shape"):
+        encrypt_on_device(x, np.arange(10))
+    with pytest.raises(ValueError, match="must lie in"):
+        encrypt_on_device(x, np.full(64, 64))
 
 
 def test_last_partial_batch_counts(digits):
@@ -76,30 +178,36 @@ def test_last_partial_batch_counts(digits):
     m = make_model("mlp", tx.shape[1:], 10)
     res = train(m, tx[:100], ty[:100], epochs=1, batch_size=64, seed=0, progress=False)
     assert 0.0 <= res.history[0]["train_accuracy"] <= 1.0
-    # Predictions on odd-sized inputs come back with one entry per image.
-    assert predict(m, res, tx[:7], batch_size=4).shape == (7,)
+    # Predictions on odd-sized inputs come back with one entry per image, in order.
+    assert predict(res, tx[:7], batch_size=4).shape == (7,)
+    np.testing.assert_array_equal(predict(res, tx[:7], batch_size=4), predict(res, tx[:7], batch_size=500))
 
 
 def test_train_rejects_bad_input(digits):
     tx, ty, _, _ = digits
     m = make_model("mlp", tx.shape[1:], 10)
-    with pytest.raises(TypeError, match="train_x must be a uint8"):
+    with pytest.raises(TypeError, match="images must be a uint8"):
         train(m, tx.astype(np.float32), ty, epochs=1, progress=False)
     with pytest.raises(ValueError, match="the model expects"):
         train(m, np.zeros((4, 9, 9), np.uint8), ty[:4], epochs=1, progress=False)
-    with pytest.raises(ValueError, match="train_y must have shape"):
+    with pytest.raises(ValueError, match="labels must have shape"):
         train(m, tx, ty[:-1], epochs=1, progress=False)
-    with pytest.raises(ValueError, match="train_y must lie in 0..9"):
+    with pytest.raises(ValueError, match="labels must lie in 0..9"):
         train(m, tx[:4], np.array([0, 1, 2, 10]), epochs=1, progress=False)
     with pytest.raises(ValueError, match="epochs must be a positive int"):
         train(m, tx, ty, epochs=0, progress=False)
+    with pytest.raises(ValueError, match="loop must be one of"):
+        train(m, tx, ty, epochs=1, loop="while", progress=False)
+    with pytest.raises(TypeError, match="model must come from make_model"):
+        train(object(), tx, ty, epochs=1, progress=False)
+    with pytest.raises(TypeError, match="TrainResult"):
+        evaluate(m, tx, ty)
 
 
 @pytest.mark.parametrize("shape", [(3, 28, 28, 4), (2, 7, 9, 3), (2, 8, 8, 1), (1, 1, 1, 2), (1, 3, 1, 1)])
 def test_max_pool_equals_reduce_window(shape):
     """The reshape max-pool equals XLA's "SAME" reduce_window, values and gradients
     (random normal inputs: no ties, where the two may split the gradient differently)."""
-    from vortexnumba.learn._models import _max_pool
 
     def reference(x):
         return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "SAME")

@@ -17,28 +17,27 @@ import pytest
 
 SCRIPT = r"""
 import json, sys
-import jax, numpy as np
+import equinox as eqx, jax, numpy as np
 from vortexnumba.data import load
-from vortexnumba.learn._models import make_model
-from vortexnumba.learn._train import evaluate, train
+from vortexnumba.learn import evaluate, make_model, train
 
 assert len(jax.devices()) == 2, jax.devices()
 tx, ty, vx, vy = load("digits")
 tx, ty = tx[:400], ty[:400]
 out = {}
-for name in ("mlp", "cnn"):
-    model = make_model(name, tx.shape[1:], 10)
-    one = train(model, tx, ty, epochs=6, batch_size=64, seed=3, progress=False, devices=jax.devices()[:1])
-    two = train(model, tx, ty, epochs=6, batch_size=64, seed=3, progress=False)
-    leaves1 = [np.asarray(a) for a in jax.tree_util.tree_leaves(one.params)]
-    leaves2 = [np.asarray(a) for a in jax.tree_util.tree_leaves(two.params)]
-    sharding = jax.tree_util.tree_leaves(two.params)[0].sharding
-    out[name] = {
+for name, loop in (("mlp", "step"), ("cnn", "step"), ("cnn", "scan")):
+    model = make_model(name, tx.shape[1:], 10, seed=3)
+    one = train(model, tx, ty, epochs=6, batch_size=64, seed=3, progress=False, devices=jax.devices()[:1], loop=loop)
+    two = train(model, tx, ty, epochs=6, batch_size=64, seed=3, progress=False, loop=loop)
+    leaves1 = [np.asarray(a) for a in jax.tree_util.tree_leaves(eqx.filter(one.model, eqx.is_inexact_array))]
+    leaves2 = [np.asarray(a) for a in jax.tree_util.tree_leaves(eqx.filter(two.model, eqx.is_inexact_array))]
+    sharding = jax.tree_util.tree_leaves(eqx.filter(two.model, eqx.is_inexact_array))[0].sharding
+    out[name + "-" + loop] = {
         "devices": [len(one.devices), len(two.devices)],
         "param_devices": len(sharding.device_set),
         "max_rel_diff": max(float(np.max(np.abs(a - b)) / (np.max(np.abs(a)) + 1e-12)) for a, b in zip(leaves1, leaves2)),
         "loss": [one.history[-1]["loss"], two.history[-1]["loss"]],
-        "accuracy": [evaluate(model, one, vx, vy), evaluate(model, two, vx, vy)],
+        "accuracy": [evaluate(one, vx, vy), evaluate(two, vx, vy)],
     }
 json.dump(out, sys.stdout)
 """

@@ -22,7 +22,7 @@ References
    arXiv:2411.16207.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .framework import (
     Coupling,

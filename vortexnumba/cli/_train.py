@@ -37,13 +37,18 @@ def register(subparsers) -> None:
     p.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
     p.add_argument("--info-loss-limit", type=int, default=None,
                    help="average the information loss over the first N test images only")
+    p.add_argument("--loop", choices=("step", "scan"), default="step",
+                   help="one compiled call per batch (step, default) or per epoch (scan)")
+    p.add_argument("--encrypt-on", choices=("host", "device"), default=None,
+                   help="where the keyed transforms run (default: device when JAX has an accelerator)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run_reproduce)
 
     d = subparsers.add_parser(
         "download",
         help="fetch a data set's official files into the cache and verify their SHA-256",
-        description="Fetch the official files of a data set into ~/.cache/vortexnumba/NAME (or --cache-dir) "
+        description="Fetch the official files of a data set into the user cache, $XDG_CACHE_HOME/vortexnumba/NAME "
+        "(default ~/.cache/vortexnumba/NAME; or --cache-dir) "
         "and verify each file's SHA-256; a file with another digest is refused.",
     )
     d.add_argument("name", choices=[n for n in _data.DATASETS if n != "digits"], help="data set")
@@ -59,7 +64,7 @@ def _positive(value, flag):
 
 
 def run_reproduce(args) -> int:
-    from ..learn._reproduce import reproduce
+    from ..learn import reproduce
 
     _positive(args.epochs, "--epochs")
     _positive(args.batch_size, "--batch-size")
@@ -84,7 +89,10 @@ def run_reproduce(args) -> int:
         train_limit=args.train_limit,
         test_limit=args.test_limit,
         info_loss_limit=args.info_loss_limit,
-        progress=not args.no_progress and sys.stderr.isatty(),
+        encrypt_on=args.encrypt_on,
+        loop=args.loop,
+        progress=False if args.no_progress else None,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
     )
     c = result["correlation"]
     if c["pearson_r"] is None:

@@ -15,9 +15,7 @@ the parameters and the batch order.
 from __future__ import annotations
 
 import json
-import math
 import platform
-import sys
 import time
 import zlib
 from pathlib import Path
@@ -27,13 +25,15 @@ import numpy as np
 from .. import data as _data
 from ..cipher._baselines import shuffle_each
 from ..cipher._gather import encrypt
+from ..cipher._keys import BlockKey, IdentityKey, PermutationKey, VortexKey
 from ..framework._information import information_loss
 from ..io._files import atomic_writer, check_output_path
-from ..cipher._keys import BlockKey, IdentityKey, PermutationKey, VortexKey
 from ._models import MODELS, make_model
+from ._pipeline import encrypt_on_device
+from ._report import PAPER_RESULTS, correlation, markdown, write_figures
 from ._train import evaluate, train
 
-__all__ = ["PAPER_RESULTS", "TRANSFORMS", "reproduce", "transform_settings"]
+__all__ = ["PAPER_RESULTS", "TRANSFORMS", "correlation", "reproduce", "transform_settings"]
 
 TRANSFORMS = ("origin", "vor", "random", "perm", "block", "vor-paper")
 
@@ -44,13 +44,6 @@ TRANSFORM_DESCRIPTIONS = {
     "perm": "one fixed random permutation of the pixels for all images",
     "block": "one fixed random shuffle of square tiles for all images",
     "vor-paper": "Random Vortex Transformation, the paper's lossy arithmetic (one key)",
-}
-
-#: Test accuracy (%) reported by the paper for origin / vor / random.
-PAPER_RESULTS = {
-    "mnist": {"ResNet-18": (99.20, 98.89, 28.99), "ViT": (99.47, 99.15, 31.84)},
-    "fashion-mnist": {"ResNet-18": (94.12, 92.85, 40.10), "ViT": (94.95, 92.61, 56.19)},
-    "cifar10": {"ResNet-18": (92.80, 87.56, 42.80), "ViT": (98.50, 92.04, 50.03)},
 }
 
 #: Epochs when none are given: enough for a useful result on a CPU.
@@ -98,8 +91,13 @@ def _seed_for(seed: int, label: str) -> int:
     return int(np.random.SeedSequence([int(seed), zlib.crc32(label.encode())]).generate_state(1)[0])
 
 
-def _make_transform(name, shape, settings, seed):
-    """Return (apply(images, part) -> (images, src)) for transform ``name``."""
+def _make_transform(name, shape, settings, seed, on_device=False):
+    """Return (apply(images, part) -> (images, src)) for transform ``name``.
+
+    With ``on_device`` a keyed transform gathers on the accelerator
+    (:func:`encrypt_on_device`) and returns a JAX array; ``random`` draws its
+    per-image permutations on the host either way.
+    """
     grid = shape[:2]
     if name == "random":
 
@@ -127,6 +125,8 @@ def _make_transform(name, shape, settings, seed):
         raise ValueError(name)
 
     def apply(images, part):
+        if on_device:
+            return encrypt_on_device(images, key.src), key.src
         return encrypt(images, key), key.src
 
     return apply, key
@@ -148,183 +148,13 @@ def _parse_list(value, allowed, name):
     return list(dict.fromkeys(items))  # keep order, drop repeats
 
 
-def _finite_or_none(v):
-    return None if v is None or not math.isfinite(v) else float(v)
+def _version(module):
+    from importlib.metadata import PackageNotFoundError, version
 
-
-EXACT_SPEARMAN_MAX_RUNS = 8
-
-
-def _exact_spearman_p(x, y, r_observed) -> float:
-    """Two-sided permutation p-value of Spearman's rho over every ordering of ``y``."""
-    import itertools
-
-    from scipy import stats
-
-    rx = stats.rankdata(x)
-    ry = stats.rankdata(y)
-    rx = (rx - rx.mean()) / np.sqrt(((rx - rx.mean()) ** 2).sum())
-    ry = ry - ry.mean()
-    ry = ry / np.sqrt((ry**2).sum())
-    perms = np.array(list(itertools.permutations(range(len(ry)))))
-    r_all = ry[perms] @ rx
-    return float(np.mean(np.abs(r_all) >= abs(r_observed) - 1e-12))
-
-
-def correlation(info_loss, accuracy_drop) -> dict:
-    """Pearson and Spearman correlation of information loss with accuracy drop.
-
-    Parameters
-    ----------
-    info_loss, accuracy_drop : sequence of float
-        One value per run.
-
-    Returns
-    -------
-    dict
-        ``pearson_r``, ``pearson_p``, ``spearman_r``, ``spearman_p`` (None when
-        undefined), ``n_runs``, ``spearman_p_method`` and ``note`` (why a value
-        is None, else None). Pearson's p-value is SciPy's (it assumes normal
-        data); Spearman's is exact (every ordering of the runs counted) for up
-        to ``EXACT_SPEARMAN_MAX_RUNS`` runs and SciPy's t approximation above.
-
-    References
-    ----------
-    .. [1] scipy.stats.pearsonr and scipy.stats.spearmanr.
-    """
-    from scipy import stats
-
-    x = np.asarray(info_loss, dtype=np.float64)
-    y = np.asarray(accuracy_drop, dtype=np.float64)
-    out = {"pearson_r": None, "pearson_p": None, "spearman_r": None, "spearman_p": None, "n_runs": int(x.size),
-           "spearman_p_method": None, "note": None}
-    if x.size < 3:
-        out["note"] = f"needs at least 3 runs, got {x.size}"
-        return out
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        out["note"] = "a value is not finite"
-        return out
-    for arr, label in ((x, "information loss"), (y, "accuracy drop")):
-        if np.ptp(arr) == 0:
-            out["note"] = f"{label} is the same in every run, so no correlation is defined"
-            return out
-    pr = stats.pearsonr(x, y)
-    sr = stats.spearmanr(x, y)
-    spearman_p = sr[1]
-    if x.size <= EXACT_SPEARMAN_MAX_RUNS and math.isfinite(sr[0]):
-        # SciPy's p-value for Spearman uses a t approximation that is far off
-        # for a handful of points (it reports p ~ 1e-24 for 5 points in perfect
-        # order, where the exact two-sided value is 2/120); count instead.
-        spearman_p = _exact_spearman_p(x, y, sr[0])
-        out["spearman_p_method"] = "exact: all orderings of the runs"
-    else:
-        out["spearman_p_method"] = "t approximation (scipy.stats.spearmanr)"
-    out.update(pearson_r=_finite_or_none(pr[0]), pearson_p=_finite_or_none(pr[1]),
-               spearman_r=_finite_or_none(sr[0]), spearman_p=_finite_or_none(spearman_p))
-    if None in (out["spearman_r"], out["pearson_r"]):
-        out["note"] = "a correlation is undefined for these values (e.g. constant ranks)"
-    return out
-
-
-# --------------------------------------------------------------------------- outputs
-
-
-def _markdown(result) -> str:
-    ds = result["dataset"]
-    transforms = result["transforms"]
-    runs = result["runs"]
-    acc = {(r["model"], r["transform"]): r["accuracy"] for r in runs}
-    lines = [f"# Test accuracy on {ds} (%), this run beside the paper", ""]
-    lines.append("| model | " + " | ".join(transforms) + " |")
-    lines.append("|---" * (len(transforms) + 1) + "|")
-    for m in result["models"]:
-        cells = [f"{100 * acc[(m, t)]:.2f}" for t in transforms]
-        lines.append(f"| {m} (this run, {result['epochs']} epochs) | " + " | ".join(cells) + " |")
-    paper = PAPER_RESULTS.get(ds)
-    if paper:
-        for model, (o, v, r) in paper.items():
-            cells = [{"origin": f"{o:.2f}", "vor": f"{v:.2f}", "random": f"{r:.2f}"}.get(t, "–") for t in transforms]
-            lines.append(f"| {model} (paper) | " + " | ".join(cells) + " |")
-        lines += ["", "The paper reports only origin, vor and random (–: not reported)."]
-    else:
-        lines += ["", f"The paper has no results on {ds}; its table (MNIST, Fashion-MNIST, CIFAR-10) is in "
-                  "the documentation for comparison."]
-    lines += ["", "## Every run", "",
-              "| model | transform | accuracy (%) | drop (points) | information loss | seconds |",
-              "|---|---|---|---|---|---|"]
-    for r in runs:
-        lines.append(f"| {r['model']} | {r['transform']} | {100 * r['accuracy']:.2f} | "
-                     f"{100 * r['accuracy_drop']:+.2f} | {r['info_loss']:.4f} | {r['seconds']:.1f} |")
-    c = result["correlation"]
-    lines += ["", "## Information loss against accuracy drop", ""]
-    if c["pearson_r"] is None:
-        lines.append(f"Correlation not defined: {c['note']}.")
-    else:
-        lines.append(f"Over {c['n_runs']} runs: Pearson r = {c['pearson_r']:.3f} (p = {c['pearson_p']:.2g}), "
-                     f"Spearman rho = {c['spearman_r']:.3f} (p = {c['spearman_p']:.2g}).")
-    s = result["settings"]
-    lines += ["", f"Vortex keys: {s['n_vortices']} vortices, strength {s['strength']}; block tiles "
-              f"{s['block']}x{s['block']}; seed {result['seed']}; information loss with the default "
-              "kernel (power, alpha 2, radius 3) and coupling (gaussian, h 0.25), averaged over "
-              f"{result['n_info_loss_images']} test images.", "",
-              "![originals and transforms](transforms.png) ![information loss against accuracy drop]"
-              "(info_loss_vs_drop.png)", ""]
-    return "\n".join(lines)
-
-
-def _figure_transforms(samples: dict, path, force):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    names = list(samples)
-    n_rows = len(next(iter(samples.values())))
-    fig = Figure(figsize=(1.4 * len(names), 1.4 * n_rows + 0.4))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(n_rows, len(names), squeeze=False)
-    for j, name in enumerate(names):
-        for i in range(n_rows):
-            img = samples[name][i]
-            ax = axes[i][j]
-            ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if i == 0:
-                ax.set_title(name, fontsize=9)
-    fig.tight_layout()
-    with atomic_writer(path, force=force, name="figure") as fh:
-        fig.savefig(fh, format="png", dpi=110, metadata={"Software": None})
-
-
-def _figure_correlation(result, path, force):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    runs = result["runs"]
-    x = np.array([r["info_loss"] for r in runs])
-    y = np.array([100 * r["accuracy_drop"] for r in runs])
-    fig = Figure(figsize=(6, 4.2))
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    markers = dict(zip(result["models"], "osD^v<>"))
-    for r, xi, yi in zip(runs, x, y):
-        ax.scatter([xi], [yi], marker=markers.get(r["model"], "o"), color="C%d" % result["transforms"].index(r["transform"]))
-        ax.annotate(f"{r['model']}/{r['transform']}", (xi, yi), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    if len(runs) >= 2 and np.ptp(x) > 0:
-        slope, intercept = np.polyfit(x, y, 1)
-        xs = np.linspace(x.min(), x.max(), 50)
-        c = result["correlation"]
-        label = f"fit: drop = {slope:.1f} L {intercept:+.1f}"
-        if c["pearson_r"] is not None:
-            label += f" (Pearson r = {c['pearson_r']:.2f}, Spearman = {c['spearman_r']:.2f})"
-        ax.plot(xs, slope * xs + intercept, "k--", lw=1, label=label)
-        ax.legend(fontsize=7, loc="upper left")
-    ax.set_xlabel("information loss rate L on test images")
-    ax.set_ylabel("accuracy drop from origin (points)")
-    ax.set_title(f"{result['dataset']}: information loss vs accuracy drop", fontsize=10)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    with atomic_writer(path, force=force, name="figure") as fh:
-        fig.savefig(fh, format="png", dpi=110, metadata={"Software": None})
+    try:
+        return version(module)
+    except PackageNotFoundError:  # pragma: no cover
+        return None
 
 
 def _environment() -> dict:
@@ -334,8 +164,11 @@ def _environment() -> dict:
     return {
         "python": platform.python_version(),
         "jax": jax.__version__,
+        "equinox": _version("equinox"),
+        "optax": _version("optax"),
         "backend": jax.default_backend(),
         "device": getattr(dev, "device_kind", str(dev)),
+        "device_count": jax.device_count(),
         "machine": platform.machine(),
         "system": platform.system(),
     }
@@ -346,20 +179,22 @@ def _environment() -> dict:
 
 def reproduce(
     dataset: str = "digits",
+    *,
     models=DEFAULT_MODELS,
-    epochs: int | None = None,
     transforms=TRANSFORMS,
+    epochs: int | None = None,
     seed: int = 0,
     out="vortexnumba-results",
     data_dir=None,
     force: bool = False,
-    *,
     batch_size: int = 128,
     learning_rate: float = 1e-3,
     train_limit: int | None = None,
     test_limit: int | None = None,
     info_loss_limit: int | None = None,
-    progress: bool = True,
+    encrypt_on: str | None = None,
+    loop: str = "step",
+    progress: bool | None = None,
     log=None,
 ) -> dict:
     """Train every model on every transform of a data set and compare.
@@ -369,13 +204,13 @@ def reproduce(
     dataset : {"digits", "fashion-mnist", "mnist", "cifar10"}
         Which data (see :func:`vortexnumba.data.load`).
     models : str or list of str
-        Subset of ``("mlp", "cnn", "resnet", "vit")``; a comma-separated string works.
-    epochs : int, optional
-        Training epochs; default per data set (``DEFAULT_EPOCHS``).
+        Subset of :data:`vortexnumba.learn.MODELS`; a comma-separated string works.
     transforms : str or list of str
         Subset of ``TRANSFORMS``; ``origin`` is always run (the drops are measured from it).
+    epochs : int, optional
+        Training epochs; default per data set (``DEFAULT_EPOCHS``).
     seed : int
-        Seeds the keys, the per-image permutations, the parameters and the batch order.
+        Seeds the keys, the per-image permutations, the initial weights and the batch order.
     out : str or path-like
         Results go to ``out/<dataset>/``: ``results.json``, ``results.md``,
         ``transforms.png``, ``info_loss_vs_drop.png``.
@@ -389,10 +224,17 @@ def reproduce(
         Use only the first this many training / test images (quick trials).
     info_loss_limit : int, optional
         Average the information loss over only the first this many test images.
-    progress : bool
-        Progress bars per epoch.
+    encrypt_on : {"host", "device"}, optional
+        Where the keyed transforms run: ``"host"`` (Numba, :func:`vortexnumba.encrypt`)
+        or ``"device"`` (:func:`encrypt_on_device`, the images never leave the
+        accelerator); default ``"device"`` when JAX has an accelerator, else ``"host"``.
+        The encrypted images are the same.
+    loop : {"step", "scan"}
+        Training loop (see :func:`vortexnumba.learn.train`).
+    progress : bool, optional
+        Progress bars per epoch; default only when stderr is a terminal.
     log : callable, optional
-        Called with one line of text per finished run (default: print to stderr).
+        Called with one line of text per finished run (default: nothing).
 
     Returns
     -------
@@ -401,14 +243,20 @@ def reproduce(
 
     Examples
     --------
-    >>> res = reproduce(out="/tmp/vn-results", force=True)  # doctest: +SKIP
-    >>> res["correlation"]["spearman_r"] > 0  # doctest: +SKIP
+    >>> import tempfile, vortexnumba as vn
+    >>> res = vn.reproduce("digits", models="mlp", transforms="vor,random", epochs=2,
+    ...                    out=tempfile.mkdtemp(), train_limit=300, info_loss_limit=50, progress=False)
+    >>> [r["transform"] for r in res["runs"]]
+    ['origin', 'vor', 'random']
+    >>> res["runs"][0]["accuracy"] > res["runs"][2]["accuracy"]
     True
     """
+    import jax
+
     t_all = time.perf_counter()
     if log is None:
         def log(msg):
-            print(msg, file=sys.stderr, flush=True)
+            return None
     name = _data._check_name(dataset)
     model_names = _parse_list(models, MODELS, "models")
     transform_names = _parse_list(transforms, TRANSFORMS, "transforms")
@@ -424,6 +272,10 @@ def reproduce(
     for value, label in ((train_limit, "train_limit"), (test_limit, "test_limit"), (info_loss_limit, "info_loss_limit")):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
             raise ValueError(f"{label} must be a positive int or None, got {value!r}")
+    if encrypt_on is None:
+        encrypt_on = "host" if jax.default_backend() == "cpu" else "device"
+    if encrypt_on not in ("host", "device"):
+        raise ValueError(f"encrypt_on must be 'host', 'device' or None, got {encrypt_on!r}")
 
     # Refuse existing results before spending any time on training.
     out_dir = Path(out).expanduser() / name
@@ -444,26 +296,35 @@ def reproduce(
     settings = transform_settings(train_x.shape[1:])
     n_info = len(test_x) if info_loss_limit is None else min(info_loss_limit, len(test_x))
     n_show = min(4, len(test_x))
+    if encrypt_on == "device":  # the plain images go to the accelerator once
+        train_src, test_src_images = jax.device_put(train_x), jax.device_put(test_x)
+    else:
+        train_src, test_src_images = train_x, test_x
 
     runs = []
     samples = {}
     origin_accuracy = {}
     for tname in transform_names:
-        apply, _key = _make_transform(tname, train_x.shape[1:], settings, seed)
+        apply, _key = _make_transform(tname, train_x.shape[1:], settings, seed, on_device=encrypt_on == "device")
         t0 = time.perf_counter()
-        enc_train, _ = apply(train_x, "train")
-        enc_test, test_src = apply(test_x, "test")
+        if tname == "random":
+            enc_train, _ = apply(train_x, "train")
+            enc_test, test_src = apply(test_x, "test")
+        else:
+            enc_train, _ = apply(train_src, "train")
+            enc_test, test_src = apply(test_src_images, "test")
         info_src = test_src if np.ndim(test_src) == 1 else test_src[:n_info]
         loss = float(np.mean(information_loss(test_x[:n_info], info_src)))
         loss = min(max(loss, 0.0), 1.0)  # rounding can put the identity a hair below 0
         t_info = time.perf_counter() - t0
-        samples[tname] = enc_test[:n_show]
+        samples[tname] = np.asarray(enc_test[:n_show])
         for mname in model_names:
-            model = make_model(mname, train_x.shape[1:], n_classes)
+            model = make_model(mname, train_x.shape[1:], n_classes, seed=int(seed))
             t1 = time.perf_counter()
             res = train(model, enc_train, train_y, epochs=int(epochs), batch_size=batch_size,
-                        learning_rate=learning_rate, seed=int(seed), progress=progress, desc=f"{mname}/{tname}")
-            acc = evaluate(model, res, enc_test, test_y)
+                        learning_rate=learning_rate, seed=int(seed), loop=loop, progress=progress,
+                        desc=f"{mname}/{tname}")
+            acc = evaluate(res, enc_test, test_y)
             seconds = time.perf_counter() - t1
             if tname == "origin":
                 origin_accuracy[mname] = acc
@@ -479,7 +340,7 @@ def reproduce(
                 "train_accuracy": res.history[-1]["train_accuracy"],
             }
             runs.append(run)
-            log(f"{name} {mname:6s} {tname:9s} accuracy {100 * acc:6.2f}%  drop {100 * run['accuracy_drop']:+6.2f}  "
+            log(f"{name} {mname:8s} {tname:9s} accuracy {100 * acc:6.2f}%  drop {100 * run['accuracy_drop']:+6.2f}  "
                 f"info loss {loss:.4f}  ({seconds:.1f} s train, {t_info:.1f} s transform + information)")
         del enc_train, enc_test
 
@@ -494,12 +355,12 @@ def reproduce(
         "epochs": int(epochs),
         "seed": int(seed),
         "image_shape": list(train_x.shape[1:]),
-        "n_train": int(len(train_x)),
-        "n_test": int(len(test_x)),
+        "n_train": len(train_x),
+        "n_test": len(test_x),
         "n_info_loss_images": int(n_info),
         "settings": settings,
         "training": {"optimizer": "adamw", "learning_rate": learning_rate, "schedule": "cosine decay to 0",
-                     "weight_decay": 1e-4, "batch_size": batch_size},
+                     "weight_decay": 1e-4, "batch_size": batch_size, "loop": loop, "encrypt_on": encrypt_on},
         "units": {"accuracy": "fraction of test images in [0, 1]", "accuracy_drop": "origin accuracy minus this "
                   "run's, same model, as a fraction", "info_loss": "1 - retention, mean over test images"},
         "paper": {m: dict(zip(("origin", "vor", "random"), v)) for m, v in PAPER_RESULTS.get(name, {}).items()} or None,
@@ -511,7 +372,6 @@ def reproduce(
         json.dump(result, fh, indent=2, allow_nan=False)
         fh.write("\n")
     with atomic_writer(out_dir / "results.md", force=force, mode="w", name="result file") as fh:
-        fh.write(_markdown(result))
-    _figure_transforms(samples, out_dir / "transforms.png", force)
-    _figure_correlation(result, out_dir / "info_loss_vs_drop.png", force)
+        fh.write(markdown(result))
+    write_figures(result, samples, out_dir, force=force)
     return result

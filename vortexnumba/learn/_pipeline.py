@@ -1,0 +1,120 @@
+"""Getting images onto the accelerator: placement, device-resident data, encryption there.
+
+A GPU starves when every step cuts a batch on the host and copies it over.
+So the training set (uint8, as stored) goes to the device once when it fits
+(:func:`fits_on_device`), and each step receives only the batch's indices and
+gathers the batch there (``jnp.take`` inside the compiled step). The same
+gather encrypts: every key of the package is a gather index ``src`` over the
+flattened pixels, so :func:`encrypt_on_device` is one ``jnp.take`` and a data
+set can be encrypted where it will be trained on.
+
+With several devices, the data are replicated on each and the batch indices
+are split over a one-axis mesh (``jax.sharding``); parameters and optimizer
+state are replicated and the compiler inserts the gradient all-reduce.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["Placement", "encrypt_on_device", "fits_on_device"]
+
+#: Largest training set placed on a device that reports no memory size (the CPU).
+DEFAULT_DEVICE_BYTES = 2 << 30
+
+
+class Placement:
+    """Where arrays go: batches split over ``devices``, everything else replicated.
+
+    Parameters
+    ----------
+    devices : sequence of jax.Device, optional
+        Default: all devices JAX sees.
+    """
+
+    def __init__(self, devices=None):
+        if devices is None:
+            devices = jax.devices()
+        devices = tuple(devices)
+        if not devices or not all(isinstance(d, jax.Device) for d in devices):
+            raise TypeError(f"devices must be a non-empty sequence of jax devices, got {devices!r}")
+        self.devices = devices
+        mesh = jax.sharding.Mesh(np.array(devices), ("data",))
+        self.batch = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("data"))
+        self.replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+
+    @property
+    def count(self) -> int:
+        return len(self.devices)
+
+    @property
+    def constraint(self):
+        """The batch sharding to impose inside a compiled step, or None on one device."""
+        return self.batch if self.count > 1 else None
+
+    def split(self, *arrays):
+        return tuple(jax.device_put(a, self.batch) for a in arrays)
+
+    def replicate(self, tree):
+        return jax.device_put(tree, self.replicated)
+
+
+def fits_on_device(nbytes: int, devices, fraction: float = 0.25) -> bool:
+    """Whether ``nbytes`` of data may live on each of ``devices``.
+
+    At most ``fraction`` of the smallest device's memory (as its
+    ``memory_stats`` reports it), so that parameters, optimizer state and
+    activations keep the rest; ``DEFAULT_DEVICE_BYTES`` where a device reports
+    nothing (the CPU, whose "device" memory is the host's).
+    """
+    limits = []
+    for d in devices:
+        try:
+            stats = d.memory_stats() or {}
+        except Exception:  # noqa: BLE001 - backends without memory statistics
+            stats = {}
+        limit = stats.get("bytes_limit")
+        limits.append(fraction * limit if limit else DEFAULT_DEVICE_BYTES)
+    return int(nbytes) <= min(limits)
+
+
+def encrypt_on_device(images, src):
+    """Encrypt a uint8 batch on the accelerator: one ``jnp.take`` with the gather index.
+
+    Parameters
+    ----------
+    images : array_like
+        ``(B, H, W)`` or ``(B, H, W, C)``, NumPy or JAX (kept on its device).
+    src : key or array_like of int
+        A key of the package (anything with ``.src``) or its gather index
+        ``(H*W,)``: output pixel ``i`` is input pixel ``src[i]``.
+
+    Returns
+    -------
+    jax.Array
+        Same shape and dtype; equal to :func:`vortexnumba.encrypt` of the same
+        key.
+
+    Examples
+    --------
+    >>> import numpy as np, vortexnumba as vn
+    >>> from vortexnumba.learn import encrypt_on_device
+    >>> key = vn.VortexKey.random((8, 8), 3, 0.8, seed=1)
+    >>> x = np.random.default_rng(0).integers(0, 256, (5, 8, 8), dtype=np.uint8)
+    >>> bool((np.asarray(encrypt_on_device(x, key)) == vn.encrypt(x, key)).all())
+    True
+    """
+    src = np.asarray(getattr(src, "src", src))
+    x = images if isinstance(images, jax.Array) else np.asarray(images)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"images must have shape (B, H, W) or (B, H, W, C), got {x.shape}")
+    n = x.shape[1] * x.shape[2]
+    if src.shape != (n,) or src.dtype.kind not in "iu":
+        raise ValueError(f"src must be an integer gather index of shape ({n},) for {x.shape[1:3]} images, "
+                         f"got {src.dtype} {src.shape}")
+    if n and (src.min() < 0 or src.max() >= n):
+        raise ValueError(f"src must lie in 0..{n - 1}, found {src.min()}..{src.max()}")
+    flat = jnp.asarray(x).reshape((x.shape[0], n) + tuple(x.shape[3:]))
+    return jnp.take(flat, jnp.asarray(src, jnp.int32), axis=1).reshape(x.shape)
