@@ -116,7 +116,7 @@ def information_energy(image, kernel=None, coupling=None, *, channels=None):
     energy = np.empty(x.shape[0])
     for b0 in range(0, x.shape[0], _CHUNK_IMAGES):  # bounds the (images, codes) histograms
         hist, _ = code_histograms(x[b0:b0 + _CHUNK_IMAGES], identity, height, width, geo, table, rate)
-        energy[b0:b0 + _CHUNK_IMAGES] = 2.0 * (hist @ (u * u))
+        energy[b0:b0 + _CHUNK_IMAGES] = 2.0 * _row_dot(hist, u * u)
     return energy if is_batch else float(energy[0])
 
 
@@ -180,6 +180,16 @@ def retention(images, src, kernel=None, coupling=None, *, channels=None):
     return _from_histograms(images, src, kernel, coupling, channels, retention_from_hist)
 
 
+def _row_dot(rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``rows @ weights``, summed row by row in an order that does not depend on the row count.
+
+    A BLAS matrix-vector product may block rows differently for different
+    batch sizes, so an image's result could change in its last bit with the
+    batch around it; NumPy's row reduction sums each row on its own.
+    """
+    return (rows * weights).sum(axis=1)
+
+
 def _from_histograms(images, src, kernel, coupling, channels, finish):
     """Validate, build each image's code histogram and reduce it with ``finish``
     (:func:`retention_from_hist` or :func:`loss_from_hist`)."""
@@ -206,7 +216,7 @@ def _from_histograms(images, src, kernel, coupling, channels, finish):
             # Non-bijective maps need E(X) on its own: their pair list covers only output neighbours.
             e_hist, _ = code_histograms(x[b0:b1], identity, height, width, geo, table, rate)
             is_perm = flags if chunk_srcs.shape[0] > 1 else np.repeat(flags, b1 - b0)
-            energy_half[~is_perm] = e_hist[~is_perm] @ (u * u)
+            energy_half[~is_perm] = _row_dot(e_hist[~is_perm], u * u)
         out[b0:b1] = finish(hist, u, v, energy_half)
     return out if is_batch else float(out[0])
 
