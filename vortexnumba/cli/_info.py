@@ -13,6 +13,7 @@ from ..framework._kernels import Coupling, Kernel
 from ..framework._swap import SwapContext
 from ..io._figures import swap_heatmap
 from ..io._images import read_one_image
+from ._options import builtin_coupling, builtin_kernel
 from .._validate import as_position
 
 
@@ -43,19 +44,7 @@ def register(subparsers) -> None:
 
 
 def kernel_from_args(args) -> tuple[Kernel, Coupling]:
-    if args.kernel == "power":
-        if args.tau is not None:
-            raise ValueError("--tau applies to the gaussian and exponential kernels; use --alpha with power")
-        kernel = Kernel.power(2.0 if args.alpha is None else args.alpha, args.radius)
-    else:
-        if args.alpha is not None:
-            raise ValueError(f"--alpha applies to the power kernel; use --tau with {args.kernel}")
-        kernel = getattr(Kernel, args.kernel)(1.0 if args.tau is None else args.tau, args.radius)
-    if args.coupling == "constant":
-        if args.h is not None:
-            raise ValueError("--h applies to the gaussian coupling only")
-        return kernel, Coupling.constant()
-    return kernel, Coupling.gaussian(0.25 if args.h is None else args.h)
+    return builtin_kernel(args), builtin_coupling(args)
 
 
 def load_one_image(spec: str, index: int | None = None) -> tuple[np.ndarray, str]:

@@ -7,6 +7,7 @@ import os
 import sys
 
 from ..framework._kernels import Coupling, Kernel
+from ._options import builtin_coupling, builtin_kernel
 
 _BUILT_IN = ("power", "gaussian", "exponential")
 
@@ -65,14 +66,7 @@ def load_function(spec: str, what: str):
 def kernel_and_coupling(args) -> tuple[Kernel, Coupling]:
     check = not args.no_check
     if args.kernel in _BUILT_IN:
-        if args.kernel == "power":
-            if args.tau is not None:
-                raise ValueError("--tau applies to the gaussian and exponential kernels; use --alpha with power")
-            kernel = Kernel.power(2.0 if args.alpha is None else args.alpha, args.radius)
-        else:
-            if args.alpha is not None:
-                raise ValueError(f"--alpha applies to the power kernel; use --tau with {args.kernel}")
-            kernel = getattr(Kernel, args.kernel)(1.0 if args.tau is None else args.tau, args.radius)
+        kernel = builtin_kernel(args)
     else:
         if args.alpha is not None or args.tau is not None:
             raise ValueError("--alpha and --tau apply to the built-in kernels only")
@@ -80,12 +74,8 @@ def kernel_and_coupling(args) -> tuple[Kernel, Coupling]:
             kernel = Kernel.from_function(load_function(args.kernel, "kernel"), args.radius, check=check)
         except ValueError as exc:
             raise ValueError(f"{exc} (--no-check runs it anyway)") from None
-    if args.coupling == "constant":
-        if args.h is not None:
-            raise ValueError("--h applies to the gaussian coupling only")
-        return kernel, Coupling.constant()
-    if args.coupling == "gaussian":
-        return kernel, Coupling.gaussian(0.25 if args.h is None else args.h)
+    if args.coupling in ("constant", "gaussian"):
+        return kernel, builtin_coupling(args)
     if args.h is not None:
         raise ValueError("--h applies to the gaussian coupling only")
     try:
