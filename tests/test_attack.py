@@ -8,13 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
+
 import vortexnumba as vn
 from vortexnumba.cipher._vortex import vortex_src
 from vortexnumba.security import _generic_attack as ga
 from vortexnumba.security import _similarity as sim
 from vortexnumba.security import _vortex_attack as va
 
-SETTINGS = settings(max_examples=20, deadline=None)
+SETTINGS = settings(max_examples=examples(15))
 
 
 def smooth_images(shape, n, seed=0):

@@ -4,13 +4,14 @@ The cluster tests run a real dask.distributed LocalCluster with two worker
 processes on 127.0.0.1, so every block crosses a process boundary.
 """
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -101,7 +102,7 @@ def test_single_image_blocks_of_large_images_match_the_whole_batch(client):
 
 # ----------------------------------------------------------------------------- properties (threaded scheduler)
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(15))
 @given(
     batch=st.integers(1, 9),
     cb=st.integers(1, 9), ch=st.integers(1, 12), cw=st.integers(1, 10), cc=st.integers(1, 3),

@@ -16,6 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
+
 import vortexnumba as vn
 from vortexnumba.framework._exact_sum import exact_sum
 from vortexnumba.testing import exact_energy, exact_loss, exact_swap_delta
@@ -143,7 +145,7 @@ def test_uniform_scaling_regime_uses_the_lagrange_form():
 # ----------------------------------------------------------------------------- the exact accumulator
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(30))
 @given(st.lists(st.floats(0.0, 2.0 ** 40, allow_subnormal=True), max_size=50),
        st.lists(st.floats(0.0, 1e-300, allow_subnormal=True), max_size=50))
 def test_exact_sum_matches_fsum(big, tiny):
@@ -195,7 +197,7 @@ def adversarial_cases(draw):
     return image, a, b, kernel, coupling, (True if channels == 3 else None)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(25))
 @given(adversarial_cases())
 def test_every_swap_entry_point_matches_exact_reference(case):
     image, a, b, kernel, coupling, channels = case

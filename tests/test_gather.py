@@ -4,13 +4,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
+
 import naive
 import vortexnumba as vn
 
 # hypothesis draws tiny grids and weak strengths, where a key that moves nothing is expected
 pytestmark = pytest.mark.filterwarnings("ignore::vortexnumba.cipher.IdentityKeyWarning")
 
-SETTINGS = settings(max_examples=40, deadline=None)
+SETTINGS = settings(max_examples=examples(20))
 
 DTYPES = [np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.int64, np.uint64,
           np.float16, np.float32, np.float64, np.bool_]

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
+
 import naive
 import vortexnumba as vn
 from vortexnumba.cipher._keys import src_sha256
@@ -13,7 +15,7 @@ from vortexnumba.cipher._keys import src_sha256
 # hypothesis draws tiny grids and weak strengths, where a key that moves nothing is expected
 pytestmark = pytest.mark.filterwarnings("ignore::vortexnumba.cipher.IdentityKeyWarning")
 
-SETTINGS = settings(max_examples=25, deadline=None)
+SETTINGS = settings(max_examples=examples(20))
 
 
 def spec_draw(shape, n, seed):

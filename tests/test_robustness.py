@@ -23,14 +23,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
+
+from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
 
 import vortexnumba as vn
 from vortexnumba import security as sec
 from vortexnumba.cli import main
 
 BAD_INPUTS = collections.Counter()
-FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=examples(20))
 KEY8 = vn.VortexKey.random((8, 8), seed=0)
 SRC8 = KEY8.src
 

@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
+
 import vortexnumba as vn
 from vortexnumba.cipher import _vortex
 from vortexnumba import security as sec
 
-SETTINGS = settings(max_examples=25, deadline=None)
+SETTINGS = settings(max_examples=examples(20))
 
 
 def _digits():

@@ -6,13 +6,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
+
 import naive
 from vortexnumba.cipher import _vortex
 
 # hypothesis draws tiny grids and weak strengths, where a key that moves nothing is expected
 pytestmark = pytest.mark.filterwarnings("ignore::vortexnumba.cipher.IdentityKeyWarning")
 
-SETTINGS = settings(max_examples=40, deadline=None)
+SETTINGS = settings(max_examples=examples(20))
 
 weights_st = st.lists(st.floats(-2.0, 0.0, exclude_max=True), min_size=6, max_size=6)
 
