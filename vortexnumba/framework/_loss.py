@@ -120,6 +120,20 @@ def changed_loss(w, u, v, m, ku, nb, nc, cosine):
     return (ku * scale_b * scale_c * d2 + cross) / (1.0 + cosine)
 
 
+@njit(inline="always")
+def _hist_sums(hist, b, u, v):
+    """``(sum hist u^2, sum hist v^2, sum hist u v)`` of image ``b``: the two norms and the inner product."""
+    s_bb = 0.0
+    s_cc = 0.0
+    s_bc = 0.0
+    for c in range(hist.shape[1]):
+        w = hist[b, c]
+        s_bb += w * u[c] * u[c]
+        s_cc += w * v[c] * v[c]
+        s_bc += w * u[c] * v[c]
+    return s_bb, s_cc, s_bc
+
+
 @njit(cache=True)
 def retention_from_hist(hist, u, v, energy_half):
     """rho of each image from its histogram ``hist[b, code] = sum of s**2``.
@@ -138,14 +152,7 @@ def retention_from_hist(hist, u, v, energy_half):
     n_img = hist.shape[0]
     rho = np.empty(n_img)
     for b in range(n_img):
-        s_bb = 0.0
-        s_cc = 0.0
-        s_bc = 0.0
-        for c in range(hist.shape[1]):
-            w = hist[b, c]
-            s_bb += w * u[c] * u[c]
-            s_cc += w * v[c] * v[c]
-            s_bc += w * u[c] * v[c]
+        s_bb, s_cc, s_bc = _hist_sums(hist, b, u, v)
         permutation = np.isnan(energy_half[b])
         if not permutation:
             s_bb = energy_half[b]
@@ -187,14 +194,7 @@ def loss_from_hist(hist, u, v, energy_half):
     cu = np.empty(n_codes)
     cv = np.empty(n_codes)
     for b in range(n_img):
-        s_bb = 0.0
-        s_cc = 0.0
-        s_bc = 0.0
-        for c in range(n_codes):
-            w = hist[b, c]
-            s_bb += w * u[c] * u[c]
-            s_cc += w * v[c] * v[c]
-            s_bc += w * u[c] * v[c]
+        s_bb, s_cc, s_bc = _hist_sums(hist, b, u, v)
         permutation = np.isnan(energy_half[b])
         if not permutation:
             s_bb = energy_half[b]
