@@ -84,6 +84,7 @@ from vortexnumba.data import load
 from vortexnumba.io._files import atomic_writer, check_output_path
 from vortexnumba.learn import evaluate, make_model, n_params, train
 from vortexnumba.learn._train import _compiled
+from vortexnumba.learn._xla import compiler_options
 
 try:
     import torch
@@ -272,7 +273,7 @@ def step_breakdown(tx, ty, *, steps, seed, device, devices, rounds=5):
     model = make_model("cnn", tx.shape[1:], 10, seed=seed)
     state = eqx.nn.State(model)
     params, static = eqx.partition(eqx.nn.delete_init_state(model), eqx.is_inexact_array)
-    optimizer, step, _ = _compiled(static, LEARNING_RATE, WEIGHT_DECAY, 10**6, None)
+    optimizer, step, _ = _compiled(static, LEARNING_RATE, WEIGHT_DECAY, 10**6, None, compiler_options(devices))
     put = lambda a: jax.device_put(a, devices[0])
     data_x, data_y = put(tx[:bs, ..., None]), put(ty[:bs].astype(np.int32))
     idx, mask = put(np.arange(bs, dtype=np.int32)), put(np.ones(bs, np.float32))
@@ -390,7 +391,8 @@ def run(args, log):
         f"{', torch ' + torch.cuda.get_device_name(0) if args.device == 'gpu' else ''}). "
         f"Versions: JAX {jax.__version__}, Equinox {eqx.__version__}, PyTorch {torch.__version__}, NumPy "
         f"{np.__version__}, Python {platform.python_version()}. Threads: {cores} cores; torch.set_num_threads("
-        f"{torch.get_num_threads()}); XLA_FLAGS={os.environ.get('XLA_FLAGS', '') or 'unset'}; JAX loop "
+        f"{torch.get_num_threads()}); XLA_FLAGS={os.environ.get('XLA_FLAGS', '') or 'unset'}; JAX compiler options "
+        f"{dict(compiler_options(devices) or ()) or 'none'}; JAX loop "
         f"{args.loop}. Load average {loads['start']:.2f} at the start, {loads['end']:.2f} at the end. "
         f"Order: {args.order} (alternating per round)."
     )

@@ -4,7 +4,8 @@
 :mod:`._pipeline`) and hands each step only the batch's indices; the step
 gathers, converts to float, runs forward, backward and the AdamW update, and
 is jit-compiled once per run with its parameter, optimizer and batch-norm
-buffers donated (updated in place). Every batch has the same shape (the last
+buffers donated (updated in place); on the CPU with the compiler options of
+:mod:`._xla` (convolutions to XLA's own kernels, 1.4x faster for the CNN). Every batch has the same shape (the last
 one of an epoch is padded and the padding masked out of the loss and
 accuracy; batch-norm statistics do see the padding rows). With
 ``loop="scan"`` a whole epoch is one compiled ``lax.scan`` over the batches.
@@ -34,6 +35,7 @@ import optax
 from .._progress import progress as _progress
 from ._models import Classifier
 from ._pipeline import Placement, fits_on_device
+from ._xla import compiler_options
 
 __all__ = ["TrainResult", "evaluate", "predict", "train"]
 
@@ -122,8 +124,11 @@ def _normalise(x_uint8, mean, std):
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(static, learning_rate, weight_decay, total_steps, constraint):
-    """The optimizer and the compiled step and epoch for one model structure and schedule."""
+def _compiled(static, learning_rate, weight_decay, total_steps, constraint, options=None):
+    """The optimizer and the compiled step and epoch for one model structure and schedule.
+
+    ``options``: XLA compiler options as a tuple of pairs (see :mod:`._xla`).
+    """
     schedule = optax.cosine_decay_schedule(learning_rate, decay_steps=max(total_steps, 1))
     optimizer = optax.adamw(schedule, weight_decay=weight_decay)
 
@@ -154,17 +159,18 @@ def _compiled(static, learning_rate, weight_decay, total_steps, constraint):
         return params, opt_state, state, metrics
 
     donate = (0, 1, 2)
-    return optimizer, jax.jit(one_step, donate_argnums=donate), jax.jit(epoch, donate_argnums=donate)
+    opts = dict(options) if options else None
+    return (optimizer, jax.jit(one_step, donate_argnums=donate, compiler_options=opts),
+            jax.jit(epoch, donate_argnums=donate, compiler_options=opts))
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled_predict(static):
-    @jax.jit
+def _compiled_predict(static, options=None):
     def predict_batch(params, state, x, mean, std):
         logits, _ = eqx.combine(params, static)(_normalise(x, mean, std), state)
         return logits.argmax(-1)
 
-    return predict_batch
+    return jax.jit(predict_batch, compiler_options=dict(options) if options else None)
 
 
 def _padded(order, batch_size):
@@ -273,7 +279,8 @@ def train(
     state = eqx.nn.State(model)
     params, static = eqx.partition(eqx.nn.delete_init_state(model), eqx.is_inexact_array)
     optimizer, step, epoch_fn = _compiled(static, float(learning_rate), float(weight_decay),
-                                          steps_per_epoch * epochs, place.constraint)
+                                          steps_per_epoch * epochs, place.constraint,
+                                          compiler_options(place.devices))
     # Fresh copies: the step donates (overwrites) its buffers, and the caller's model must survive.
     params, state = jax.tree_util.tree_map(jnp.copy, place.replicate((params, state)))
     opt_state = place.replicate(optimizer.init(params))
@@ -366,8 +373,8 @@ def predict(result: TrainResult, images, *, batch_size: int = 500) -> np.ndarray
     _check_model(result.model, x, "images")
     batch_size = _positive_int(batch_size, "batch_size")
     params, static = eqx.partition(eqx.nn.inference_mode(result.model), eqx.is_inexact_array)
-    fn = _compiled_predict(static)
     place = Placement(result.devices or None)
+    fn = _compiled_predict(static, compiler_options(place.devices))
     params, state = place.replicate((params, result.state))
     mean, std = place.replicate((jnp.float32(result.mean), jnp.float32(result.std)))
     out = np.empty(len(x), np.int64)
