@@ -82,7 +82,7 @@ from _timing import best_of
 
 from vortexnumba.data import load
 from vortexnumba.io._files import atomic_writer, check_output_path
-from vortexnumba.learn import evaluate, make_model, n_params, train
+from vortexnumba.learn import MODELS, evaluate, make_model, n_params, train
 from vortexnumba.learn._train import _compiled
 from vortexnumba.learn._xla import compiler_options
 
@@ -314,6 +314,46 @@ def step_breakdown(tx, ty, *, steps, seed, device, devices, rounds=5):
     return times
 
 
+def options_ab(tx, ty, names, *, steps, rounds, devices, seed=0):
+    """Median ms per training step compiled without and with the package's CPU compiler options.
+
+    Both compiled steps live in one process and take turns in blocks of ``steps`` steps, so a change
+    of load hits both; returns {name: (batch, [ms without], [ms with])}. See vortexnumba/learn/_xla.py.
+    """
+    chosen = compiler_options(devices)
+    out = {}
+    for name in names:
+        bs = BATCH.get(name, 128)
+        model = make_model(name, tx.shape[1:], 10, seed=seed)
+        state = eqx.nn.State(model)
+        params, static = eqx.partition(eqx.nn.delete_init_state(model), eqx.is_inexact_array)
+        put = lambda a: jax.device_put(a, devices[0])
+        batch = (put(tx[:bs, ..., None]), put(ty[:bs].astype(np.int32)), put(np.arange(bs, dtype=np.int32)),
+                 put(np.ones(bs, np.float32)), put(jnp.float32(0.286)), put(jnp.float32(0.353)))
+        blocks = []
+        for options in (None, chosen):
+            optimizer, step, _ = _compiled(static, LEARNING_RATE, WEIGHT_DECAY, 10**6, None, options)
+            carry = {"v": (put(params), put(optimizer.init(params)), put(state))}
+
+            def block(step=step, carry=carry, batch=batch):
+                p, o, st = carry["v"]
+                for _ in range(steps):
+                    p, o, st, m = step(p, o, st, *batch)
+                jax.block_until_ready(m)
+                carry["v"] = (p, o, st)
+
+            block()  # compile and warm up
+            blocks.append(block)
+        times = ([], [])
+        for r in range(rounds):
+            for i in ((0, 1) if r % 2 == 0 else (1, 0)):
+                t0 = time.perf_counter()
+                blocks[i]()
+                times[i].append(1e3 * (time.perf_counter() - t0) / steps)
+        out[name] = (bs, *times)
+    return out
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -384,6 +424,21 @@ def run(args, log):
                          f"{np.median(times['torch']):.2f} [{min(times['torch']):.2f}-{max(times['torch']):.2f}] | "
                          f"{_ratio(ratio)} (speed) |")
         lines.append("")
+    if args.compare_options and args.device == "cpu":
+        if compiler_options(devices) is None:
+            lines += ["Compiler options: none apply here (not a CPU, an older jaxlib, or XLA_FLAGS sets the option).", ""]
+        else:
+            ab = options_ab(tx_all, ty_all, args.compare_options, steps=args.options_steps, rounds=args.options_rounds,
+                            devices=devices, seed=args.seed)
+            lines += [(f"**JAX compiler options** (vortexnumba/learn/_xla.py): one training step, ms, compiled without "
+                       f"and with `{dict(compiler_options(devices))}`, {args.options_rounds} interleaved blocks of "
+                       f"{args.options_steps} steps."), "",
+                      "| model | batch | without | with | speed-up per block |", "|---|---:|---:|---:|---:|"]
+            for name, (bs, without, with_) in ab.items():
+                lines.append(f"| {name} | {bs} | {np.median(without):,.1f} [{min(without):,.1f}-{max(without):,.1f}] | "
+                             f"{np.median(with_):,.1f} [{min(with_):,.1f}-{max(with_):,.1f}] | "
+                             f"{_ratio([a / b for a, b in zip(without, with_)])} |")
+            lines.append("")
     loads["end"] = load_average()
     dev = jax.devices()[0] if args.device == "gpu" else devices[0]
     lines.append(
@@ -415,6 +470,11 @@ def main(argv=None):
     ap.add_argument("--order", choices=("jax-first", "torch-first"), default="jax-first")
     ap.add_argument("--threads", type=int, default=None, help="1: single-threaded XLA and PyTorch")
     ap.add_argument("--loop", choices=("step", "scan"), default="step", help="JAX training loop")
+    ap.add_argument("--compare-options", default=None,
+                    help="comma-separated models whose step is timed without and with the package's CPU compiler "
+                         "options (e.g. cnn,resnet18,mlp,vit-tiny; --quick: cnn)")
+    ap.add_argument("--options-steps", type=int, default=10, help="steps per timed block for --compare-options")
+    ap.add_argument("--options-rounds", type=int, default=7, help="blocks per variant for --compare-options")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="also write the Markdown table to this file (atomically)")
     ap.add_argument("--force", action="store_true", help="overwrite --out if it exists")
@@ -427,7 +487,12 @@ def main(argv=None):
         args.rounds = args.rounds or 1
         args.eval_repeats = 1
         args.breakdown_steps = 5 if args.breakdown_steps is None else args.breakdown_steps
+        args.compare_options = "cnn" if args.compare_options is None else args.compare_options
+        args.options_steps, args.options_rounds = 3, 2
     args.models = [m.strip() for m in (args.models or "cnn,resnet18").split(",") if m.strip()]
+    args.compare_options = [m.strip() for m in (args.compare_options or "").split(",") if m.strip()]
+    if not set(args.compare_options) <= set(MODELS):
+        ap.error(f"--compare-options must name models of {','.join(MODELS)}, got {args.compare_options}")
     if not set(args.models) <= set(TORCH_MODELS):
         ap.error(f"--models must be a subset of {','.join(TORCH_MODELS)}, got {args.models}")
     args.epochs = args.epochs or 3

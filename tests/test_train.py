@@ -68,6 +68,24 @@ def test_resnet18_is_the_cifar_resnet18():
     assert [b.conv1.stride for b in m.blocks] == [(1, 1), (1, 1), (2, 2), (1, 1), (2, 2), (1, 1), (2, 2), (1, 1)]
 
 
+def test_resnet18_batch_norm_uses_the_batch_in_training_and_running_averages_in_inference():
+    """PyTorch's batch norm: batch statistics while training (Equinox's "ema" mode would not), running ones after."""
+    from vortexnumba.learn._resnet import _batch_norm, _bn
+
+    bn = _bn(4)
+    state = eqx.nn.State(bn)
+    rng = np.random.default_rng(0)
+    for _ in range(3):  # fill the running averages with batches around 2 +- 1
+        _, state = _batch_norm(bn, jnp.asarray(rng.normal(2.0, 1.0, (16, 5, 5, 4)), jnp.float32), state)
+    x = jnp.asarray(rng.normal(-3.0, 7.0, (16, 5, 5, 4)), jnp.float32)  # a batch unlike them
+    y, state = _batch_norm(bn, x, state)
+    np.testing.assert_allclose(np.asarray(y.mean(axis=(0, 1, 2))), 0.0, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(y.std(axis=(0, 1, 2))), 1.0, rtol=1e-4)
+    # inference: the running mean, (1 - 0.9^k)-weighted towards the batches seen, not this batch's
+    y_inf, _ = _batch_norm(eqx.nn.inference_mode(bn), x, state)
+    assert np.all(np.abs(np.asarray(y_inf.mean(axis=(0, 1, 2)))) > 0.3)
+
+
 def test_models_of_one_architecture_share_their_structure():
     # so that compiled training steps are reused across seeds (batch norm's markers included)
     a, b = make_model("resnet18", (4, 4, 3), 3, seed=0), make_model("resnet18", (4, 4, 3), 3, seed=1)

@@ -9,11 +9,15 @@ stage. Then four stages of two basic blocks (two 3x3 convolutions each) at
 1x1 convolution and batch norm on the shortcut, global average pooling and
 one dense layer: 11,173,962 parameters for 32x32x3 input and 10 classes.
 
-Batch normalisation is ``eqx.nn.BatchNorm`` (``mode="ema"``, momentum 0.9,
-as PyTorch's default 0.1 update): in training it normalises with the
-statistics of the batch (across devices when the batch is split over them)
-and updates running averages kept in an ``eqx.nn.State``; in inference mode
-(``eqx.nn.inference_mode(model)``) it uses the running averages.
+Batch normalisation is ``eqx.nn.BatchNorm`` with ``mode="batch"`` and
+momentum 0.9 (PyTorch's default 0.1 update): in training it normalises with
+the statistics of the batch (across devices when the batch is split over
+them) and updates running averages kept in an ``eqx.nn.State``; in inference
+mode (``eqx.nn.inference_mode(model)``) it uses the running mean and unbiased
+variance, as PyTorch does. (Equinox's other mode, ``"ema"``, normalises in
+training with the running averages once they are filled: not the batch norm
+of the paper's ResNet. This package used it until 0.2.0; ``tests/test_train.py``
+now checks that training normalises with the batch's own statistics.)
 Convolutions have no bias (the batch norm after each has one) and
 He-normal weights with fan-out, as torchvision's ResNet.
 """
@@ -33,7 +37,7 @@ _AXIS = "batch"
 
 
 def _bn(channels):
-    return eqx.nn.BatchNorm(channels, axis_name=_AXIS, momentum=0.9, eps=1e-5, mode="ema")
+    return eqx.nn.BatchNorm(channels, axis_name=_AXIS, momentum=0.9, eps=1e-5, mode="batch")
 
 
 def _batch_norm(bn: eqx.nn.BatchNorm, x, state):
