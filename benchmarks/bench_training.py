@@ -333,7 +333,8 @@ def options_ab(tx, ty, names, *, steps, rounds, devices, seed=0):
         blocks = []
         for options in (None, chosen):
             optimizer, step, _ = _compiled(static, LEARNING_RATE, WEIGHT_DECAY, 10**6, None, options)
-            carry = {"v": (put(params), put(optimizer.init(params)), put(state))}
+            # fresh copies: the step donates (deletes) its inputs, and the other variant needs them too
+            carry = {"v": jax.tree_util.tree_map(jnp.copy, (put(params), put(optimizer.init(params)), put(state)))}
 
             def block(step=step, carry=carry, batch=batch):
                 p, o, st = carry["v"]
