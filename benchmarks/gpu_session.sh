@@ -8,7 +8,8 @@
 # must be where vortexnumba.data.load finds them: set VORTEXNUMBA_DATA to their folder. pooch is
 # imported to name the cache folder; where it is missing, install its wheel (and platformdirs') first.
 #
-# Writes, under OUT (it must not exist):
+# Writes, under OUT (a new or empty folder; on the device machine, $OUT itself keeps every file within
+# the two folder levels that come back):
 #   resnet18/   vortexnumba reproduce with resnet18 (results.json records the device)
 #   vit/        the same with the paper-sized ViT
 #   bench-gpu.md  benchmarks/bench_training.py --device gpu: JAX against PyTorch, CNN and ResNet-18
@@ -24,8 +25,8 @@ set -euo pipefail
 
 out=${1:?usage: bash benchmarks/gpu_session.sh OUT [--smoke]}
 smoke=${2:-}
-if [[ -e "$out" ]]; then
-    echo "gpu_session.sh: $out exists; choose a new folder" >&2
+if [[ -e "$out" && ! ( -d "$out" && -z "$(ls -A "$out")" ) ]]; then
+    echo "gpu_session.sh: $out exists and is not an empty folder; choose a new one" >&2
     exit 2
 fi
 mkdir -p "$out"

@@ -118,8 +118,8 @@ def test_paper_models_train_a_couple_of_steps(name):
     if name == "resnet18":
         # batch-norm running statistics were updated in the state, and inference uses them
         first_bn = res.model.stem_bn
-        mean, var = res.state.get(first_bn.ema_state_index)
-        initial_mean, _ = eqx.nn.State(m).get(first_bn.ema_state_index)
+        mean, var = res.state.get(first_bn.batch_state_index)
+        initial_mean, _ = eqx.nn.State(m).get(first_bn.batch_state_index)
         assert np.abs(np.asarray(mean)).max() > 0 and not np.array_equal(np.asarray(mean), np.asarray(initial_mean))
     assert predict(res, x).shape == (8,)
 
