@@ -16,6 +16,7 @@ Modules:
 - ``_vit``       -- the vision transformers
 - ``_pipeline``  -- device placement, device-resident data, encryption on the device
 - ``_train``     -- training, evaluation, prediction
+- ``_xla``       -- the XLA compiler options for the CPU (why and when)
 - ``_reproduce`` -- the paper's experiment
 - ``_report``    -- its statistics, Markdown and figures
 """
