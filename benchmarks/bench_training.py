@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/bench_training.py --quick  # CPU smoke run, CNN only (< 30 s on a quiet 2-core machine)
     .venv/bin/python benchmarks/bench_training.py --device gpu --models cnn,resnet18   # one GPU, both frameworks
     .venv/bin/python benchmarks/bench_training.py --order torch-first --rounds 3 --out table.md [--force]
+    .venv/bin/python benchmarks/bench_training.py --compare-options cnn,resnet18   # + the CPU compiler options' A/B
 
 What is compared
 ----------------
