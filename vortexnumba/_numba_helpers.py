@@ -35,12 +35,16 @@ def value_similarity(x, b, q, r, table, rate):
 
 
 @njit(inline="always")
-def offset_lookup(table, reach, qi, qj, ri, rj):
-    """``table[di + reach, dj + reach]`` for the offset q - r, or 0 beyond the table."""
+def offset_lookup(table, reach, qi, qj, ri, rj, beyond):
+    """``table[di + reach, dj + reach]`` for the offset q - r, or ``beyond`` outside the table.
+
+    ``beyond`` has the table's type (``0.0`` for a table of values, ``0`` for a table of
+    indices), so the result has one type whichever branch is taken.
+    """
     di = qi - ri
     dj = qj - rj
     if di < -reach or di > reach or dj < -reach or dj > reach:
-        return 0.0
+        return beyond
     return table[di + reach, dj + reach]
 
 

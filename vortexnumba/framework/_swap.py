@@ -23,16 +23,6 @@ from .._validate import as_image_batch, as_position
 __all__ = ["SwapContext", "swap_delta", "swap_deltas"]
 
 
-@njit(inline="always")
-def _class_at(f_index, reach, qi, qj, ri, rj):
-    """Index into ``Geometry.f_values`` of the offset q - r: its distance class, 0 beyond R."""
-    di = qi - ri
-    dj = qj - rj
-    if di < -reach or di > reach or dj < -reach or dj > reach:
-        return 0
-    return f_index[di + reach, dj + reach]
-
-
 @njit(cache=True)
 def _class_totals_rows(x, row_lo, row_hi, height, width, reach, f_index, half_di, half_dj, table, rate, acc):
     """Add ``s**2`` of every unordered pair whose first pixel lies in rows ``row_lo:row_hi``
@@ -119,10 +109,10 @@ def _changed_pairs(x, a, b, height, width, reach, f_index, near_table, full_di, 
             r = ri * width + rj
             if r == a or r == b:
                 continue
-            if centre == 1 and offset_lookup(near_table, reach, ai, aj, ri, rj) != 0.0:
+            if centre == 1 and offset_lookup(near_table, reach, ai, aj, ri, rj, 0.0) != 0.0:
                 continue  # already counted around a
-            k_ar = _class_at(f_index, reach, ai, aj, ri, rj)
-            k_br = _class_at(f_index, reach, bi, bj, ri, rj)
+            k_ar = offset_lookup(f_index, reach, ai, aj, ri, rj, 0)
+            k_br = offset_lookup(f_index, reach, bi, bj, ri, rj, 0)
             s2[count] = value_similarity(x, 0, a, r, table, rate)  # a's pixel moves to b
             before[count] = k_ar
             after[count] = k_br
