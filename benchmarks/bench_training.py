@@ -268,25 +268,37 @@ def jax_side(name, tx, ty, vx, vy, *, epochs, batch_size, seed, devices, eval_re
 # --------------------------------------------------------------------------- one step alone
 
 
+def _jax_step_block(name, tx, ty, *, steps, seed, devices, options):
+    """A callable running ``steps`` compiled training steps of ``make_model(name)`` on one fixed batch.
+
+    The batch (the first ``BATCH[name]`` images) is on the device already; the parameters, optimizer
+    and batch-norm state are the callable's own copies (the step donates them) and carry over calls.
+    """
+    bs = BATCH.get(name, 128)
+    model = make_model(name, tx.shape[1:], 10, seed=seed)
+    state = eqx.nn.State(model)
+    params, static = eqx.partition(eqx.nn.delete_init_state(model), eqx.is_inexact_array)
+    optimizer, step, _ = _compiled(static, LEARNING_RATE, WEIGHT_DECAY, 10**6, None, options)
+    put = lambda a: jax.device_put(a, devices[0])
+    batch = (put(tx[:bs, ..., None]), put(ty[:bs].astype(np.int32)), put(np.arange(bs, dtype=np.int32)),
+             put(np.ones(bs, np.float32)), put(jnp.float32(0.286)), put(jnp.float32(0.353)))
+    carry = [jax.tree_util.tree_map(jnp.copy, (put(params), put(optimizer.init(params)), put(state)))]
+
+    def block():
+        p, o, st = carry[0]
+        for _ in range(steps):
+            p, o, st, m = step(p, o, st, *batch)
+        jax.block_until_ready(m)
+        carry[0] = (p, o, st)
+
+    return block
+
+
 def step_breakdown(tx, ty, *, steps, seed, device, devices, rounds=5):
     """Median ms per CNN training step, input already on the device, frameworks interleaved."""
     bs = BATCH["cnn"]
-    model = make_model("cnn", tx.shape[1:], 10, seed=seed)
-    state = eqx.nn.State(model)
-    params, static = eqx.partition(eqx.nn.delete_init_state(model), eqx.is_inexact_array)
-    optimizer, step, _ = _compiled(static, LEARNING_RATE, WEIGHT_DECAY, 10**6, None, compiler_options(devices))
-    put = lambda a: jax.device_put(a, devices[0])
-    data_x, data_y = put(tx[:bs, ..., None]), put(ty[:bs].astype(np.int32))
-    idx, mask = put(np.arange(bs, dtype=np.int32)), put(np.ones(bs, np.float32))
-    mean, std = put(jnp.float32(0.286)), put(jnp.float32(0.353))
-    s = {"p": put(params), "o": put(optimizer.init(params)), "s": put(state)}
-
-    def jax_block():
-        p, o, st = s["p"], s["o"], s["s"]
-        for _ in range(steps):
-            p, o, st, m = step(p, o, st, data_x, data_y, idx, mask, mean, std)
-        jax.block_until_ready(m)
-        s["p"], s["o"], s["s"] = p, o, st
+    jax_block = _jax_step_block("cnn", tx, ty, steps=steps, seed=seed, devices=devices,
+                                options=compiler_options(devices))
 
     tmodel = TorchCNN(tx.shape[1], tx.shape[2], 1, 10).to(device)
     tmodel.reset(torch.Generator().manual_seed(seed))
@@ -324,35 +336,17 @@ def options_ab(tx, ty, names, *, steps, rounds, devices, seed=0):
     chosen = compiler_options(devices)
     out = {}
     for name in names:
-        bs = BATCH.get(name, 128)
-        model = make_model(name, tx.shape[1:], 10, seed=seed)
-        state = eqx.nn.State(model)
-        params, static = eqx.partition(eqx.nn.delete_init_state(model), eqx.is_inexact_array)
-        put = lambda a: jax.device_put(a, devices[0])
-        batch = (put(tx[:bs, ..., None]), put(ty[:bs].astype(np.int32)), put(np.arange(bs, dtype=np.int32)),
-                 put(np.ones(bs, np.float32)), put(jnp.float32(0.286)), put(jnp.float32(0.353)))
-        blocks = []
-        for options in (None, chosen):
-            optimizer, step, _ = _compiled(static, LEARNING_RATE, WEIGHT_DECAY, 10**6, None, options)
-            # fresh copies: the step donates (deletes) its inputs, and the other variant needs them too
-            carry = {"v": jax.tree_util.tree_map(jnp.copy, (put(params), put(optimizer.init(params)), put(state)))}
-
-            def block(step=step, carry=carry, batch=batch):
-                p, o, st = carry["v"]
-                for _ in range(steps):
-                    p, o, st, m = step(p, o, st, *batch)
-                jax.block_until_ready(m)
-                carry["v"] = (p, o, st)
-
+        blocks = [_jax_step_block(name, tx, ty, steps=steps, seed=seed, devices=devices, options=options)
+                  for options in (None, chosen)]
+        for block in blocks:
             block()  # compile and warm up
-            blocks.append(block)
         times = ([], [])
         for r in range(rounds):
             for i in ((0, 1) if r % 2 == 0 else (1, 0)):
                 t0 = time.perf_counter()
                 blocks[i]()
                 times[i].append(1e3 * (time.perf_counter() - t0) / steps)
-        out[name] = (bs, *times)
+        out[name] = (BATCH.get(name, 128), *times)
     return out
 
 
