@@ -134,6 +134,30 @@ def _hist_sums(hist, b, u, v):
     return s_bb, s_cc, s_bc
 
 
+#: What :func:`_cosine` found: no bonds before or after, bonds on one side only, or both.
+_NO_BONDS, _ONE_SIDED, _BOTH = 0, 1, 2
+
+
+@njit(inline="always")
+def _cosine(hist, b, u, v, energy_half):
+    """``(case, |b|, |c|, cosine, permutation)`` of image ``b``, shared by retention and loss.
+
+    ``energy_half[b]`` replaces ``sum hist u^2`` when the map is not a permutation (NaN when it
+    is); the norms and the cosine are formed in one order so both callers agree bit for bit.
+    """
+    s_bb, s_cc, s_bc = _hist_sums(hist, b, u, v)
+    permutation = np.isnan(energy_half[b])
+    if not permutation:
+        s_bb = energy_half[b]
+    if s_bb == 0.0 and s_cc == 0.0:
+        return _NO_BONDS, 0.0, 0.0, 0.0, permutation
+    if s_bb == 0.0 or s_cc == 0.0:
+        return _ONE_SIDED, 0.0, 0.0, 0.0, permutation
+    nb = math.sqrt(s_bb)
+    nc = math.sqrt(s_cc)
+    return _BOTH, nb, nc, s_bc / nb / nc, permutation
+
+
 @njit(cache=True)
 def retention_from_hist(hist, u, v, energy_half):
     """rho of each image from its histogram ``hist[b, code] = sum of s**2``.
@@ -152,19 +176,13 @@ def retention_from_hist(hist, u, v, energy_half):
     n_img = hist.shape[0]
     rho = np.empty(n_img)
     for b in range(n_img):
-        s_bb, s_cc, s_bc = _hist_sums(hist, b, u, v)
-        permutation = np.isnan(energy_half[b])
-        if not permutation:
-            s_bb = energy_half[b]
-        if s_bb == 0.0 and s_cc == 0.0:
+        case, nb, nc, cosine, permutation = _cosine(hist, b, u, v, energy_half)
+        if case == _NO_BONDS:
             rho[b] = 1.0  # no bonds before or after: nothing to lose
             continue
-        if s_bb == 0.0 or s_cc == 0.0:
+        if case == _ONE_SIDED:
             rho[b] = 0.0
             continue
-        nb = math.sqrt(s_bb)
-        nc = math.sqrt(s_cc)
-        cosine = s_bc / nb / nc
         if not permutation or cosine < 0.5:
             rho[b] = cosine
             continue
@@ -194,19 +212,13 @@ def loss_from_hist(hist, u, v, energy_half):
     cu = np.empty(n_codes)
     cv = np.empty(n_codes)
     for b in range(n_img):
-        s_bb, s_cc, s_bc = _hist_sums(hist, b, u, v)
-        permutation = np.isnan(energy_half[b])
-        if not permutation:
-            s_bb = energy_half[b]
-        if s_bb == 0.0 and s_cc == 0.0:
+        case, nb, nc, cosine, permutation = _cosine(hist, b, u, v, energy_half)
+        if case == _NO_BONDS:
             out[b] = 0.0
             continue
-        if s_bb == 0.0 or s_cc == 0.0:
+        if case == _ONE_SIDED:
             out[b] = 1.0
             continue
-        nb = math.sqrt(s_bb)
-        nc = math.sqrt(s_cc)
-        cosine = s_bc / nb / nc
         if not permutation or cosine < 0.5:
             out[b] = 1.0 - cosine
             continue
