@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._vortex_attack import Geometry, _energy, _scan, _undo, candidates
+from ._vortex_attack import Geometry, _energy, _scan, _undo_centred, candidates
 
 
 @njit(cache=True)
@@ -21,10 +21,7 @@ def _run(S, seq, length, h, w, rid, pos, mem, starts, rid_off, mem_off, st_off, 
         cx = seq[i, 1]
         r = seq[i, 2]
         side = 2 * r + 1
-        loc = np.empty(side * side, dtype=np.int64)
-        tmp = np.empty(side * side, dtype=np.int64)
-        _undo(S, cur, h, w, cy, cx, r, rid[rid_off[r]:rid_off[r + 1]], pos[rid_off[r]:rid_off[r + 1]],
-              mem[mem_off[r]:mem_off[r + 1]], starts[st_off[r]:st_off[r + 1]], passes, loc, tmp)
+        _, loc = _undo_centred(S, cur, h, w, cy, cx, r, rid, pos, mem, starts, rid_off, mem_off, st_off, passes)
         for l in range(side * side):
             cur[(cy - r + l // side) * w + (cx - r + l % side)] = loc[l]
     return cur

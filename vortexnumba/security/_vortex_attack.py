@@ -246,19 +246,25 @@ def _undo(S, cur, h, w, cy, cx, r, rid, pos, mem, starts, passes, loc, tmp):
     return _local_energy(S, cur, loc, h, w, cy, cx, r) - e_old
 
 
+@njit(inline="always")
+def _undo_centred(S, cur, h, w, cy, cx, r, rid, pos, mem, starts, rid_off, mem_off, st_off, passes):
+    """``_undo`` of the vortex ``(cy, cx, r)`` with radius ``r``'s slices of the ring tables and fresh
+    scratch: returns ``(gain, loc)``, ``loc`` the window's new sources (row-major, side ``2r + 1``)."""
+    side = 2 * r + 1
+    loc = np.empty(side * side, dtype=np.int64)
+    tmp = np.empty(side * side, dtype=np.int64)
+    gain = _undo(S, cur, h, w, cy, cx, r, rid[rid_off[r]:rid_off[r + 1]], pos[rid_off[r]:rid_off[r + 1]],
+                 mem[mem_off[r]:mem_off[r + 1]], starts[st_off[r]:st_off[r + 1]], passes, loc, tmp)
+    return gain, loc
+
+
 @njit(cache=True, parallel=True)
 def _scan(S, cur, h, w, cand, rid, pos, mem, starts, rid_off, mem_off, st_off, passes):
     """Gain of undoing every candidate ``cand[i] = (cy, cx, r)``. Naive twin: loop of ``_undo``."""
     out = np.empty(cand.shape[0])
     for i in prange(cand.shape[0]):
-        cy = cand[i, 0]
-        cx = cand[i, 1]
-        r = cand[i, 2]
-        side = 2 * r + 1
-        loc = np.empty(side * side, dtype=np.int64)
-        tmp = np.empty(side * side, dtype=np.int64)
-        out[i] = _undo(S, cur, h, w, cy, cx, r, rid[rid_off[r]:rid_off[r + 1]], pos[rid_off[r]:rid_off[r + 1]],
-                       mem[mem_off[r]:mem_off[r + 1]], starts[st_off[r]:st_off[r + 1]], passes, loc, tmp)
+        out[i] = _undo_centred(S, cur, h, w, cand[i, 0], cand[i, 1], cand[i, 2], rid, pos, mem, starts,
+                               rid_off, mem_off, st_off, passes)[0]
     return out
 
 
