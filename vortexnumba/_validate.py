@@ -15,11 +15,16 @@ import operator
 import numpy as np
 
 __all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
     "as_grid_shape",
     "as_image_batch",
     "as_index",
     "as_float",
     "as_int",
+    "as_int_array",
+    "as_native",
+    "as_real",
     "as_position",
     "as_seed",
     "as_positive_float",
@@ -30,52 +35,236 @@ __all__ = [
 def _describe(x) -> str:
     if isinstance(x, np.ndarray):
         return f"an array of shape {x.shape} and dtype {x.dtype}"
-    return f"{type(x).__name__} {x!r}"
+    return f"{type(x).__name__} {_show(x)}"
 
 
-def as_positive_float(value, name: str, *, minimum: float = 0.0, inclusive: bool = False) -> float:
-    """Return ``value`` as a finite float greater than ``minimum``.
+def _show(value) -> str:
+    """``repr(value)``, shortened for huge ints (``10**400`` has 401 digits)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        text = str(int(value))
+        digits = len(text.lstrip("-"))
+        if digits > 24:
+            return f"{text[:8]}... (an int of {digits} digits)"
+        return text
+    if isinstance(value, np.floating):
+        return repr(float(value))
+    return repr(value)
 
-    With ``inclusive=True`` the value may also equal ``minimum``.
-    """
+
+#: the range every integer parameter must fit unless a caller says otherwise: what NumPy's int64 holds
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _real_or_type_error(value, name: str, what: str = "a real number"):
+    """``value`` unwrapped to a Python int or float; ``TypeError`` for bools, strings, complex, arrays."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value[()]  # a 0-d array holds one number: read it as the scalar it holds
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {_describe(value)}")
-    v = float(value)
-    ok = np.isfinite(v) and (v >= minimum if inclusive else v > minimum)
-    if not ok:
-        relation = ">=" if inclusive else ">"
-        raise ValueError(f"{name} must be a finite number {relation} {minimum:g}, got {value!r}")
-    return v
+        raise TypeError(f"{name} must be {what}, got {_describe(value)}")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    return value
 
 
-def as_int(value, name: str) -> int:
-    """``value`` as a Python int; bools and non-integers raise ``TypeError``."""
+def as_real(value, name: str, *, minimum: float | None = None, maximum: float | None = None,
+            min_inclusive: bool = True, max_inclusive: bool = True) -> float:
+    """Return ``value`` as a finite Python float within the given bounds.
+
+    The one check of every real parameter: Python and NumPy ints and floats
+    (and 0-d arrays of them) are accepted; bools, strings, complex numbers and
+    other objects raise ``TypeError``; NaN, infinities, ints too large for a
+    float64 (``10**400``) and values outside the bounds raise ``ValueError``
+    naming ``name`` -- never ``OverflowError``.
+
+    Parameters
+    ----------
+    value : real number
+    name : str
+        The argument's name, for the message.
+    minimum, maximum : float, optional
+        Bounds (inclusive unless ``min_inclusive``/``max_inclusive`` is False).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_real(np.float32(0.5), "h")
+    0.5
+    >>> as_real(10**400, "strength")
+    Traceback (most recent call last):
+    ...
+    ValueError: strength must be a finite number, got 10000000... (an int of 401 digits) (too large for a float64)
+    >>> as_real(float("nan"), "lr", minimum=0.0, min_inclusive=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: lr must be a finite number > 0, got nan
+    """
+    v = _real_or_type_error(value, name)
+    relation = ""
+    if minimum is not None:
+        relation = f" {'>=' if min_inclusive else '>'} {minimum:g}"
+    if maximum is not None:
+        relation += (" and" if relation else "") + f" {'<=' if max_inclusive else '<'} {maximum:g}"
+    try:
+        f = float(v)
+    except OverflowError:
+        raise ValueError(f"{name} must be a finite number{relation}, got {_show(v)} (too large for a "
+                         "float64)") from None
+    if not math.isfinite(f):
+        raise ValueError(f"{name} must be a finite number{relation}, got {_show(value)}")
+    low_ok = minimum is None or (f >= minimum if min_inclusive else f > minimum)
+    high_ok = maximum is None or (f <= maximum if max_inclusive else f < maximum)
+    if not (low_ok and high_ok):
+        raise ValueError(f"{name} must be a finite number{relation}, got {_show(value)}")
+    return f
+
+
+def as_positive_float(value, name: str, *, minimum: float = 0.0, inclusive: bool = False,
+                      maximum: float | None = None) -> float:
+    """Return ``value`` as a finite float greater than ``minimum`` (at most ``maximum``).
+
+    With ``inclusive=True`` the value may also equal ``minimum``. Errors as
+    :func:`as_real`.
+
+    Examples
+    --------
+    >>> as_positive_float(3, "radius", minimum=1.0, inclusive=True)
+    3.0
+    >>> as_positive_float(-0.1, "learning_rate")
+    Traceback (most recent call last):
+    ...
+    ValueError: learning_rate must be a finite number > 0, got -0.1
+    """
+    return as_real(value, name, minimum=minimum, min_inclusive=inclusive, maximum=maximum)
+
+
+def as_float(value, name: str, *, minimum: float | None = None, maximum: float | None = None) -> float:
+    """``value`` as a finite Python float, optionally within ``[minimum, maximum]``.
+
+    Bools and non-reals raise ``TypeError``; NaN, infinities, ints too large
+    for a float64 and values out of bounds raise ``ValueError``
+    (see :func:`as_real`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_float(np.int64(2), "weight_decay")
+    2.0
+    >>> as_float(float("inf"), "weight_decay")
+    Traceback (most recent call last):
+    ...
+    ValueError: weight_decay must be a finite number, got inf
+    """
+    return as_real(value, name, minimum=minimum, maximum=maximum)
+
+
+def as_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as a Python int within ``[minimum, maximum]``.
+
+    Python and NumPy ints (and 0-d integer arrays) are accepted; bools, floats
+    (even ``3.0``) and other objects raise ``TypeError``. Without bounds the
+    value must still fit NumPy's int64 (:data:`INT64_MIN` .. :data:`INT64_MAX`),
+    so that nothing downstream meets an ``OverflowError``; out of range is a
+    ``ValueError`` naming ``name``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_int(np.uint8(7), "batch_size", minimum=1)
+    7
+    >>> as_int(0, "batch_size", minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: batch_size must be an int >= 1, got 0
+    >>> as_int(10**400, "n", minimum=0, maximum=10**4)
+    Traceback (most recent call last):
+    ...
+    ValueError: n must be an int from 0 to 10000, got 10000000... (an int of 401 digits)
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
+        value = value[()]
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an int, got {value!r}")
     try:
-        return int(operator.index(value))
+        v = int(operator.index(value))
     except TypeError:
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}") from None
-
-
-def as_float(value, name: str) -> float:
-    """``value`` as a finite Python float; bools and non-reals raise ``TypeError``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise TypeError(f"{name} must be an int, got {_describe(value)}") from None
+    lo = INT64_MIN if minimum is None else minimum
+    hi = INT64_MAX if maximum is None else maximum
+    if not lo <= v <= hi:
+        if minimum is not None and maximum is not None:
+            relation = f"from {minimum} to {maximum}"
+        elif minimum is not None:
+            relation = f">= {minimum}" + (f" (and at most {INT64_MAX})" if v > INT64_MAX else "")
+        elif maximum is not None:
+            relation = f"<= {maximum}" + (f" (and at least {INT64_MIN})" if v < INT64_MIN else "")
+        else:
+            relation = f"from {INT64_MIN} to {INT64_MAX}"
+        raise ValueError(f"{name} must be an int {relation}, got {_show(v)}")
     return v
 
 
+def as_int_array(values, name: str, *, minimum: int | None = None, maximum: int | None = None) -> np.ndarray:
+    """A 1-D sequence of ints (a parsed JSON list, say) as an int64 array, every entry checked first.
+
+    Each entry must be an int (not a bool or float) within ``[minimum,
+    maximum]`` (default: int64's range), so a huge entry such as ``10**30``
+    is a ``ValueError`` naming ``name`` and the entry's position instead of
+    NumPy's ``OverflowError``.
+
+    Examples
+    --------
+    >>> as_int_array([2, 0, 1], "key field 'src'", minimum=0, maximum=2).tolist()
+    [2, 0, 1]
+    >>> as_int_array([0, 10**30], "key field 'src'", minimum=0, maximum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: key field 'src'[1] must be an int from 0 to 1, got 10000000... (an int of 31 digits)
+    """
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D sequence of ints, got shape {values.shape}")
+        if values.size and values.dtype.kind not in "iu":
+            raise TypeError(f"{name} must hold ints only, got dtype {values.dtype}")
+        values = values.tolist()
+    if isinstance(values, (str, bytes, dict)) or values is None:
+        raise TypeError(f"{name} must be a sequence of ints, got {_describe(values)}")
+    try:
+        items = list(values)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of ints, got {_describe(values)}") from None
+
+    def first_bad(entries):
+        for i, v in enumerate(entries):  # raises at the first entry that is not an int in range
+            as_int(v, f"{name}[{i}]", minimum=minimum, maximum=maximum)
+
+    if not all(type(v) is int for v in items):  # NumPy ints, bools, floats, ...: entry by entry
+        first_bad(items)
+        return np.array([int(v) for v in items], dtype=np.int64)
+    try:
+        arr = np.array(items, dtype=np.int64)
+    except OverflowError:
+        first_bad(items)
+        raise
+    lo = INT64_MIN if minimum is None else minimum
+    hi = INT64_MAX if maximum is None else maximum
+    if arr.size and (int(arr.min()) < lo or int(arr.max()) > hi):
+        first_bad(items)
+    return arr
+
+
 def as_seed(seed):
-    """A seed: None, a ``SeedSequence`` or a non-negative int (returned as int)."""
+    """A seed: None, a ``SeedSequence`` or a non-negative int (returned as int).
+
+    Any size of int is a valid seed (NumPy's ``SeedSequence`` takes them all).
+    """
     if seed is None or isinstance(seed, np.random.SeedSequence):
         return seed
+    if isinstance(seed, np.ndarray) and seed.ndim == 0 and seed.dtype.kind in "iu":
+        seed = seed[()]
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (numbers.Integral, np.integer)):
-        raise TypeError(f"seed must be None or a non-negative int, got {type(seed).__name__} {seed!r}")
+        raise TypeError(f"seed must be None or a non-negative int, got {_describe(seed)}")
     if seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed}")
+        raise ValueError(f"seed must be a non-negative int, got {_show(seed)}")
     return int(seed)
 
 
@@ -108,12 +297,39 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} must hold only finite values, got {bad} NaN or infinite value(s)")
 
 
+def as_native(arr: np.ndarray) -> np.ndarray:
+    """``arr`` in the machine's byte order: itself when already native, else a native copy.
+
+    The one byte-order conversion of the package: every array a kernel reads
+    passes through here (via :func:`as_pixel_array`), so a big-endian array
+    (a memmap of a file written elsewhere, a ``>f8`` ``.npy``) is read as the
+    numbers it holds, never as byte-swapped data. The caller's array is
+    never changed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> big = np.arange(3, dtype=">f8")
+    >>> native = as_native(big)
+    >>> native.dtype.isnative, native.tolist() == big.tolist()
+    (True, True)
+    >>> x = np.zeros(3)
+    >>> as_native(x) is x
+    True
+    """
+    if arr.dtype.isnative:
+        return arr
+    return arr.astype(arr.dtype.newbyteorder("="))
+
+
 def as_pixel_array(images, name: str = "images", *, allow_any_numeric: bool = False) -> np.ndarray:
     """Return ``images`` as an ndarray of a supported pixel dtype.
 
     The information functions read uint8 as ``value / 255`` and floats as
     given, so only those are accepted unless ``allow_any_numeric`` is set
-    (the gather engine moves any numeric dtype unchanged).
+    (the gather engine moves any numeric dtype unchanged). Any byte order is
+    accepted: a non-native array comes back as a native copy
+    (:func:`as_native`), a native one as itself.
     """
     if isinstance(images, (str, bytes)) or images is None:
         raise TypeError(f"{name} must be a numeric array, got {_describe(images)}")
@@ -129,6 +345,7 @@ def as_pixel_array(images, name: str = "images", *, allow_any_numeric: bool = Fa
         )
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    arr = as_native(arr)
     check_finite(arr, name)
     return arr
 
