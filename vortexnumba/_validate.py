@@ -24,6 +24,7 @@ __all__ = [
     "as_int",
     "as_int_array",
     "as_native",
+    "native_dtype",
     "as_real",
     "as_position",
     "as_seed",
@@ -297,14 +298,14 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} must hold only finite values, got {bad} NaN or infinite value(s)")
 
 
-def as_native(arr: np.ndarray) -> np.ndarray:
+def as_native(arr):
     """``arr`` in the machine's byte order: itself when already native, else a native copy.
 
     The one byte-order conversion of the package: every array a kernel reads
     passes through here (via :func:`as_pixel_array`), so a big-endian array
     (a memmap of a file written elsewhere, a ``>f8`` ``.npy``) is read as the
     numbers it holds, never as byte-swapped data. The caller's array is
-    never changed.
+    never changed. A Dask array gets a lazy conversion (``astype``).
 
     Examples
     --------
@@ -319,7 +320,24 @@ def as_native(arr: np.ndarray) -> np.ndarray:
     """
     if arr.dtype.isnative:
         return arr
-    return arr.astype(arr.dtype.newbyteorder("="))
+    return arr.astype(native_dtype(arr.dtype))
+
+
+def native_dtype(dtype) -> np.dtype:
+    """``dtype`` in the machine's byte order (itself when already native).
+
+    What :func:`as_native` converts to; outputs allocated for a possibly
+    non-native input use it, so that they match the data the kernels read.
+    Works on anything with a ``dtype`` that NumPy understands (a Dask array's too).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> native_dtype(">f8") == np.float64
+    True
+    """
+    dtype = np.dtype(dtype)
+    return dtype if dtype.isnative else dtype.newbyteorder("=")
 
 
 def as_pixel_array(images, name: str = "images", *, allow_any_numeric: bool = False) -> np.ndarray:

@@ -41,6 +41,7 @@ import numpy as np
 
 from .cipher._gather import apply_src
 from .framework._information import retention as _retention_in_memory
+from ._validate import as_native
 
 __all__ = ["decrypt", "decrypt_zarr", "encrypt", "encrypt_zarr", "information_loss", "rechunk_batch", "retention"]
 
@@ -77,7 +78,7 @@ def _check_dask_images(images, name: str, *, pixel_kinds: str, kinds_text: str):
         raise TypeError(f"{name} must have {kinds_text}, got dtype {images.dtype}")
     if images.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {images.shape}")
-    return images
+    return as_native(images)
 
 
 def rechunk_batch(images):

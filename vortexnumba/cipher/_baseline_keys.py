@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _vortex
 from ._keybase import _KeyBase, _build, _field, _grid, _parse, _read_only, _warn_if_identity
-from .._validate import as_int, as_seed
+from .._validate import as_int, as_int_array, as_seed
 
 __all__ = ["BlockKey", "IdentityKey", "PermutationKey"]
 
@@ -38,7 +38,7 @@ def _perm_list(doc, name, n):
         raise ValueError(f"key field {name!r} must hold ints only")
     if len(values) != n:
         raise ValueError(f"key field {name!r} must hold {n} ints, got {len(values)} (truncated?)")
-    return np.array(values, dtype=np.int64)
+    return as_int_array(values, f"key field {name!r}", minimum=0, maximum=n - 1)  # 10**30: ValueError
 
 
 @dataclass(frozen=True, eq=False)

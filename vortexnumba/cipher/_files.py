@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from .._progress import progress
-from .._validate import as_image_batch
-from ..io._files import atomic_folder, atomic_writer, check_output_path, read_npy, read_npz
+from .._validate import as_image_batch, native_dtype
+from ..io._files import atomic_folder, atomic_writer, check_output_path, read_npy, read_npz, write_npz
 from ..io._images import (IMAGE_SUFFIXES, LOSSY_SUFFIXES, PNG_TEXT_KEY, check_image_writable, image_files,
                           image_header, read_image, read_image_text, write_image)
 from ._gather import decrypt, encrypt
@@ -98,7 +98,7 @@ def _transform_array(arr, key, fn, channels, desc, name, show_progress):
     _, is_batch = as_image_batch(arr, name, grid=key.shape, channels=channels, allow_any_numeric=True)
     if not is_batch or arr.nbytes <= CHUNK_BYTES:
         return fn(arr, key, channels=channels)
-    out = np.empty(arr.shape, dtype=arr.dtype)
+    out = np.empty(arr.shape, dtype=native_dtype(arr.dtype))  # the engine returns native byte order
     step = max(1, CHUNK_BYTES // max(1, arr[0].nbytes))
     with progress(arr.shape[0], desc, unit="img", enabled=show_progress) as bar:
         for start in range(0, arr.shape[0], step):
@@ -205,7 +205,7 @@ def transform_file(source, target, key, *, inverse: bool = False, force: bool = 
         if stack:
             arrays[FINGERPRINT_MEMBER] = np.array(stack)
         with atomic_writer(dst, force=force) as fh:
-            (np.savez_compressed if compressed else np.savez)(fh, **arrays)
+            write_npz(fh, arrays, compressed=compressed)  # any member name survives, "file" included
     elif suffix in IMAGE_SUFFIXES:
         _need_suffix(dst, IMAGE_SUFFIXES, "an image input")
         check_output_path(dst, force=force)

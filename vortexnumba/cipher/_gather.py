@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .._validate import as_image_batch, as_index
+from .._validate import as_image_batch, as_index, native_dtype
 from ._protocol import check_key
 
 __all__ = ["apply_src", "decrypt", "encrypt"]
@@ -84,14 +84,17 @@ def _batch_view(arr: np.ndarray, is_batch: bool) -> np.ndarray:
 
 
 def _prepare_out(out, images: np.ndarray, is_batch: bool) -> np.ndarray:
+    # the kernels read the native copy that as_image_batch made of a non-native input, so the
+    # result is native too: the same numbers, in the machine's byte order
+    dtype = native_dtype(images.dtype)
     if out is None:
-        return np.empty(images.shape, dtype=images.dtype)
+        return np.empty(images.shape, dtype=dtype)
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a NumPy array, got {type(out).__name__}")
     if out.shape != images.shape:
         raise ValueError(f"out has shape {out.shape}, expected the images' shape {images.shape}")
-    if out.dtype != images.dtype:
-        raise TypeError(f"out has dtype {out.dtype}, expected the images' dtype {images.dtype}")
+    if out.dtype != dtype:
+        raise TypeError(f"out has dtype {out.dtype}, expected the images' dtype {dtype} (native byte order)")
     if not out.flags.writeable:
         raise ValueError("out is read-only")
     if np.may_share_memory(out, images):

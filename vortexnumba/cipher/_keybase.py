@@ -29,7 +29,7 @@ import numpy as np
 
 from . import _vortex
 from ._limits import MAX_PIXELS, check_grid
-from .._validate import as_grid_shape
+from .._validate import as_float, as_grid_shape
 
 __all__ = ["IdentityKeyWarning", "src_sha256"]
 
@@ -174,7 +174,7 @@ def _field(doc: dict, name: str, kind, where: str = "key"):
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{where} field {name!r} must be a number, got {value!r}")
-        return float(value)
+        return as_float(value, f"{where} field {name!r}")  # 10**400 or NaN: ValueError naming the field
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
         raise ValueError(f"{where} field {name!r} must be {kind.__name__}, got {value!r}")
     return value

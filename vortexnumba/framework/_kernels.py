@@ -29,10 +29,24 @@ from .._validate import as_positive_float
 from ._assumptions import (MAX_CUSTOM_RADIUS, UINT8_VALUES, fmt, check_coupling_values, check_kernel_values,
                            evaluate, grid_distances)
 
-__all__ = ["Coupling", "Geometry", "Kernel", "check_coupling_values", "check_kernel_values", "grid_distances",
+__all__ = ["MAX_RADIUS", "Coupling", "Geometry", "Kernel", "check_coupling_values", "check_kernel_values", "grid_distances",
            "resolve", "value_table"]
 
 _FAMILIES = ("power", "gaussian", "exponential")
+#: Radii from here on are refused. A kernel of radius R is laid out as a table of (2 floor(R) + 1)**2 grid
+#: offsets; at R = 2048 that is more than the 4 * 2**22 offsets a grid of the largest size (2**22 pixels)
+#: has, so no image could use the table, and building it would cost seconds and gigabytes for nothing.
+MAX_RADIUS = 2048.0
+
+
+def _check_radius(radius, limit: float = MAX_RADIUS) -> float:
+    """``radius`` as a float in [1, limit), refused before any table is sized by it."""
+    r = as_positive_float(radius, "radius", minimum=1.0, inclusive=True)
+    if r >= limit:
+        raise ValueError(f"radius must be < {limit:g}, got {r:g}: the kernel's table would hold "
+                         f"(2 floor(R) + 1)**2 = {(2 * math.floor(r) + 1) ** 2:.3g} grid offsets, more than "
+                         f"any image can use (at most 4 * 2**22 offsets on the largest grid)")
+    return r
 
 
 @dataclass(frozen=True)
@@ -49,7 +63,7 @@ class Kernel:
         ``alpha`` for the power family, ``tau`` for gaussian and exponential,
         None for a custom kernel.
     radius : float
-        R >= 1; pairs farther apart than R carry no information.
+        1 <= R < :data:`MAX_RADIUS`; pairs farther apart than R carry no information.
     function : callable or None
         The user's ``f`` of a custom kernel.
     values : tuple of float
@@ -81,7 +95,7 @@ class Kernel:
         if self.family == "custom":
             if not callable(self.function):
                 raise TypeError(f"a custom kernel needs a callable f, got {type(self.function).__name__}")
-            radius = as_positive_float(self.radius, "radius", minimum=1.0, inclusive=True)
+            radius = _check_radius(self.radius)
             if radius > MAX_CUSTOM_RADIUS:
                 raise ValueError(f"radius must be <= {MAX_CUSTOM_RADIUS:g} for a custom kernel, got {radius!r}")
             object.__setattr__(self, "radius", radius)
@@ -95,7 +109,7 @@ class Kernel:
             raise ValueError(f"a {self.family} kernel takes no function (use Kernel.from_function)")
         pname = "alpha" if self.family == "power" else "tau"
         object.__setattr__(self, "param", as_positive_float(self.param, pname))
-        object.__setattr__(self, "radius", as_positive_float(self.radius, "radius", minimum=1.0, inclusive=True))
+        object.__setattr__(self, "radius", _check_radius(self.radius))
         _, d = grid_distances(self.radius)
         values = self._formula(d)
         big, small = (f"; {pname} is too large", f"; {pname} is too small") if self.family == "power" else \

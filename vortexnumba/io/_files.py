@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_folder", "atomic_writer", "check_output_path", "exchange_paths", "save_figure"]
+__all__ = ["atomic_folder", "atomic_writer", "check_output_path", "exchange_paths", "save_figure", "write_npz"]
 
 #: Temporaries are named ``.<target name>.<random>.tmp`` beside the target; a
 #: killed run may leave one behind (delete it with ``rm -r .NAME.*.tmp``).
@@ -239,3 +239,35 @@ def read_npz(path, *, name: str = "input") -> tuple[dict, bool]:
         raise
     except Exception as exc:  # BadZipFile, zlib.error, EOFError, ValueError (pickled objects), ...
         raise ValueError(f"{name} {str(path)!r} is not a readable .npz archive ({type(exc).__name__}: {exc})") from None
+
+
+def write_npz(fh, arrays: dict, *, compressed: bool = False) -> None:
+    """Write ``arrays`` (member name -> array) as an ``.npz`` archive to the open binary file ``fh``.
+
+    The archive is the one :func:`numpy.savez` writes (one ``NAME.npy`` per
+    member, read back by :func:`numpy.load`), but the names never meet
+    ``savez``'s own parameters, so members called ``file``, ``allow_pickle``
+    or anything else are written like any other. Arrays of Python objects are
+    refused (they would need pickling).
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> buf = io.BytesIO()
+    >>> write_npz(buf, {"file": np.arange(3), "allow_pickle": np.zeros(2)})
+    >>> _ = buf.seek(0)
+    >>> with np.load(buf) as z:
+    ...     sorted(z.files), z["file"].tolist()
+    (['allow_pickle', 'file'], [0, 1, 2])
+    """
+    import zipfile
+
+    import numpy as np
+
+    mode = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
+    with zipfile.ZipFile(fh, mode="w", compression=mode, allowZip64=True) as zf:
+        for name, arr in arrays.items():
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"npz member names must be non-empty strings, got {name!r}")
+            with zf.open(f"{name}.npy", mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(arr), allow_pickle=False)

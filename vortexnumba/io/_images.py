@@ -2,6 +2,14 @@
 
 One list serves every command, so ``encrypt`` and ``info`` accept the same
 files. Lossless formats round-trip exactly; JPEG does not (the commands warn).
+
+Bit depth: every sample keeps its bits. 8-bit images read as ``uint8``,
+16-bit grey as ``uint16`` ``(H, W)``, and 16-bit colour PNGs (grey+alpha,
+RGB, RGBA at 16 bits per sample) as ``uint16`` ``(H, W, C)`` through
+:mod:`._png16`, since Pillow would narrow them to 8 bits. Any other file
+whose samples Pillow would narrow (a 16-bit RGB TIFF, say) is refused with
+a ``ValueError`` naming the file and its bit depth, before anything is
+written.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ._files import atomic_writer
+from ._png16 import ImageRefused, png16_header, read_png16, write_png16
 
 #: image files the package reads (Pillow decodes them)
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
@@ -28,21 +37,45 @@ def is_image_path(path) -> bool:
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
 
 
+#: Pillow modes that hold more than 8 bits per sample; any other mode holds 8 (or fewer)
+_DEEP_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+
+
+def _check_depth(im, path, name: str) -> None:
+    """Refuse a file whose samples Pillow would narrow to 8 bits (its raw mode says 16 or 32 bits)."""
+    if im.mode in _DEEP_MODES:
+        return
+    for tile in getattr(im, "tile", None) or ():
+        args = tile[3] if len(tile) > 3 else None
+        rawmode = args[0] if isinstance(args, tuple) and args else args
+        if isinstance(rawmode, str) and (";16" in rawmode or ";32" in rawmode):
+            bits = 16 if ";16" in rawmode else 32
+            raise ImageRefused(f"{name} {str(path)!r} has {bits} bits per sample ({im.format} {rawmode}), which "
+                             f"would be read as 8: the low bits would be lost; save it as a PNG (16-bit colour "
+                             "PNGs are kept exactly) or as 8-bit")
+
+
 def read_image(path, *, name: str = "input") -> np.ndarray:
-    """Read one image file as an ``(H, W)`` or ``(H, W, C)`` uint8 (or 16-bit) array.
+    """Read one image file as an ``(H, W)`` or ``(H, W, C)`` uint8 (or uint16) array, every bit kept.
 
     Palette and other modes are converted to RGB (RGBA when the image has
-    transparency). A file Pillow cannot decode raises ``ValueError`` naming it.
+    transparency). 16-bit colour PNGs read as ``uint16`` ``(H, W, C)``. A
+    file Pillow cannot decode, or one whose samples it would narrow to 8
+    bits, raises ``ValueError`` naming it.
     """
     from PIL import Image, UnidentifiedImageError
 
     try:
+        deep = read_png16(path, name=name)
+        if deep is not None:
+            return deep
         with Image.open(path) as im:
+            _check_depth(im, path, name)
             if im.mode in _CONVERTED_MODES:
                 transparent = "A" in im.mode or "a" in im.mode or im.info.get("transparency") is not None
                 im = im.convert("RGBA" if transparent else "RGB")
             return np.asarray(im).copy()
-    except FileNotFoundError:
+    except (FileNotFoundError, ImageRefused):
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ValueError(f"{name} {str(path)!r} is not a readable image ({type(exc).__name__}: {exc})") from None
@@ -50,7 +83,7 @@ def read_image(path, *, name: str = "input") -> np.ndarray:
 
 #: Pillow modes each format stores exactly (JPEG: stores, but lossily)
 _STORES = {
-    "PNG": frozenset({"L", "LA", "RGB", "RGBA", "I;16"}),
+    "PNG": frozenset({"L", "LA", "RGB", "RGBA", "I;16", "LA;16", "RGB;16", "RGBA;16"}),
     "TIFF": frozenset({"L", "LA", "RGB", "RGBA", "I;16"}),
     "BMP": frozenset({"L", "RGB"}),
     "WEBP": frozenset({"RGB", "RGBA"}),
@@ -65,6 +98,8 @@ def _mode(shape, dtype) -> str | None:
     dtype = np.dtype(dtype)
     if dtype == np.uint16 and len(shape) == 2:
         return "I;16"
+    if dtype == np.uint16 and len(shape) == 3:  # 16-bit colour: written by _png16, PNG only
+        return {2: "LA;16", 3: "RGB;16", 4: "RGBA;16"}.get(shape[2])
     if dtype != np.uint8:
         return None
     if len(shape) == 2:
@@ -88,7 +123,7 @@ def check_image_writable(shape, dtype, path) -> str:
     mode = _mode(shape, dtype)
     if mode is None:
         raise ValueError(f"output {str(p)!r}: an array of shape {tuple(shape)} and dtype {np.dtype(dtype)} is not "
-                         "an image (uint8 grey, grey+alpha, RGB or RGBA, or uint16 grey); write .npy instead")
+                         "an image (uint8 or uint16 grey, grey+alpha, RGB or RGBA); write .npy instead")
     if mode not in _STORES[fmt]:
         able = sorted(f for f, modes in _STORES.items() if mode in modes and f != "JPEG")
         raise ValueError(f"output {str(p)!r}: {fmt} cannot store a {mode} image exactly; use one of {able}")
@@ -106,6 +141,10 @@ def write_image(arr: np.ndarray, path, *, force: bool = False, text: dict | None
 
     p = Path(path)
     fmt = check_image_writable(arr.shape, arr.dtype, p)
+    if _mode(arr.shape, arr.dtype).endswith(";16"):  # 16-bit colour: Pillow cannot write it
+        with atomic_writer(p, force=force) as fh:
+            write_png16(np.asarray(arr), fh, text=text if fmt == "PNG" else None)
+        return
     img = Image.fromarray(np.ascontiguousarray(arr))
     options = dict(_SAVE_OPTIONS.get(fmt, {}))
     if text and fmt == "PNG":
@@ -133,7 +172,11 @@ def image_header(path, *, name: str = "input") -> tuple[tuple, np.dtype]:
     from PIL import Image, UnidentifiedImageError
 
     try:
+        deep = png16_header(path, name=name)
+        if deep is not None:
+            return deep
         with Image.open(path) as im:
+            _check_depth(im, path, name)
             mode = im.mode
             if mode in _CONVERTED_MODES:
                 transparent = "A" in mode or "a" in mode or im.info.get("transparency") is not None
@@ -141,7 +184,7 @@ def image_header(path, *, name: str = "input") -> tuple[tuple, np.dtype]:
             probe = Image.new(mode, (1, 1))
             sample = np.asarray(probe)
             return (im.height, im.width) + sample.shape[2:], sample.dtype
-    except FileNotFoundError:
+    except (FileNotFoundError, ImageRefused):
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ValueError(f"{name} {str(path)!r} is not a readable image ({type(exc).__name__}: {exc})") from None
