@@ -15,6 +15,15 @@ behind (``rm -r .NAME.*.tmp``), never a partial output under the target's
 name. Writing a folder onto itself (``force=True``) is safe: the new folder
 replaces the old one only once it is complete.
 
+Folders
+-------
+Every image file under the folder (recursively) is encrypted to the same
+relative path in the output folder; every other file (notes, labels,
+metadata) is copied there unchanged, so nothing is dropped, and the
+:class:`Report` lists them. All images of a folder must have one size: a
+folder with an odd one is refused before anything is written, naming the
+odd file, its size and the others' size.
+
 Key fingerprints
 ----------------
 Where the format can carry it, the key's :attr:`fingerprint` is recorded
@@ -52,8 +61,8 @@ CHUNK_BYTES = 64 << 20
 class Report:
     """What :func:`transform_file` did: images and files written, notes for the user."""
 
-    images: int = 0
-    files: int = 0
+    images: int = 0  #: images encrypted or decrypted
+    files: int = 0  #: files written (for a folder: its images and the other files copied unchanged)
     notes: list = field(default_factory=list)
 
 
@@ -135,7 +144,8 @@ def transform_file(source, target, key, *, inverse: bool = False, force: bool = 
     ----------
     source : str or Path
         The input: ``.npy``, ``.npz``, an image file (:data:`IMAGE_SUFFIXES`)
-        or a folder (every image file in it, recursively).
+        or a folder (every image file in it, recursively, all of one size;
+        every other file in it is copied unchanged and listed in the notes).
     target : str or Path
         Output of the same kind; a folder for a folder.
     key : Key
@@ -240,10 +250,38 @@ def _only_images(folder: Path) -> str | None:
     return None
 
 
+def _other_files(folder: Path) -> list[Path]:
+    """Every file under ``folder`` that is not an image (copied unchanged into the output), sorted."""
+    return sorted(p for p in folder.rglob("*") if (p.is_file() or p.is_symlink()) and not p.is_dir()
+                  and p.suffix.lower() not in IMAGE_SUFFIXES)
+
+
+def check_one_size(headers: dict, where: str) -> None:
+    """Refuse a folder whose images do not all have one grid, naming the odd files and the common size.
+
+    ``headers`` maps each file to its ``(shape, dtype)`` from :func:`image_header`.
+    """
+    from collections import Counter
+
+    grids = {f: tuple(shape[:2]) for f, (shape, _) in headers.items()}
+    counts = Counter(grids.values())
+    if len(counts) <= 1:
+        return
+    common, n_common = counts.most_common(1)[0]
+    odd = [(f, g) for f, g in grids.items() if g != common]
+    listed = ", ".join(f"{str(f)!r} is {g[0]}x{g[1]}" for f, g in odd[:3])
+    more = f" (and {len(odd) - 3} more)" if len(odd) > 3 else ""
+    raise ValueError(f"input folder {where!r} holds images of different sizes: {listed}{more}, while the other "
+                     f"{n_common} image(s) are {common[0]}x{common[1]}; every image of a folder must have one size")
+
+
 def _transform_folder(src: Path, dst: Path, key, fn, inverse, force, show_progress, report) -> None:
+    import shutil
+
     files = image_files(src)
     if not files:
         raise ValueError(f"input folder {str(src)!r} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    others = _other_files(src)
     if dst.exists() and not dst.is_dir():
         raise ValueError(f"output {str(dst)!r} exists and is not a folder (the input is a folder)")
     s_abs, d_abs = src.resolve(), dst.resolve()
@@ -252,16 +290,24 @@ def _transform_folder(src: Path, dst: Path, key, fn, inverse, force, show_progre
     if s_abs != d_abs and d_abs in s_abs.parents:
         raise ValueError(f"input {str(src)!r} lies inside the output folder {str(dst)!r}; replacing the output "
                          "would delete the input")
-    # every input checked before the first write: readable header, the key's grid, an exact output format
-    for f in files:
-        shape, dtype = image_header(f)
+    # every input checked before the first write: readable header, one size, the key's grid, an exact output
+    headers = {f: image_header(f) for f in files}
+    check_one_size(headers, str(src))
+    for f, (shape, dtype) in headers.items():
         _check_image_grid(shape, key, str(f))
         check_image_writable(shape, dtype, f)
     note = next((n for n in (_lossy_note(f, inverse) for f in files) if n), None)
     if note:
         report.notes.append(note.replace(str(files[0]), f"{src} (some files)") if len(files) > 1 else note)
     verb = "decrypt" if inverse else "encrypt"
-    with atomic_folder(dst, force=force, replaceable=_only_images) as tmp:
+    # written onto itself, the folder's other files are carried over; any other folder is replaced only if it
+    # holds nothing but images
+    replaceable = None if s_abs == d_abs else _only_images
+    with atomic_folder(dst, force=force, replaceable=replaceable) as tmp:
+        for f in others:  # files that are not images: copied unchanged, never dropped
+            t = tmp / f.relative_to(src)
+            t.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, t, follow_symlinks=False)
         with progress(len(files), verb, unit="img", enabled=show_progress) as bar:
             for f in files:
                 rel = f.relative_to(src)
@@ -274,7 +320,11 @@ def _transform_folder(src: Path, dst: Path, key, fn, inverse, force, show_progre
                     raise ValueError(f"{f}: {exc}") from None
                 write_image(result, t, text=_image_fingerprints(f, t, key, inverse))
                 bar.update(1)
-    report.images = report.files = len(files)
+    report.images = len(files)
+    report.files = len(files) + len(others)
+    if others:
+        names = ", ".join(repr(str(f.relative_to(src))) for f in others[:3]) + (", ..." if len(others) > 3 else "")
+        report.notes.append(f"{src}: copied {len(others)} file(s) that are not images unchanged ({names})")
 
 
 # --------------------------------------------------------------------------- cheap look at the input
@@ -314,8 +364,10 @@ def input_grids(path) -> list | None:
     p = Path(path)
     try:
         if p.is_dir():
-            files = image_files(p)
-            return [image_header(files[0])[0][:2]] if files else None
+            # every size present: a key for any of them loads, and an odd file is then named by the folder's
+            # own check instead of being blamed on the key
+            grids = dict.fromkeys(tuple(image_header(f)[0][:2]) for f in image_files(p))
+            return list(grids) or None
         suffix = p.suffix.lower()
         if suffix in IMAGE_SUFFIXES:
             return [image_header(p)[0][:2]]

@@ -12,7 +12,8 @@ Image file (PNG, JPEG, BMP, TIFF, WebP; see ``vortexnumba.io._images``)
     One image; palette and other modes are converted to RGB(A) first.
 Folder
     Every image file in it (and in its sub-folders), written to the same
-    relative path under the output folder.
+    relative path under the output folder; every other file is copied
+    unchanged (and counted on stderr). All images must have one size.
 Zarr store (``.zarr``, or a folder holding Zarr metadata)
     Encrypted through Dask (:func:`vortexnumba.dask.encrypt_zarr`) into a new
     store with the same layout; ``--scheduler ADDRESS`` runs it on a Dask
@@ -35,7 +36,7 @@ from ..cipher._preview import comparison_grid, read_images
 from ..cipher._keyfile import load_key, save_key
 from ..cipher._keys import BlockKey, IdentityKeyWarning, PermutationKey, VortexKey
 from ..io._files import check_output_path
-from ..io._images import write_image
+from ..io._images import is_image_path, write_image
 
 
 def register(subparsers) -> None:
@@ -116,6 +117,20 @@ def run_keygen(args) -> int:
 
 # --------------------------------------------------------------------------- encrypt / decrypt
 
+def _load_key_for(key_path, input_path, grid):
+    """The key of a command whose arguments are ``KEY INPUT``, saying so when the two look swapped."""
+    k = Path(key_path)
+    what = None
+    if k.is_dir():
+        what = "a Zarr store" if _is_zarr(k) else "a folder"
+    elif k.is_file() and k.suffix.lower() in (".npy", ".npz", ".zarr") or is_image_path(k):
+        what = "an image file" if is_image_path(k) else f"a {k.suffix.lower()} array file"
+    if what is not None and k.exists():
+        hint = " (the key comes first: KEY INPUT)" if Path(input_path).suffix.lower() == ".json" else ""
+        raise ValueError(f"key file {str(k)!r} is {what}, not a key file (JSON from keygen){hint}")
+    return load_key(key_path, grid=grid)
+
+
 def _is_zarr(path: Path) -> bool:
     return path.suffix.lower() == ".zarr" or (
         path.is_dir() and any((path / m).is_file() for m in ("zarr.json", ".zarray", ".zgroup")))
@@ -130,7 +145,7 @@ def _run_transform(args, inverse: bool) -> int:
     zarr_input = _is_zarr(src)
     if args.scheduler is not None and not zarr_input:
         raise ValueError(f"--scheduler applies to Zarr stores only, not to {str(src)!r}")
-    key = load_key(args.key, grid=None if zarr_input else input_grids(src))
+    key = _load_key_for(args.key, src, grid=None if zarr_input else input_grids(src))
     if inverse and not key.is_bijective:
         raise ValueError(
             f"key {args.key!r} is a paper-mode vortex key: its rounding copies some pixels twice and loses "
@@ -150,7 +165,7 @@ def _run_transform(args, inverse: bool) -> int:
     for note in report.notes:
         print(note, file=sys.stderr)
     if src.is_dir():
-        print(f"{verb}ed {report.files} image(s) from {src} into {dst}", file=sys.stderr)
+        print(f"{verb}ed {report.images} image(s) from {src} into {dst}", file=sys.stderr)
     else:
         print(f"{verb}ed {src} -> {dst}", file=sys.stderr)
     return 0
@@ -175,7 +190,7 @@ def run_show(args) -> int:
     if out_path.suffix.lower() != ".png":
         raise ValueError(f"output {str(out_path)!r} must end in '.png' for a figure")
     check_output_path(out_path, force=args.force)
-    key = load_key(args.key, grid=input_grids(args.input))
+    key = _load_key_for(args.key, args.input, grid=input_grids(args.input))
     originals = read_images(args.input, key, args.count, args.channels)
     canvas = comparison_grid(originals, key, scale=args.scale or None)
     write_image(canvas, out_path, force=args.force)

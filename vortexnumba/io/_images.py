@@ -141,7 +141,7 @@ def write_image(arr: np.ndarray, path, *, force: bool = False, text: dict | None
 
     p = Path(path)
     fmt = check_image_writable(arr.shape, arr.dtype, p)
-    if _mode(arr.shape, arr.dtype).endswith(";16"):  # 16-bit colour: Pillow cannot write it
+    if _mode(arr.shape, arr.dtype) in ("LA;16", "RGB;16", "RGBA;16"):  # 16-bit colour: Pillow cannot write it
         with atomic_writer(p, force=force) as fh:
             write_png16(np.asarray(arr), fh, text=text if fmt == "PNG" else None)
         return
