@@ -44,8 +44,17 @@ import numpy as np
 from .._progress import progress
 from .._validate import as_image_batch, native_dtype
 from ..io._files import atomic_folder, atomic_writer, check_output_path, read_npy, read_npz, write_npz
-from ..io._images import (IMAGE_SUFFIXES, LOSSY_SUFFIXES, PNG_TEXT_KEY, check_image_writable, image_files,
-                          image_header, read_image, read_image_text, write_image)
+from ..io._images import (
+    IMAGE_SUFFIXES,
+    LOSSY_SUFFIXES,
+    PNG_TEXT_KEY,
+    check_image_writable,
+    image_files,
+    image_header,
+    read_image,
+    read_image_text,
+    write_image,
+)
 from ._gather import decrypt, encrypt
 from ._protocol import check_key
 

@@ -32,9 +32,9 @@ import warnings
 from pathlib import Path
 
 from ..cipher._files import input_grids, transform_file
-from ..cipher._preview import comparison_grid, read_images
 from ..cipher._keyfile import load_key, save_key
 from ..cipher._keys import BlockKey, IdentityKeyWarning, PermutationKey, VortexKey
+from ..cipher._preview import comparison_grid, read_images
 from ..io._files import check_output_path
 from ..io._images import is_image_path, write_image
 

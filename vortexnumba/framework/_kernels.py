@@ -20,17 +20,24 @@ the uint8 value range by :func:`check_coupling_values`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from .._validate import as_positive_float
-from ._assumptions import (MAX_CUSTOM_RADIUS, UINT8_VALUES, fmt, check_coupling_values, check_kernel_values,
-                           evaluate, grid_distances)
+from ._assumptions import (
+    MAX_CUSTOM_RADIUS,
+    UINT8_VALUES,
+    check_coupling_values,
+    check_kernel_values,
+    evaluate,
+    fmt,
+    grid_distances,
+)
 
-__all__ = ["MAX_RADIUS", "Coupling", "Geometry", "Kernel", "check_coupling_values", "check_kernel_values", "grid_distances",
-           "resolve", "value_table"]
+__all__ = ["MAX_RADIUS", "Coupling", "Geometry", "Kernel", "check_coupling_values", "check_kernel_values",
+           "grid_distances", "resolve", "value_table"]
 
 _FAMILIES = ("power", "gaussian", "exponential")
 #: Radii from here on are refused. A kernel of radius R is laid out as a table of (2 floor(R) + 1)**2 grid
@@ -119,22 +126,22 @@ class Kernel:
         object.__setattr__(self, "values", tuple(values.tolist()))
 
     @classmethod
-    def power(cls, alpha: float = 2.0, radius: float = 3.0) -> "Kernel":
+    def power(cls, alpha: float = 2.0, radius: float = 3.0) -> Kernel:
         """``f(d) = d**(-alpha)`` for ``0 < d <= radius``."""
         return cls("power", alpha, radius)
 
     @classmethod
-    def gaussian(cls, tau: float = 1.0, radius: float = 3.0) -> "Kernel":
+    def gaussian(cls, tau: float = 1.0, radius: float = 3.0) -> Kernel:
         """``f(d) = exp(-d**2 / (2 tau**2))`` for ``0 < d <= radius``."""
         return cls("gaussian", tau, radius)
 
     @classmethod
-    def exponential(cls, tau: float = 1.0, radius: float = 3.0) -> "Kernel":
+    def exponential(cls, tau: float = 1.0, radius: float = 3.0) -> Kernel:
         """``f(d) = exp(-d / tau)`` for ``0 < d <= radius``."""
         return cls("exponential", tau, radius)
 
     @classmethod
-    def from_function(cls, f: Callable, radius: float, *, check: bool = True) -> "Kernel":
+    def from_function(cls, f: Callable, radius: float, *, check: bool = True) -> Kernel:
         """A kernel from your own ``f(d)``, evaluated once at the grid distances within ``radius``.
 
         Only the values of ``f`` at the distances ``sqrt(di**2 + dj**2) <= radius``
@@ -262,15 +269,15 @@ class Coupling:
             raise ValueError(f"coupling family must be 'gaussian', 'constant' or 'custom', got {self.family!r}")
 
     @classmethod
-    def gaussian(cls, h: float = 0.25) -> "Coupling":
+    def gaussian(cls, h: float = 0.25) -> Coupling:
         return cls("gaussian", h)
 
     @classmethod
-    def constant(cls) -> "Coupling":
+    def constant(cls) -> Coupling:
         return cls("constant")
 
     @classmethod
-    def from_function(cls, s: Callable, *, check: bool = True) -> "Coupling":
+    def from_function(cls, s: Callable, *, check: bool = True) -> Coupling:
         """A coupling from your own ``s(x, y)``, evaluated once into a table.
 
         The fast kernels read a coupling as a table indexed by the difference
