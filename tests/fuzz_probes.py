@@ -1,10 +1,17 @@
-"""Generated bad-input probes for every public entry point and CLI command (issue 10).
+"""Generated bad-input probes for every public entry point and CLI command.
 
 Run as a script, it executes every probe in turn and writes one JSON line per
-probe to stdout (``{"i", "probe", "cls", "outcome", "seconds", "peak"}``),
-preceded by a ``start`` line; ``faulthandler`` kills the process if one
-probe runs past ``--limit`` seconds, so the parent (``tests/test_fuzz.py``)
-sees which probe hung instead of waiting for ever.
+probe to stdout (``{"i", "probe", "cls", "outcome", "seconds", "calibration",
+"peak", "compiled"}``), preceded by a ``start`` line; ``faulthandler`` kills
+the process if one probe runs past ``--limit`` seconds (a hang guard far
+beyond any probe), so the parent (``tests/test_fuzz.py``) sees which probe
+hung instead of waiting for ever.
+
+Speed is judged relative to the machine's present load, never by a clock:
+``calibration`` is the time of a fixed NumPy operation measured just before
+the probe, and the parent compares the probe's ``seconds`` with it.
+``compiled`` counts the Numba specialisations compiled during the probe
+(every probe runs once untraced first, so the traced pass runs warm code).
 
 Outcomes: ``ok`` (accepted), ``clear`` (ValueError/TypeError with a message,
 FileNotFoundError/FileExistsError for paths,
@@ -49,6 +56,20 @@ GRIDS = [(0, 8), (8, -1), (2, 2), (1024, 1024), (2049, 2048), (2048, 2049), (MAX
          (1 << 17, 1 << 17), (100_000, 100_000), (10**30, 1), (8.0, 8), (True, 8), "8x8", None]
 POSITIONS = [(0, 0), (7, 7), (-1, 0), (8, 0), (999, 0), 63, 64, -1, 10**20, (0,), (0, 0, 0), "0", None, 1.5, True]
 FORGED_GRIDS = [(8, 8), (9, 8), (2048, 2048), (4096, 4096), (10**9, 10**9), (1, MAX_SIDE + 1)]
+BYTE_ORDERS = [">f2", ">f4", ">f8", "<f8", ">u2", ">i4"]
+NUMBERS = [10**400, -(10**400), 2**63, 10**30, float("nan"), float("inf"), -float("inf"), np.float32("nan"),
+           np.int64(-1), True, 0.0, -1e308]
+NUMBER_TARGETS = {
+    "VortexKey.random(strength)": lambda v: vn.VortexKey.random((8, 8), strength=v, seed=0),
+    "VortexKey.random(n_vortices)": lambda v: vn.VortexKey.random((8, 8), n_vortices=v, seed=0),
+    "BlockKey.random(block)": lambda v: vn.BlockKey.random((8, 8), block=v, seed=0),
+    "Kernel.power(alpha)": lambda v: vn.Kernel.power(alpha=v),
+    "Kernel.power(radius)": lambda v: vn.Kernel.power(radius=v),
+    "Kernel.gaussian(tau)": lambda v: vn.Kernel.gaussian(tau=v),
+    "Coupling.gaussian(h)": lambda v: vn.Coupling.gaussian(h=v),
+    "swap_deltas(a)": lambda v: vn.swap_deltas(GOOD8, v),
+}
+MEMBER_NAMES = ["file", "allow_pickle", "args", "kwds", "vortexnumba_keys", "x y", "dir/inner", "\u00e9t\u00e9"]
 
 
 def _array(dtype, shape=(8, 8)):
@@ -75,6 +96,8 @@ def image_inputs():
             yield "nonfinite", f"{dt} {bad}", a
     for v in NOT_ARRAYS:
         yield "notarray", repr(v), v
+    for order in BYTE_ORDERS:  # accepted where the dtype is, with the native numbers
+        yield "byte order", order, _array(np.dtype(order).newbyteorder("=")).astype(order)
 
 
 INFORMATION = {
@@ -109,10 +132,41 @@ def _forged(grid) -> str:
     return json.dumps(doc)
 
 
+def _short(v) -> str:
+    text = repr(v)
+    return text if len(text) < 30 else f"{text[:6]}...({len(text)} digits)"
+
+
+def _key_with(fld: str, value) -> str:
+    doc = json.loads(KEY8.to_json())
+    v = doc["vortices"][0]
+    if isinstance(v[fld], list):
+        v[fld][0] = value
+    else:
+        v[fld] = value
+    return json.dumps(doc)
+
+
+def _png16(arr: np.ndarray, path: Path) -> None:
+    from vortexnumba.io._png16 import write_png16
+
+    with open(path, "wb") as fh:
+        write_png16(arr, fh)
+
+
+def _npz_by_hand(path: Path, members: dict) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, arr in members.items():
+            with zf.open(f"{name}.npy", "w") as fh:
+                np.lib.format.write_array(fh, arr)
+
+
 def api_probes():
     """(class, name, thunk, arrays to watch for mutation)."""
     for label, value_cls, value in [(lbl, c, v) for c, lbl, v in image_inputs()]:
-        for group, fns in (("information", INFORMATION), ("mover", MOVERS), ("security", SECURITY)):
+        for _group, fns in (("information", INFORMATION), ("mover", MOVERS), ("security", SECURITY)):
             for name, fn in fns.items():
                 watch = [value] if isinstance(value, np.ndarray) else []
                 yield f"image {value_cls}", f"{name}({label})", (lambda f=fn, v=value: f(v)), watch
@@ -151,7 +205,8 @@ def api_probes():
         import dask.array as da
 
         for label, value in (("numpy array", GOOD8[None]), ("2-D dask", da.zeros((8, 8), chunks=4)),
-                             ("wrong grid", da.zeros((3, 7, 8), chunks=1)), ("complex", da.zeros((3, 8, 8), dtype="c8")),
+                             ("wrong grid", da.zeros((3, 7, 8), chunks=1)),
+                             ("complex", da.zeros((3, 8, 8), dtype="c8")),
                              ("nan shape", da.zeros((3, 8, 8))[da.zeros(3) > 1]), ("list", [[0]])):
             for name, fn in (("dask.encrypt", vnd.encrypt), ("dask.decrypt", vnd.decrypt),
                              ("dask.retention", lambda x, k: vnd.retention(x, k.src))):
@@ -162,6 +217,18 @@ def api_probes():
             yield "zarr paths", f"encrypt_zarr({source}, {target}, {type(key).__name__})", \
                 (lambda s=source, t=target, k=key: vnd.encrypt_zarr(s, Path(tempfile.gettempdir()) / t, k,
                                                                     progress=False)), []
+    for target, fn in NUMBER_TARGETS.items():
+        for v in NUMBERS:
+            yield "numbers", f"{target} = {_short(v)}", (lambda f=fn, v=v: f(v)), []
+    for fld, value in (("strength", 10**400), ("weights", 10**400), ("radius", 10**30), ("centre", 10**30),
+                       ("family", 2**64), ("strength", float("nan")), ("strength", float("inf"))):
+        text = _key_with(fld, value)
+        yield "key numbers", f"key_from_json({fld} = {_short(value)})", (lambda t=text: vn.key_from_json(t)), []
+    perm = json.loads(vn.PermutationKey.random((4, 4), seed=0).to_json())
+    for value in (10**30, 2**63, -(2**63) - 1, 10**400):
+        perm["src"][5] = value
+        text = json.dumps(perm)
+        yield "key numbers", f"key_from_json(src[5] = {_short(value)})", (lambda t=text: vn.key_from_json(t)), []
     for vortices in (None, 3, "v", {"centre": [1, 1]}, [None], [[1, 2]]):
         yield "vortex list", f"VortexKey(vortices={vortices!r})", \
             (lambda v=vortices: vn.VortexKey((8, 8), "bijective", v)), []
@@ -187,7 +254,34 @@ def cli_probes(d: Path):
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(d / "mixed" / "a.png")
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(d / "mixed" / "b.png")
     Image.fromarray(np.zeros((9, 8), np.uint8)).save(d / "mixed" / "c.png")
+    rng = np.random.default_rng(2)
+    for c in (2, 3, 4):
+        _png16(rng.integers(0, 65536, (8, 8, c), dtype=np.uint16), d / f"deep{c}.png")
+    import tifffile
+
+    tifffile.imwrite(d / "deep3.tif", rng.integers(0, 65536, (8, 8, 3), dtype=np.uint16))
+    for i, name in enumerate(MEMBER_NAMES):
+        _npz_by_hand(d / f"member{i}.npz", {name: rng.integers(0, 256, (2, 8, 8), dtype=np.uint8),
+                                             "labels": np.arange(2)})
+    np.save(d / "big_endian.npy", _array("float64", (3, 8, 8)).astype(">f8"))
+    (d / "folder_with_notes").mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(d / "folder_with_notes" / "a.png")
+    (d / "folder_with_notes" / "notes.txt").write_text("kept")
     out = d / "out"
+    for c in (2, 3, 4):
+        for suffix in (".png", ".tif", ".bmp"):
+            yield "bit depth", f"encrypt deep{c}.png -> {suffix}", ["encrypt", d / "key.json", d / f"deep{c}.png",
+                                                                     "-o", out / f"o{suffix}"]
+    yield "bit depth", "encrypt deep3.tif", ["encrypt", d / "key.json", d / "deep3.tif", "-o", out / "o.tif"]
+    yield "bit depth", "info deep3.png", ["info", d / "deep3.png"]
+    for i, name in enumerate(MEMBER_NAMES):
+        yield "member names", f"encrypt npz member {name!r}", ["encrypt", d / "key.json", d / f"member{i}.npz", "-o",
+                                                               out / "o.npz"]
+    yield "byte order", "encrypt big_endian.npy", ["encrypt", d / "key.json", d / "big_endian.npy", "-o", out / "o.npy"]
+    yield "byte order", "info big_endian.npy", ["info", d / "big_endian.npy"]
+    yield "folder", "encrypt folder_with_notes", ["encrypt", d / "key.json", d / "folder_with_notes", "-o",
+                                                  out / "enc"]
+    yield "folder", "encrypt swapped arguments", ["encrypt", d / "mixed", d / "key.json", "-o", out / "enc"]
     for depth in DEPTHS:
         for cmd, o in (("encrypt", "o.npy"), ("decrypt", "o.npy"), ("show", "o.png")):
             yield "deep json", f"{cmd} deep{depth}", [cmd, d / f"deep{depth}.json", d / "x_uint8.npy", "-o", out / o]
@@ -278,10 +372,33 @@ def _one(where, what, watch, d: Path):
     return _classify_cli(what, d / "out")
 
 
+_CALIBRATION = np.random.default_rng(0).random(100_000)
+
+
+def calibrate() -> float:
+    """Seconds of a fixed NumPy operation (sorting 100,000 floats) now: the yardstick of the present load."""
+    t0 = time.perf_counter()
+    np.sort(_CALIBRATION)
+    return time.perf_counter() - t0
+
+
+def compiled_count() -> int:
+    """Numba specialisations compiled so far by the package's kernels."""
+    from numba.core.dispatcher import Dispatcher
+
+    total = 0
+    for mod_name, mod in list(sys.modules.items()):
+        if mod_name.startswith("vortexnumba") and mod is not None:
+            for obj in list(vars(mod).values()):
+                if isinstance(obj, Dispatcher):
+                    total += len(obj.overloads)
+    return total
+
+
 def run(limit: float) -> None:
-    """A first, untraced pass over the image and position probes compiles what the accepted
-    inputs need (Numba's first call, very slow under tracemalloc); a second pass runs every
-    probe timed and traced on warm code. Both run under the per-probe time limit."""
+    """A first, untraced pass runs every probe once, so that Numba compiles what any of them
+    needs (Numba's first call, very slow under tracemalloc); a second pass runs every probe
+    timed and traced on warm code. Both run under the per-probe hang guard."""
     from vortexnumba.cli import build_parser
 
     build_parser()  # imports every command's module once (JAX among them), outside the timings
@@ -293,11 +410,11 @@ def run(limit: float) -> None:
             if traced:
                 tracemalloc.start()
             for i, (where, cls, name, what, watch) in enumerate(probes):
-                if not traced and not (where == "api" and cls.startswith(("image", "position"))):
-                    continue  # only these reach Numba kernels that may need compiling
                 print(json.dumps({"start": i, "probe": f"{where}: {name}", "traced": traced}), flush=True)
                 faulthandler.dump_traceback_later(limit, exit=True)
                 if traced:
+                    calibration = calibrate()
+                    compiled = compiled_count()
                     tracemalloc.reset_peak()
                     base = tracemalloc.get_traced_memory()[0]
                 t0 = time.perf_counter()
@@ -307,9 +424,12 @@ def run(limit: float) -> None:
                 if not traced:
                     continue
                 peak = tracemalloc.get_traced_memory()[1] - base
+                compiled = compiled_count() - compiled
+                calibration = max(calibration, calibrate())  # the load may have changed meanwhile
                 print(json.dumps({"i": i, "where": where, "cls": cls, "probe": name, "outcome": outcome,
-                                  "detail": detail, "seconds": round(seconds, 4), "peak": peak}), flush=True)
+                                  "detail": detail, "seconds": round(seconds, 5), "peak": peak,
+                                  "calibration": round(calibration, 6), "compiled": compiled}), flush=True)
 
 
 if __name__ == "__main__":
-    run(float(sys.argv[1]) if len(sys.argv) > 1 else 20.0)
+    run(float(sys.argv[1]) if len(sys.argv) > 1 else 600.0)

@@ -171,6 +171,16 @@ def test_a_kernel_radius_beyond_any_image_is_refused_before_its_tables(monkeypat
     assert vn.Kernel.power(radius=5.0).radius == 5.0 and tables.calls == 1  # a usable radius is built
 
 
+def test_channels_must_be_a_bool_or_none():
+    image = np.zeros((8, 8, 3))
+    for bad in ("yes", 1, 0.0, [True]):
+        with pytest.raises(TypeError, match="channels must be None, True or False"):
+            vn.information_content(image, channels=bad)
+        with pytest.raises(TypeError, match="channels must be None, True or False"):
+            vn.encrypt(image, KEY8, channels=bad)
+    assert vn.information_content(image, channels=np.bool_(True)) == vn.information_content(image, channels=True)
+
+
 @pytest.mark.parametrize("field, value", [("src", 10**30), ("src", 2**63), ("src", -(10**30))])
 def test_a_huge_permutation_entry_in_a_key_file_names_the_field(tmp_path, field, value):
     doc = json.loads(vn.PermutationKey.random((4, 4), seed=0).to_json())
@@ -768,3 +778,16 @@ def test_info_checks_the_swap_pixel_before_printing(tmp_path):
     np.save(tmp_path / "x.npy", np.zeros((8, 8), np.uint8))
     rc, out, err = cli(["info", tmp_path / "x.npy", "--swap", "999,0"])
     assert rc == 1 and out == "" and "--swap" in err
+
+
+# =========================================================================== the contract's own examples
+
+def test_the_input_contract_examples_run(tmp_path, monkeypatch):
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "input.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 4
+    monkeypatch.chdir(tmp_path)  # the examples write files
+    for block in blocks:
+        exec(compile(block, "docs/input.md", "exec"), {})

@@ -401,6 +401,9 @@ def as_image_batch(
     is_batch : bool
         Whether the input had a batch axis.
     """
+    if channels is not None and not isinstance(channels, (bool, np.bool_)):
+        raise TypeError(f"channels must be None, True or False, got {_describe(channels)}")
+    channels = None if channels is None else bool(channels)
     arr = as_pixel_array(images, name, allow_any_numeric=allow_any_numeric)
 
     def fits(h: int, w: int) -> bool:

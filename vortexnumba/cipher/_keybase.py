@@ -66,7 +66,7 @@ def _grid(shape, name: str = "shape") -> tuple[int, int]:
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_JSON_BRACKET = re.compile(r"[\[\]{}]")
+_JSON_TOKEN = re.compile(_JSON_STRING.pattern + r"|[\[\]{}]")
 
 
 def _json_depth(text: str) -> int:
@@ -76,7 +76,9 @@ def _json_depth(text: str) -> int:
     costs one regular-expression pass.
     """
     depth = deepest = 0
-    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
+    for m in _JSON_TOKEN.finditer(text):  # lazily: a hostile file stops at its first levels
+        if m.group()[0] == '"':
+            continue
         if m.group() in "[{":
             depth += 1
             if depth > deepest:

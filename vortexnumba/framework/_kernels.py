@@ -102,8 +102,8 @@ class Kernel:
         if self.family == "custom":
             if not callable(self.function):
                 raise TypeError(f"a custom kernel needs a callable f, got {type(self.function).__name__}")
-            radius = _check_radius(self.radius)
-            if radius > MAX_CUSTOM_RADIUS:
+            radius = as_positive_float(self.radius, "radius", minimum=1.0, inclusive=True)
+            if radius > MAX_CUSTOM_RADIUS:  # far below MAX_RADIUS: f is evaluated at every distance within R
                 raise ValueError(f"radius must be <= {MAX_CUSTOM_RADIUS:g} for a custom kernel, got {radius!r}")
             object.__setattr__(self, "radius", radius)
             if not self.values:  # evaluated once, here: Geometry reads these values

@@ -89,7 +89,8 @@ _STORES = {
     "WEBP": frozenset({"RGB", "RGBA"}),
     "JPEG": frozenset({"L", "RGB"}),
 }
-_SAVE_OPTIONS = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True, "quality": 100}}
+# WebP: "exact" keeps the colour of fully transparent pixels, which lossless WebP would otherwise discard
+_SAVE_OPTIONS = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True, "quality": 100, "exact": True}}
 #: text chunk that records key fingerprints in a PNG
 PNG_TEXT_KEY = "vortexnumba-keys"
 
