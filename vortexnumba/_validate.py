@@ -13,6 +13,7 @@ import numbers
 import operator
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "INT64_MAX",
@@ -67,7 +68,7 @@ def _real_or_type_error(value, name: str, what: str = "a real number"):
     return value
 
 
-def as_real(value, name: str, *, minimum: float | None = None, maximum: float | None = None,
+def as_real(value: object, name: str, *, minimum: float | None = None, maximum: float | None = None,
             min_inclusive: bool = True, max_inclusive: bool = True) -> float:
     """Return ``value`` as a finite Python float within the given bounds.
 
@@ -119,7 +120,7 @@ def as_real(value, name: str, *, minimum: float | None = None, maximum: float | 
     return f
 
 
-def as_positive_float(value, name: str, *, minimum: float = 0.0, inclusive: bool = False,
+def as_positive_float(value: object, name: str, *, minimum: float = 0.0, inclusive: bool = False,
                       maximum: float | None = None) -> float:
     """Return ``value`` as a finite float greater than ``minimum`` (at most ``maximum``).
 
@@ -138,7 +139,7 @@ def as_positive_float(value, name: str, *, minimum: float = 0.0, inclusive: bool
     return as_real(value, name, minimum=minimum, min_inclusive=inclusive, maximum=maximum)
 
 
-def as_float(value, name: str, *, minimum: float | None = None, maximum: float | None = None) -> float:
+def as_float(value: object, name: str, *, minimum: float | None = None, maximum: float | None = None) -> float:
     """``value`` as a finite Python float, optionally within ``[minimum, maximum]``.
 
     Bools and non-reals raise ``TypeError``; NaN, infinities, ints too large
@@ -158,7 +159,7 @@ def as_float(value, name: str, *, minimum: float | None = None, maximum: float |
     return as_real(value, name, minimum=minimum, maximum=maximum)
 
 
-def as_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def as_int(value: object, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """``value`` as a Python int within ``[minimum, maximum]``.
 
     Python and NumPy ints (and 0-d integer arrays) are accepted; bools, floats
@@ -204,7 +205,7 @@ def as_int(value, name: str, *, minimum: int | None = None, maximum: int | None 
     return v
 
 
-def as_int_array(values, name: str, *, minimum: int | None = None, maximum: int | None = None) -> np.ndarray:
+def as_int_array(values: object, name: str, *, minimum: int | None = None, maximum: int | None = None) -> np.ndarray:
     """A 1-D sequence of ints (a parsed JSON list, say) as an int64 array, every entry checked first.
 
     Each entry must be an int (not a bool or float) within ``[minimum,
@@ -253,10 +254,20 @@ def as_int_array(values, name: str, *, minimum: int | None = None, maximum: int 
     return arr
 
 
-def as_seed(seed):
+def as_seed(seed: object) -> int | np.random.SeedSequence | None:
     """A seed: None, a ``SeedSequence`` or a non-negative int (returned as int).
 
     Any size of int is a valid seed (NumPy's ``SeedSequence`` takes them all).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_seed(np.uint32(7)), as_seed(None)
+    (7, None)
+    >>> as_seed(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be a non-negative int, got -1
     """
     if seed is None or isinstance(seed, np.random.SeedSequence):
         return seed
@@ -298,7 +309,7 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} must hold only finite values, got {bad} NaN or infinite value(s)")
 
 
-def as_native(arr):
+def as_native(arr: np.ndarray) -> np.ndarray:
     """``arr`` in the machine's byte order: itself when already native, else a native copy.
 
     The one byte-order conversion of the package: every array a kernel reads
@@ -323,7 +334,7 @@ def as_native(arr):
     return arr.astype(native_dtype(arr.dtype))
 
 
-def native_dtype(dtype) -> np.dtype:
+def native_dtype(dtype: npt.DTypeLike) -> np.dtype:
     """``dtype`` in the machine's byte order (itself when already native).
 
     What :func:`as_native` converts to; outputs allocated for a possibly
@@ -348,6 +359,16 @@ def as_pixel_array(images, name: str = "images", *, allow_any_numeric: bool = Fa
     (the gather engine moves any numeric dtype unchanged). Any byte order is
     accepted: a non-native array comes back as a native copy
     (:func:`as_native`), a native one as itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_pixel_array(np.zeros((2, 2), dtype=">f4")).dtype.isnative
+    True
+    >>> as_pixel_array(np.zeros((2, 2), dtype=np.int16))
+    Traceback (most recent call last):
+    ...
+    TypeError: images must have dtype uint8 (read as value/255) or a float dtype, got dtype int16
     """
     if isinstance(images, (str, bytes)) or images is None:
         raise TypeError(f"{name} must be a numeric array, got {_describe(images)}")
@@ -400,6 +421,13 @@ def as_image_batch(
         A 4-D view ``(B, H, W, C)`` of the input.
     is_batch : bool
         Whether the input had a batch axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> batch, is_batch = as_image_batch(np.zeros((5, 6, 3)), channels=True)
+    >>> batch.shape, is_batch
+    ((1, 5, 6, 3), False)
     """
     if channels is not None and not isinstance(channels, (bool, np.bool_)):
         raise TypeError(f"channels must be None, True or False, got {_describe(channels)}")

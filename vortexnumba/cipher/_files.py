@@ -269,6 +269,15 @@ def check_one_size(headers: dict, where: str) -> None:
     """Refuse a folder whose images do not all have one grid, naming the odd files and the common size.
 
     ``headers`` maps each file to its ``(shape, dtype)`` from :func:`image_header`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> u8 = np.dtype(np.uint8)
+    >>> check_one_size({"a.png": ((8, 8), u8), "b.png": ((8, 8), u8), "c.png": ((9, 8), u8)}, "imgs")
+    Traceback (most recent call last):
+    ...
+    ValueError: input folder 'imgs' holds images of different sizes: 'c.png' is 9x8, while the other 2 image(s) ...
     """
     from collections import Counter
 

@@ -62,6 +62,15 @@ def read_image(path, *, name: str = "input") -> np.ndarray:
     transparency). 16-bit colour PNGs read as ``uint16`` ``(H, W, C)``. A
     file Pillow cannot decode, or one whose samples it would narrow to 8
     bits, raises ``ValueError`` naming it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rgba64 = np.full((2, 3, 4), 65534, dtype=np.uint16)
+    >>> write_image(rgba64, "rgba64.png", force=True)
+    >>> back = read_image("rgba64.png")
+    >>> back.dtype, back.shape, bool((back == rgba64).all())
+    (dtype('uint16'), (2, 3, 4), True)
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -136,7 +145,16 @@ def write_image(arr: np.ndarray, path, *, force: bool = False, text: dict | None
 
     ``text`` entries are stored as PNG text chunks (other formats cannot carry
     them and ignore it). Formats that cannot hold the array exactly are refused
-    before anything is written (see :func:`check_image_writable`).
+    before anything is written (see :func:`check_image_writable`); 16-bit
+    colour images go to PNG only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> write_image(np.zeros((4, 4, 3), dtype=np.uint16), "rgb48.bmp", force=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: output 'rgb48.bmp': BMP cannot store a RGB;16 image exactly; use one of ['PNG']
     """
     from PIL import Image, PngImagePlugin
 
