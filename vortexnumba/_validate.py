@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -159,7 +160,7 @@ def as_float(value: object, name: str, *, minimum: float | None = None, maximum:
     return as_real(value, name, minimum=minimum, maximum=maximum)
 
 
-def as_int(value: object, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def as_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """``value`` as a Python int within ``[minimum, maximum]``.
 
     Python and NumPy ints (and 0-d integer arrays) are accepted; bools, floats
@@ -205,7 +206,7 @@ def as_int(value: object, name: str, *, minimum: int | None = None, maximum: int
     return v
 
 
-def as_int_array(values: object, name: str, *, minimum: int | None = None, maximum: int | None = None) -> np.ndarray:
+def as_int_array(values: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> np.ndarray:
     """A 1-D sequence of ints (a parsed JSON list, say) as an int64 array, every entry checked first.
 
     Each entry must be an int (not a bool or float) within ``[minimum,

@@ -384,8 +384,8 @@ def input_grids(path) -> list | None:
         if p.is_dir():
             # every size present: a key for any of them loads, and an odd file is then named by the folder's
             # own check instead of being blamed on the key
-            grids = dict.fromkeys(tuple(image_header(f)[0][:2]) for f in image_files(p))
-            return list(grids) or None
+            sizes = dict.fromkeys(tuple(image_header(f)[0][:2]) for f in image_files(p))
+            return list(sizes) or None
         suffix = p.suffix.lower()
         if suffix in IMAGE_SUFFIXES:
             return [image_header(p)[0][:2]]

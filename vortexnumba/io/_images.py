@@ -82,7 +82,7 @@ def read_image(path, *, name: str = "input") -> np.ndarray:
             _check_depth(im, path, name)
             if im.mode in _CONVERTED_MODES:
                 transparent = "A" in im.mode or "a" in im.mode or im.info.get("transparency") is not None
-                im = im.convert("RGBA" if transparent else "RGB")
+                return np.asarray(im.convert("RGBA" if transparent else "RGB")).copy()
             return np.asarray(im).copy()
     except (FileNotFoundError, ImageRefused):
         raise
@@ -165,7 +165,7 @@ def write_image(arr: np.ndarray, path, *, force: bool = False, text: dict | None
             write_png16(np.asarray(arr), fh, text=text if fmt == "PNG" else None)
         return
     img = Image.fromarray(np.ascontiguousarray(arr))
-    options = dict(_SAVE_OPTIONS.get(fmt, {}))
+    options: dict[str, object] = dict(_SAVE_OPTIONS.get(fmt, {}))
     if text and fmt == "PNG":
         info = PngImagePlugin.PngInfo()
         for k, v in text.items():
