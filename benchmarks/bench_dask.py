@@ -186,7 +186,7 @@ def peak_memory(args, key, work, cluster_kwargs):
 
         base = client.run(warm_worker, key.to_json(), shape)
         report["worker_rss_before_MB"] = {a: v / 1e6 for a, v in base.items()}
-        from vortexnumba._dask_zarr import SLAB_BYTES
+        from vortexnumba.dask._zarr import SLAB_BYTES
 
         report["slab_MB_on_cluster"] = SLAB_BYTES / 1e6
 

@@ -275,11 +275,11 @@ def test_encrypt_zarr_writes_in_slabs_and_reports_progress(store, capsys):
     assert "encrypt data.zarr" in err and "23/23" in err
     assert _same_bits(zarr.open_array(str(store / "enc.zarr"), mode="r")[:], vn.encrypt(RGB, KEY))
     # the smallest slabs (one row of chunks) give the same bytes
-    from vortexnumba import _dask_zarr
+    from vortexnumba.dask import _zarr as _dask_zarr
 
     arr = zarr.open_array(str(store / "data.zarr"), mode="r")
-    assert _dask_zarr._row_slabs(arr, 1) == [(s, min(s + 4, 23)) for s in range(0, 23, 4)]
-    assert _dask_zarr._row_slabs(arr, 2 * 4 * 360) == [(0, 8), (8, 16), (16, 23)]
+    assert _dask_zarr.row_slabs(arr, 1) == [(s, min(s + 4, 23)) for s in range(0, 23, 4)]
+    assert _dask_zarr.row_slabs(arr, 2 * 4 * 360) == [(0, 8), (8, 16), (16, 23)]
     _dask_zarr.transform_zarr(store / "data.zarr", store / "enc2.zarr", KEY, progress=False, slab_bytes=1)
     assert _same_bits(zarr.open_array(str(store / "enc2.zarr"), mode="r")[:], vn.encrypt(RGB, KEY))
     assert _leftovers(store) == []
