@@ -1,4 +1,4 @@
-"""Slow, obviously-correct references, transcribed from SPEC.md.
+"""Slow, obviously-correct references, transcribed from the definitions in docs/ (framework.md, rvt.md).
 
 Every fast kernel in vortexnumba is tested against a function here. They
 loop over all O(N^2) pixel pairs in plain Python with ``math`` and use no
@@ -26,7 +26,7 @@ from vortexnumba.testing import exact_energy, exact_loss, exact_retention, exact
 
 
 def kernel_value(family: str, param: float, radius: float, d: float) -> float:
-    """f(d) of SPEC section 2 (0 beyond the radius)."""
+    """f(d), the distance kernel of docs/framework.md (0 beyond the radius)."""
     if d > radius:
         return 0.0
     if family == "power":
@@ -99,7 +99,7 @@ def profile(image, kernel, h):
 
 
 def retention(image, src, kernel, h) -> float:
-    """rho_X(src) of SPEC section 3, straight from its formula."""
+    """rho_X(src) of docs/framework.md ("What a transformation keeps"), straight from its formula."""
     vals = pixel_values(image)
     hh, ww = len(vals), len(vals[0])
     n = hh * ww
@@ -160,14 +160,12 @@ def is_automorphism(h: int, w: int, sigma, kernel) -> bool:
 # RVT references
 # ---------------------------------------------------------------------------
 # Slow, per-pixel transcriptions of the Random Vortex Transformation exactly as
-# the specification writes it (section 4). They use only the math module and
+# docs/rvt.md defines it ("The exact definition"). They use only the math module and
 # plain Python lists, so they share no code with vortexnumba.cipher._vortex.
-
-import math as _rvt_math
 
 
 def rvt_round(x):
-    """Round half away from zero, as the specification's round()."""
+    """Round half away from zero, the round() of docs/rvt.md."""
     from fractions import Fraction
 
     # exact: compare the fractional part with 1/2 in rational arithmetic
@@ -179,8 +177,8 @@ def rvt_round(x):
 
 
 def rvt_family(family, w, t):
-    """F1..F5 of the specification, written out term by term."""
-    m = _rvt_math
+    """The families F1..F5 of docs/rvt.md, written out term by term."""
+    m = math
     w1, w2, w3, w4, w5, w6 = w
     if family == 1:
         return w1 * m.sin(w2 * t + w3) + w4 * m.cos(w5 * t + w6)
@@ -203,16 +201,16 @@ def rvt_bijective_vortex(shape, centre, radius, family, weights, strength):
     rings = {}
     for i in range(h):
         for j in range(w):
-            k = rvt_round(_rvt_math.hypot(i - cy, j - cx))
+            k = rvt_round(math.hypot(i - cy, j - cx))
             if 1 <= k <= r:
                 rings.setdefault(k, []).append((i, j))
     src = list(range(h * w))
     for k, members in rings.items():
         # sorted() is stable: equal angles would keep row-major order
-        members = sorted(members, key=lambda q: _rvt_math.atan2(q[0] - cy, q[1] - cx))
+        members = sorted(members, key=lambda q: math.atan2(q[0] - cy, q[1] - cx))
         n_k = len(members)
         phi = (r - k) * strength * rvt_family(family, weights, k / r)
-        m_k = rvt_round(phi * n_k / (2 * _rvt_math.pi)) % n_k
+        m_k = rvt_round(phi * n_k / (2 * math.pi)) % n_k
         for t in range(n_k):
             i_from, j_from = members[t]
             i_to, j_to = members[(t + m_k) % n_k]
@@ -236,14 +234,14 @@ def rvt_paper_vortex(shape, centre, radius, family, weights, strength):
         for y in range(1, w + 1):
             xo = x - big_m
             yo = y - big_m
-            rho = _rvt_math.hypot(xo, yo)
+            rho = math.hypot(xo, yo)
             if rho > r:
                 continue
             k = rvt_round(rho)
             swirl = strength * rvt_family(family, weights, (k - 1) / r)
-            ang = _rvt_math.atan2(yo, xo) + (r - k) * swirl
-            xn = rvt_round(rho * _rvt_math.cos(ang) + big_m)
-            yn = rvt_round(rho * _rvt_math.sin(ang) + big_m)
+            ang = math.atan2(yo, xo) + (r - k) * swirl
+            xn = rvt_round(rho * math.cos(ang) + big_m)
+            yn = rvt_round(rho * math.sin(ang) + big_m)
             if not (1 <= xn <= w and 1 <= yn <= w):
                 clipped += 1
                 xn = min(max(xn, 1), w)
@@ -282,3 +280,39 @@ def rvt_apply(image, src):
         q = src[p]
         y[p // w, p % w] = x[q // w, q % w]
     return y
+
+
+# ----------------------------------------------------------------------------- keys that change values
+# (information framework, the house helper's block: the tracking-map retention of docs/framework.md)
+
+
+def tracked_retention(image, encrypted, src, kernel, h) -> float:
+    """rho of a key that changes values, straight from its definition.
+
+    ``inner`` sums ``b_Y(p, p') * b_X(src p, src p')`` over the ordered output pairs
+    ``p != p'`` whose tracked sources differ; ``rho = inner / sqrt(E(X) E(Y))``, 1 when
+    neither image has a bond and 0 when only one has.
+    """
+    xv = pixel_values(image)
+    yv = pixel_values(encrypted)
+    hh, ww = len(xv), len(xv[0])
+    n = hh * ww
+    pos = _positions(hh, ww)
+    x = [xv[i][j] for i, j in pos]
+    y = [yv[i][j] for i, j in pos]
+    src = [int(v) for v in src]
+    inner = 0.0
+    for p in range(n):
+        for pp in range(n):
+            if p == pp or src[p] == src[pp]:
+                continue
+            b_y = coupling_value(h, y[p], y[pp]) * kernel_value(*kernel, _dist(pos[p], pos[pp]))
+            b_x = coupling_value(h, x[src[p]], x[src[pp]]) * kernel_value(*kernel, _dist(pos[src[p]], pos[src[pp]]))
+            inner += b_y * b_x
+    e_x = energy(image, kernel, h)
+    e_y = energy(encrypted, kernel, h)
+    if e_x == 0.0 and e_y == 0.0:
+        return 1.0
+    if e_x == 0.0 or e_y == 0.0:
+        return 0.0
+    return inner / (math.sqrt(e_x) * math.sqrt(e_y))

@@ -10,7 +10,7 @@ import numpy as np
 from ..cipher._gather import encrypt
 from ..cipher._keys import BlockKey, PermutationKey, VortexKey
 from .._validate import as_int
-from .._validate import as_image_batch, as_position
+from .._validate import as_image_batch, as_one_image, as_position
 from ._common import _check_key
 from ._metrics import npcr_uaci
 
@@ -44,9 +44,7 @@ def plaintext_sensitivity(image, key, position=None, *, channels=None):
     True
     """
     _check_key(key)
-    x4, is_batch = as_image_batch(image, "image", grid=key.shape, channels=channels)
-    if is_batch:
-        raise ValueError(f"image must be one image (H, W) or (H, W, C), got shape {np.shape(image)}")
+    x4 = as_one_image(image, "image", grid=key.shape, channels=channels)
     h, w = key.shape
     q = as_position((h // 2, w // 2) if position is None else position, (h, w), "position")
     other = np.array(x4[0], copy=True)
