@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -217,7 +216,8 @@ def test_zarr_groups_transform_images_and_copy_labels(tmp_path):
     assert main(["encrypt", str(tmp_path / "key.json"), str(tmp_path / "set.zarr"), "-o",
                  str(tmp_path / "enc.zarr")]) == 0
     out = zarr.open_group(str(tmp_path / "enc.zarr"), mode="r")
-    assert out.attrs.asdict() == {"name": "set", "vortexnumba_keys": [KEY.fingerprint]} and out["meta"].attrs.asdict() == {"kind": "labels"}
+    assert out.attrs.asdict() == {"name": "set", "vortexnumba_keys": [KEY.fingerprint]}
+    assert out["meta"].attrs.asdict() == {"kind": "labels"}
     assert _same_bits(out["train"][:], vn.encrypt(RGB[..., 1], KEY, channels=False))
     assert _same_bits(out["meta/labels"][:], np.arange(23, dtype=np.int16))
 

@@ -24,19 +24,7 @@ References
 
 __version__ = "0.2.0"
 
-from .framework import (
-    Coupling,
-    Kernel,
-    SwapContext,
-    information_content,
-    information_energy,
-    information_loss,
-    neighbour_profile,
-    retention,
-    swap_delta,
-    swap_deltas,
-)
-
+from . import data, security  # public modules: vn.data.load(...), vn.security.recover_index(...)
 from .cipher import (
     BlockKey,
     IdentityKey,
@@ -54,23 +42,43 @@ from .cipher import (
     shuffle_each,
     transform_file,
 )
-from . import data, security  # public modules: vn.data.load(...), vn.security.recover_index(...)
+from .framework import (
+    Coupling,
+    Kernel,
+    SwapContext,
+    information_content,
+    information_energy,
+    information_loss,
+    neighbour_profile,
+    retention,
+    swap_delta,
+    swap_deltas,
+)
 
 # Subpackages that pull in heavy optional dependencies (JAX, Dask, Hypothesis)
-# load when first touched, so ``import vortexnumba`` stays quick.
+# load when first touched, so ``import vortexnumba`` stays quick; ``dir(vn)``
+# and IDEs still list them (``__dir__``).
 _LAZY_MODULES = ("learn", "dask", "testing")
+# Names of a lazy subpackage offered at the top level too.
+_LAZY_NAMES = {"reproduce": "learn"}
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     import importlib
 
     if name in _LAZY_MODULES:
         return importlib.import_module(f"{__name__}.{name}")
-    if name == "reproduce":
-        return importlib.import_module(f"{__name__}.learn").reproduce
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_MODULES, *_LAZY_NAMES})
+
 __all__ = [
+    "data",
+    "security",
     "reproduce",
     "BlockKey",
     "IdentityKey",

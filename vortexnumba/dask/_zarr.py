@@ -53,7 +53,7 @@ SLAB_BYTES = 64 << 20
 _METADATA_FILES = ("zarr.json", ".zarray", ".zgroup")
 
 
-def is_zarr_path(path) -> bool:
+def is_zarr_path(path: str | os.PathLike) -> bool:
     """Whether ``path`` names a Zarr store: a ``.zarr`` suffix or a folder holding Zarr metadata."""
     p = Path(path)
     return p.suffix.lower() == ".zarr" or (p.is_dir() and any((p / m).is_file() for m in _METADATA_FILES))
