@@ -227,22 +227,31 @@ def _plan_gather_float(x, src, neg, one, out):
 
 
 @njit(cache=True, parallel=True)
-def _plan_gather_nibbles(x, byte_lo, shift_lo, byte_hi, shift_hi, mask, out):
-    """uint8 nibbles: each output byte reads its two nibbles, then XORs 15 / 240 where negated."""
+def _plan_gather_nibbles(x, units, mask, out):
+    """uint8 nibbles: output byte k reads units 2k (low) and 2k+1 (high), then XORs 15 / 240 where negated.
+
+    Unit ``u`` is nibble ``u & 1`` of byte ``u >> 1`` of the image.
+    """
     n_img, m = out.shape
-    shared = byte_lo.shape[0] == 1
+    shared = units.shape[0] == 1
     for b in prange(n_img):
-        bl = byte_lo[0] if shared else byte_lo[b]
-        sl = shift_lo[0] if shared else shift_lo[b]
-        bh = byte_hi[0] if shared else byte_hi[b]
-        sh = shift_hi[0] if shared else shift_hi[b]
+        u = units[0] if shared else units[b]
         mk = mask[0] if shared else mask[b]
         xb = x[b]
         ob = out[b]
         for k in range(m):
-            lo = (xb[bl[k]] >> sl[k]) & 15
-            hi = (xb[bh[k]] >> sh[k]) & 15
+            lo_unit = np.int64(u[2 * k])
+            hi_unit = np.int64(u[2 * k + 1])
+            lo = (xb[lo_unit >> 1] >> ((lo_unit & 1) << 2)) & 15
+            hi = (xb[hi_unit >> 1] >> ((hi_unit & 1) << 2)) & 15
             ob[k] = ((hi << 4) | lo) ^ mk[k]
+
+
+def _narrow(src2: np.ndarray) -> np.ndarray:
+    """The gather index in the narrowest integer type that holds it (so a plan's tables stay in cache)."""
+    n = src2.shape[-1]
+    kind = np.uint16 if n <= 1 << 16 else np.int32 if n < 1 << 31 else np.int64
+    return np.ascontiguousarray(src2, dtype=kind)
 
 
 _FLOAT_KERNEL_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -263,18 +272,13 @@ def check_plan_dtype(unit: str, negates: bool, dtype, name: str = "images") -> N
 def _plan_rows(x2, unit, src2, neg2, o2) -> None:
     """Apply a plan to C-contiguous ``(B, M_elements)`` arrays."""
     if unit == "nibble":
-        lo = src2[:, 0::2]
-        hi = src2[:, 1::2]
         if neg2 is None:
-            mask = np.zeros((1, lo.shape[1]), np.uint8)
-            if src2.shape[0] > 1:
-                mask = np.broadcast_to(mask, (src2.shape[0], lo.shape[1]))
+            mask = np.zeros((src2.shape[0], src2.shape[1] // 2), np.uint8)
         else:
             mask = (neg2[:, 0::2].astype(np.uint8) * np.uint8(15)) | (neg2[:, 1::2].astype(np.uint8) * np.uint8(240))
-        _plan_gather_nibbles(x2, np.ascontiguousarray(lo >> 1), np.ascontiguousarray((lo & 1) * 4),
-                             np.ascontiguousarray(hi >> 1), np.ascontiguousarray((hi & 1) * 4),
-                             np.ascontiguousarray(mask), o2)
+        _plan_gather_nibbles(x2, _narrow(src2), np.ascontiguousarray(mask), o2)
         return
+    src2 = _narrow(src2)
     if neg2 is None:
         xb, ob = _as_bits(x2), _as_bits(o2)
         if xb is None:
@@ -311,7 +315,6 @@ def run_plan(x4: np.ndarray, unit: str, src2: np.ndarray, neg2, o4: np.ndarray) 
     n_img = x4.shape[0]
     m_el = x4.shape[1] * x4.shape[2] * x4.shape[3]
     shared = src2.shape[0] == 1
-    src2 = np.ascontiguousarray(src2, dtype=np.int64)
     if x4.flags.c_contiguous and o4.flags.c_contiguous:
         _plan_rows(x4.reshape(n_img, m_el), unit, src2, neg2, o4.reshape(n_img, m_el))
         return
