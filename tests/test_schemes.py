@@ -2,6 +2,7 @@
 exact round trips, JSON, refusals, pe_each."""
 
 import json
+import math
 import time
 
 import naive
@@ -331,3 +332,83 @@ def test_element_plan_validation():
         ElementPlan("pixel", np.arange(3))
     with pytest.raises(ValueError, match="negate"):
         ElementPlan("element", np.arange(3), np.zeros(2, bool))
+
+
+# --------------------------------------------------------------------------- security basics
+
+def _distinct_plans(keys):
+    seen = set()
+    for key in keys:
+        plan = key.element_plan(key.channels)
+        neg = np.zeros(plan.n_units, bool) if plan.negate is None else plan.negate
+        seen.add((plan.src.tobytes(), neg.tobytes()))
+    return len(seen)
+
+
+def test_key_space_counts_match_enumeration():
+    import itertools
+
+    # EtC on two 2x2 blocks, one channel: every parameter combination, counted by distinct plan
+    keys = []
+    for bp in itertools.permutations(range(2)):
+        for rot in itertools.product(range(4), repeat=2):
+            for flip in itertools.product(range(3), repeat=2):
+                for neg in ([True, False], [False, True]):
+                    keys.append(vn.EtCKey((2, 4), 2, 1, list(bp), list(rot), list(flip), neg, [[0], [0]]))
+    space = vn.security.key_space(keys[0])
+    assert space.exact and round(2 ** space.bits) == _distinct_plans(keys) == 2 * 8 * 8 * 2
+    # LE with d = 2 (a 1x1 block of 2 channels): all 4! nibble permutations give distinct plans
+    keys = [vn.LEKey((1, 1), 1, 2, list(p)) for p in itertools.permutations(range(4))]
+    assert round(2 ** vn.security.key_space(keys[0]).bits) == _distinct_plans(keys) == 24
+    # PE on 1x2 pixels of 2 channels: (2^2 * 2!)^2
+    keys = []
+    for neg in itertools.product([False, True], repeat=4):
+        for cp in itertools.product(itertools.permutations(range(2)), repeat=2):
+            keys.append(vn.PEKey((1, 2), 2, np.array(neg).reshape(1, 2, 2), np.array(cp).reshape(1, 2, 2)))
+    assert round(2 ** vn.security.key_space(keys[0]).bits) == _distinct_plans(keys) == 64
+    # block-wise, 2x2 grid of 1x1 blocks, 2 channels, with negation and block shuffle: 2! * C(2, 1) * 4!
+    keys = [vn.BlockwiseKey((2, 2), 1, 2, list(pp), np.array(ns), list(bp))
+            for pp in itertools.permutations(range(2)) for ns in ([True, False], [False, True])
+            for bp in itertools.permutations(range(4))]
+    assert round(2 ** vn.security.key_space(keys[0]).bits) == _distinct_plans(keys) == 96
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("channels", [1, 3])
+def test_chosen_plaintext_recovers_every_plan(kind, channels):
+    key = make_key(kind, (8, 8), 2, channels, seed=4)
+    unit = key.element_plan(channels).unit
+    probe = vn.security.chosen_plaintext_plan((8, 8), channels, unit=unit)
+    x = probe if channels == 3 else probe[..., 0]
+    src, negate, n_ambiguous = vn.security.recover_plan(x, vn.encrypt(x, key, channels=False if channels == 1
+                                                                      else None), unit=unit)
+    plan = key.element_plan(channels)
+    assert n_ambiguous == 0
+    assert np.array_equal(src, plan.src)
+    assert np.array_equal(negate, np.zeros(plan.n_units, bool) if plan.negate is None else plan.negate)
+    assert probe.shape[0] == 1 + math.ceil(math.log(plan.n_units, 256 if unit == "element" else 16) - 1e-12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_known_plaintext_pairs_recover_the_plan(kind):
+    key = make_key(kind, (8, 8), 4, 3, seed=5)
+    unit = key.element_plan(3).unit
+    x = np.random.default_rng(0).integers(0, 256, (12, 8, 8, 3), dtype=np.uint8)
+    k, curve = vn.security.plan_pairs_to_recover(x, vn.encrypt(x, key), unit=unit)
+    assert k is not None and curve[k - 1] == 1.0
+    src, negate, n_ambiguous = vn.security.recover_plan(x[:k], vn.encrypt(x[:k], key), unit=unit)
+    assert n_ambiguous == 0 and np.array_equal(src, key.element_plan(3).src)
+
+
+def test_audit_of_value_changing_keys():
+    x = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
+    for kind in KINDS:
+        key = make_key(kind, (8, 8), 4, 3, seed=6)
+        report = vn.security.audit(x, key, sensitivity_images=5)
+        assert report["key_space"].exact
+        assert report["chosen_plaintext"]["ambiguous"] == 0
+        assert report["known_plaintext"]["unit"] == key.element_plan(3).unit
+        assert report["known_plaintext"]["pairs_for_all"] is not None
+        # a spatial key never changes the histogram; these keys do (they negate or split values)
+        assert not report["histogram_unchanged"]
+        assert all("error" in v or v["map_changed"] > 0 for v in report["key_changes"].values())
