@@ -74,7 +74,8 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         positions recovered after k pairs, "unit": "pixel" for spatial keys,
         "element" or "nibble" for the keys that change values, whose plan --
         gather and negation -- is recovered}), ``chosen_plaintext``
-        ({"images": n, "ambiguous": positions left ambiguous}); with
+        ({"images": n, "ambiguous": positions (or units) left ambiguous,
+        "units": how many there are}); with
         ``attack=True`` also ``ciphertext_only`` ({"family", "recovered",
         "ssim", "psnr", "ssim_cipher", "psnr_cipher"}; SSIM and PSNR on the
         grey level of colour images, the generic attack's at its best grid
@@ -125,10 +126,15 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         "key_changes": changes,
         "key_space": key_space(key, n_samples=key_space_samples),
         "known_plaintext": {"pairs_for_all": pairs_for_all, "curve": curve, "unit": unit},
-        "chosen_plaintext": {"images": int(len(probe)), "ambiguous": int(n_ambiguous)},
+        "chosen_plaintext": {"images": int(len(probe)), "ambiguous": int(n_ambiguous),
+                             "units": int(key.n_pixels if unit == "pixel" else key.element_plan(key.channels).n_units)},
     }
     if attack:
-        report["ciphertext_only"] = _attack_report(images, cipher, key)
+        if is_spatial(key):
+            report["ciphertext_only"] = _attack_report(images, cipher, key)
+        else:
+            report["ciphertext_only"] = {"error": f"the ciphertext-only attacks here undo pixel maps; a {key.kind} "
+                                                  "key also changes values"}
     return report
 
 
