@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import security as sec
 from ..cipher._keyfile import load_key
-from ..io._files import check_output_path, save_figure, read_npy
+from ..io._files import check_output_path, read_npy, save_figure
 
 # the data set to use when --dataset is not given, by the key's grid
 _DATASET_BY_SHAPE = {(8, 8): "digits", (28, 28): "fashion-mnist", (32, 32): "cifar10"}

@@ -31,14 +31,22 @@ import warnings
 from pathlib import Path
 
 from ..cipher._files import input_grids, transform_file
-from ..cipher._preview import comparison_grid, read_images
 from ..cipher._keyfile import load_key, save_key
+from ..cipher._keys import (
+    BlockKey,
+    BlockwiseKey,
+    ELEKey,
+    EtCKey,
+    IdentityKeyWarning,
+    LEKey,
+    PEKey,
+    PermutationKey,
+    VortexKey,
+)
+from ..cipher._preview import comparison_grid, read_images
 from ..cipher._protocol import check_decryptable
-from ..cipher._keys import (BlockKey, BlockwiseKey, ELEKey, EtCKey, IdentityKeyWarning, LEKey, PEKey,
-                            PermutationKey, VortexKey)
 from ..io._files import check_output_path
 from ..io._images import write_image
-
 
 SCHEMES = ("vortex", "permutation", "block", "le", "ele", "etc", "pe", "blockwise")
 _VALUE_SCHEMES = ("le", "ele", "etc", "pe", "blockwise")

@@ -11,11 +11,17 @@ import numpy as np
 
 from ..cipher._gather import encrypt
 from ..cipher._protocol import is_spatial
-from ._common import DIRECTIONS, _check_key
 from ._ciphertext_only import attack_quality, ciphertext_only_attack
+from ._common import DIRECTIONS, _check_key
 from ._keyspace import key_space
-from ._known_plaintext import (chosen_plaintext, chosen_plaintext_plan, pairs_to_recover, plan_pairs_to_recover,
-                               recover_index, recover_plan)
+from ._known_plaintext import (
+    chosen_plaintext,
+    chosen_plaintext_plan,
+    pairs_to_recover,
+    plan_pairs_to_recover,
+    recover_index,
+    recover_plan,
+)
 from ._metrics import adjacent_correlation, adjacent_pairs, histogram, shannon_entropy
 from ._sensitivity import key_sensitivity, plaintext_sensitivity
 
@@ -96,7 +102,8 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         raise ValueError(f"images of shape {images.shape} do not fit the key's {key.shape[0]}x{key.shape[1]} grid")
     cipher = encrypt(images, key, channels=ch)
     channels = images.ndim == 4
-    npcr, uaci = zip(*(plaintext_sensitivity(img, key, channels=channels) for img in images[:sensitivity_images]))
+    pairs = [plaintext_sensitivity(img, key, channels=channels) for img in images[:sensitivity_images]]
+    npcr, uaci = zip(*pairs, strict=True)
     changes = {}
     for parameter, label in KEY_CHANGES.get(key.kind, {}).items():
         try:

@@ -6,12 +6,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from numba import njit
 
-from ..cipher._vortex import bijective_moves, paper_moves
-from ..cipher._keys import BlockKey, BlockwiseKey, ELEKey, EtCKey, IdentityKey, LEKey, PEKey, PermutationKey
 from .._validate import as_int, as_seed
+from ..cipher._keys import BlockKey, BlockwiseKey, ELEKey, EtCKey, IdentityKey, LEKey, PEKey, PermutationKey
+from ..cipher._vortex import bijective_moves, paper_moves
 from ._common import _check_key
 
 # --------------------------------------------------------------------------- key space
@@ -210,9 +209,9 @@ def key_space(key, *, n_samples: int = 4096, seed: int = 0) -> KeySpace:
     cache = {}
     details = []
     total_bits = 0.0
-    for i, v in enumerate(key.vortices):
+    for v in key.vortices:
         coll_sum = 0.0
-        for r, count in zip(*np.unique(radii, return_counts=True)):
+        for r, count in zip(*np.unique(radii, return_counts=True), strict=True):
             r = int(r)
             ck = (r, v.family, v.strength)
             if ck not in cache:

@@ -7,13 +7,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from .._validate import as_image_batch, as_int, as_position
 from ..cipher._gather import encrypt
 from ..cipher._keys import BlockKey, BlockwiseKey, ELEKey, EtCKey, LEKey, PEKey, PermutationKey, VortexKey
 from ..cipher._protocol import is_spatial
-from .._validate import as_int
-from .._validate import as_image_batch, as_position
 from ._common import _check_key
 from ._metrics import npcr_uaci
+
 
 def plaintext_sensitivity(image, key, position=None, *, channels=None):
     """NPCR and UACI between the encryptions of an image and of a copy changed in one pixel.
