@@ -13,6 +13,8 @@ allocation; nothing as large as the batch is ever created besides it.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from numba import njit, prange
 
@@ -247,6 +249,65 @@ def _plan_gather_nibbles(x, units, mask, out):
             ob[k] = ((hi << 4) | lo) ^ mk[k]
 
 
+@njit(cache=True, parallel=True)
+def _plan_words_xor(x, src4, mask4, out4):
+    """uint8 elements, four at a time: ``src4`` packs four uint16 indices per uint64 (little-endian),
+    ``mask4`` four XOR bytes per uint32; ``out4`` is the output viewed as uint32 words."""
+    n_img, m4 = out4.shape
+    shared = src4.shape[0] == 1
+    for b in prange(n_img):
+        s4 = src4[0] if shared else src4[b]
+        mk = mask4[0] if shared else mask4[b]
+        xb = x[b]
+        ob = out4[b]
+        for k in range(m4):
+            s = s4[k]
+            v = (np.uint32(xb[s & 0xFFFF]) | (np.uint32(xb[(s >> 16) & 0xFFFF]) << 8)
+                 | (np.uint32(xb[(s >> 32) & 0xFFFF]) << 16) | (np.uint32(xb[s >> 48]) << 24))
+            ob[k] = v ^ mk[k]
+
+
+@njit(cache=True, parallel=True)
+def _plan_words_nibbles(x, units4, mask4, out4):
+    """uint8 nibbles, four output bytes at a time.
+
+    Each image is first split into its nibbles (unit ``2e`` the low half of
+    byte ``e``, ``2e + 1`` the high half) in a small scratch row; then output
+    byte ``k`` is ``nib[unit 2k] | nib[unit 2k + 1] << 4``. ``units4`` packs
+    four uint16 units per uint64 (little-endian), ``mask4`` four XOR bytes
+    per uint32, ``out4`` is the output viewed as uint32 words.
+    """
+    n_img, m4 = out4.shape
+    m = x.shape[1]
+    shared = units4.shape[0] == 1
+    n_chunks = min(n_img, 256)
+    for c in prange(n_chunks):
+        pairs = np.empty(m, dtype=np.uint16)
+        nib = pairs.view(np.uint8)
+        for b in range(c * n_img // n_chunks, (c + 1) * n_img // n_chunks):
+            xb = x[b]
+            for e in range(m):
+                v = np.uint16(xb[e])
+                pairs[e] = (v & 15) | ((v >> 4) << 8)
+            u4 = units4[0] if shared else units4[b]
+            mk = mask4[0] if shared else mask4[b]
+            ob = out4[b]
+            for k in range(m4):
+                s0 = u4[2 * k]
+                s1 = u4[2 * k + 1]
+                w = (np.uint32(nib[s0 & 0xFFFF]) | (np.uint32(nib[(s0 >> 16) & 0xFFFF]) << 4)
+                     | (np.uint32(nib[(s0 >> 32) & 0xFFFF]) << 8) | (np.uint32(nib[s0 >> 48]) << 12)
+                     | (np.uint32(nib[s1 & 0xFFFF]) << 16) | (np.uint32(nib[(s1 >> 16) & 0xFFFF]) << 20)
+                     | (np.uint32(nib[(s1 >> 32) & 0xFFFF]) << 24) | (np.uint32(nib[s1 >> 48]) << 28))
+                ob[k] = w ^ mk[k]
+
+
+def _words_fit(x2: np.ndarray, o2: np.ndarray, n_units: int) -> bool:
+    """Whether the four-at-a-time kernels apply: uint8 rows of a multiple of 4, uint16 units, little-endian."""
+    return (sys.byteorder == "little" and x2.dtype == np.uint8 and x2.shape[1] % 4 == 0 and n_units <= 1 << 16
+            and x2.shape[1] > 0 and o2.flags.c_contiguous)
+
+
 def _narrow(src2: np.ndarray) -> np.ndarray:
     """The gather index in the narrowest integer type that holds it (so a plan's tables stay in cache)."""
     n = src2.shape[-1]
@@ -276,7 +337,18 @@ def _plan_rows(x2, unit, src2, neg2, o2) -> None:
             mask = np.zeros((src2.shape[0], src2.shape[1] // 2), np.uint8)
         else:
             mask = (neg2[:, 0::2].astype(np.uint8) * np.uint8(15)) | (neg2[:, 1::2].astype(np.uint8) * np.uint8(240))
-        _plan_gather_nibbles(x2, _narrow(src2), np.ascontiguousarray(mask), o2)
+        mask = np.ascontiguousarray(mask)
+        if _words_fit(x2, o2, src2.shape[1]):
+            units = np.ascontiguousarray(src2, dtype=np.uint16)
+            _plan_words_nibbles(x2, units.view(np.uint64), mask.view(np.uint32),
+                                o2.view(np.uint32).reshape(o2.shape[0], -1))
+            return
+        _plan_gather_nibbles(x2, _narrow(src2), mask, o2)
+        return
+    if _words_fit(x2, o2, src2.shape[1]):
+        mask = np.zeros(src2.shape, np.uint8) if neg2 is None else neg2.astype(np.uint8) * np.uint8(255)
+        _plan_words_xor(x2, np.ascontiguousarray(src2, dtype=np.uint16).view(np.uint64),
+                        np.ascontiguousarray(mask).view(np.uint32), o2.view(np.uint32).reshape(o2.shape[0], -1))
         return
     src2 = _narrow(src2)
     if neg2 is None:
