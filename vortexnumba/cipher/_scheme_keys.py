@@ -30,8 +30,10 @@ Random draws (``numpy.random.default_rng(seed)``, in this order)
 - EtC: ``block_perm = rng.permutation(n)``, ``rotation = rng.integers(0, 4, n)``,
   ``flip = rng.integers(0, 3, n)``, the negated blocks ``rng.permutation(n)[:n // 2]``,
   ``channel_perm = rng.permuted(tile(arange(C), (n, 1)), axis=1)``.
-- PE: ``negate = rng.integers(0, 2, (H, W, C)) == 1``, then
-  ``channel_perm = rng.permuted(tile(arange(C), (H, W, 1)), axis=2)``.
+- PE: ``negate = rng.integers(0, 2, (H, W, C)) == 1``, then for ``C <= 6``
+  ``channel_perm = orders[rng.integers(0, C!, (H, W))]`` with ``orders`` the
+  ``C!`` permutations in lexicographic order (``itertools.permutations``);
+  for more channels ``rng.permuted(tile(arange(C), (H, W, 1)), axis=2)``.
 - Block-wise: ``pixel_perm = rng.permutation(d)``; with ``negate=True`` the
   negated slots ``rng.permutation(d)[:d // 2]``; with ``shuffle_blocks=True``
   ``block_perm = rng.permutation(n_blocks)``.
@@ -699,14 +701,29 @@ def pe_plan_arrays(negate: np.ndarray, channel_perm: np.ndarray) -> tuple:
     h, w, c = channel_perm.shape
     base = (np.arange(h * w, dtype=np.int64) * c).reshape(h, w, 1)
     src = (base + channel_perm).reshape(-1)
-    neg = np.take_along_axis(negate, channel_perm, axis=2).reshape(-1)
-    return src, neg
+    # the negation is applied before the shuffle, so output element m carries the flag of its source
+    return src, negate.reshape(-1)[src]
+
+
+@functools.lru_cache(maxsize=8)
+def _all_orders(c: int) -> np.ndarray:
+    """Every permutation of ``range(c)`` in lexicographic order, ``(c!, c)``."""
+    import itertools
+
+    return np.array(list(itertools.permutations(range(c))), dtype=np.int64).reshape(-1, c)
+
+
+#: up to this many channels PE draws one of the C! orders per pixel; beyond, a shuffle per pixel
+_PE_TABLE_CHANNELS = 6
 
 
 def pe_draw(rng, h: int, w: int, c: int) -> tuple:
     """PE parameters ``(negate, channel_perm)`` drawn from ``rng`` (the order of the module docstring)."""
     negate = rng.integers(0, 2, (h, w, c)) == 1
-    channel_perm = rng.permuted(np.tile(np.arange(c), (h, w, 1)), axis=2)
+    if c <= _PE_TABLE_CHANNELS:
+        channel_perm = _all_orders(c)[rng.integers(0, math.factorial(c), (h, w))]
+    else:
+        channel_perm = rng.permuted(np.tile(np.arange(c), (h, w, 1)), axis=2)
     return negate, channel_perm
 
 
