@@ -77,11 +77,10 @@ def test_no_import_cycle(part):
 
 
 PENDING_PRIVATE = {
-    "cipher": "_keybase/_gather/_files helpers imported by sibling modules",
+    "cipher": "_preview <- _files._check_image_grid",
     "data": "_loaders._check_name",
     "learn": "_models' layer helpers (_conv, _dense, _linear)",
     "security": "_common._check_key, _vortex_attack's kernels",
-    "dask": "cipher._gather._key_src (cipher's key check, renamed with cipher's names)",
 }
 
 

@@ -11,10 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..cipher import apply_src
-
-# The key check and its decrypt refusal live in the gather engine (cipher's own module, cipher's name).
-from ..cipher._gather import _key_src as key_src
+from ..cipher import apply_src, decrypt, encrypt
+from ..cipher._gather import key_src
+from ..cipher._protocol import check_decryptable, check_key, is_spatial
 
 __all__ = ["check_dask_images", "dask_array_module", "map_key", "rechunk_batch"]
 
@@ -95,9 +94,12 @@ def rechunk_batch(images: Any) -> Any:
     return images.rechunk(whole_images)
 
 
-def _gather_block(block: np.ndarray, src: np.ndarray) -> np.ndarray:
+def _gather_block(block: np.ndarray, src: np.ndarray | None, key: Any = None, inverse: bool = False) -> np.ndarray:
     # A 3-D block is a (b, H, W) batch, never one (H, W, C) image.
-    return apply_src(block, src, channels=False if block.ndim == 3 else None)
+    channels = False if block.ndim == 3 else None
+    if key is not None:  # a key that changes values: the same engine, through encrypt/decrypt
+        return (decrypt if inverse else encrypt)(block, key, channels=channels)
+    return apply_src(block, src, channels=channels)
 
 
 def map_key(images: Any, key: Any, *, inverse: bool) -> Any:
@@ -105,7 +107,13 @@ def map_key(images: Any, key: Any, *, inverse: bool) -> Any:
     dask_array_module()
     import dask
 
-    src, shape = key_src(key, inverse)
+    spatial = is_spatial(check_key(key))
+    if spatial:
+        src, shape = key_src(key, inverse)
+    else:
+        if inverse:
+            check_decryptable(key)
+        src, shape = None, tuple(key.shape)
     images = check_dask_images(images, "images", pixel_kinds="biuf", kinds_text="a real numeric dtype")
     if tuple(images.shape[1:3]) != shape:
         raise ValueError(
@@ -113,8 +121,12 @@ def map_key(images: Any, key: Any, *, inverse: bool) -> Any:
             f"{shape[0]}x{shape[1]}"
         )
     blocks = rechunk_batch(images)
+    name = "vortexnumba-decrypt" if inverse else "vortexnumba-encrypt"
+    if not spatial:
+        key_task = dask.delayed(key, pure=True)
+        return blocks.map_blocks(_gather_block, None, key_task, inverse, dtype=blocks.dtype,
+                                 meta=np.empty((0,) * blocks.ndim, dtype=blocks.dtype), name=name)
     # One task holds the gather index; every block depends on it instead of carrying its own copy.
     src_task = dask.delayed(np.asarray(src), pure=True)
-    name = "vortexnumba-decrypt" if inverse else "vortexnumba-encrypt"
     return blocks.map_blocks(_gather_block, src_task, dtype=blocks.dtype,
                              meta=np.empty((0,) * blocks.ndim, dtype=blocks.dtype), name=name)

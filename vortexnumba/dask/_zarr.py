@@ -40,7 +40,7 @@ from .._progress import progress as progress_bar
 from .._validate import as_image_batch
 from ..cipher import decrypt, encrypt
 from ..cipher._files import pop_fingerprint, push_fingerprint
-from ..cipher._protocol import check_key
+from ..cipher._protocol import check_decryptable, check_key
 from ..io._files import atomic_folder
 from ._common import INSTALL_HINT, map_key
 
@@ -309,8 +309,8 @@ def transform_zarr(source: str | os.PathLike, target: str | os.PathLike, key: An
     3
     """
     check_key(key)
-    if inverse and not key.is_bijective:
-        raise ValueError("this key cannot decrypt: its map is lossy (use a mode='bijective' key)")
+    if inverse:
+        check_decryptable(key)
     slab_bytes = _check_slab_bytes(slab_bytes)
     zarr = _modules()
     source, target = Path(source), Path(target)

@@ -205,8 +205,10 @@ def retention(images: Any, src: Any, kernel: Kernel | None = None, coupling: Cou
 
 def _key_or_src(src: Any, encrypted: Any) -> tuple[Any, Any]:
     """``(key, None)`` for a key that changes values, else ``(None, gather index)``."""
+    from ..cipher._protocol import is_spatial  # the one rule: a key without the attribute is spatial
+
     is_key = hasattr(src, "src") and not isinstance(src, np.ndarray)
-    if is_key and not getattr(src, "is_spatial", True):
+    if is_key and not is_spatial(src):
         return src, None
     if encrypted is not None:
         raise ValueError("encrypted is only for keys that change values (key.is_spatial False); a gather index "

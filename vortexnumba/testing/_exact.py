@@ -303,8 +303,10 @@ def _tracked_parts(image, encrypted, track, kernel, coupling, channels, digits):
 
 def _parts(image, src, kernel, coupling, channels, digits, encrypted):
     """The parts of rho for a gather index or a key (a key that changes values: its tracking map)."""
+    from ..cipher._protocol import is_spatial
+
     is_key = hasattr(src, "src") and not isinstance(src, np.ndarray)
-    if is_key and not getattr(src, "is_spatial", True):
+    if is_key and not is_spatial(src):
         if encrypted is None:
             from ..cipher import encrypt
 
