@@ -38,10 +38,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _timing import best_of
 
 import vortexnumba as vn
 import vortexnumba.dask as vnd
-from _timing import best_of
 
 
 def rss_of(pid):
@@ -75,7 +75,7 @@ class PeakSampler:
                     self.peak[pid] = max(self.peak[pid], rss_of(pid))
                 except (OSError, ProcessLookupError):
                     pass
-                except Exception:  # psutil.NoSuchProcess: the worker was restarted
+                except Exception:  # noqa: BLE001 - psutil.NoSuchProcess: the worker was restarted
                     pass
             self._stop.wait(self.every)
 
@@ -186,7 +186,7 @@ def peak_memory(args, key, work, cluster_kwargs):
 
         base = client.run(warm_worker, key.to_json(), shape)
         report["worker_rss_before_MB"] = {a: v / 1e6 for a, v in base.items()}
-        from vortexnumba._dask_zarr import SLAB_BYTES
+        from vortexnumba.dask._zarr import SLAB_BYTES
 
         report["slab_MB_on_cluster"] = SLAB_BYTES / 1e6
 

@@ -20,9 +20,9 @@ import argparse
 import os
 
 import numpy as np
+from _timing import best_of
 
 import vortexnumba as vn
-from _timing import best_of
 from vortexnumba.framework._kernels import Geometry
 
 
@@ -103,9 +103,9 @@ def main(argv=None):
         np.testing.assert_allclose(vn.retention(sub, gather), numpy_retention(sub, gather, ordered=True), rtol=1e-9)
         rounds = []
         for _ in range(5):  # interleaved, so that a slow spell of the machine hits every side
-            t_fast = best_of(lambda: vn.retention(images, gather), 1)
-            t_half = best_of(lambda: numpy_retention(sub, gather), 1) * scale
-            t_full = best_of(lambda: numpy_retention(sub, gather, ordered=True), 1) * scale
+            t_fast = best_of(lambda gather=gather: vn.retention(images, gather), 1)
+            t_half = best_of(lambda gather=gather: numpy_retention(sub, gather), 1) * scale
+            t_full = best_of(lambda gather=gather: numpy_retention(sub, gather, ordered=True), 1) * scale
             rounds.append((t_fast, t_half, t_full))
         half = sorted(r[1] / r[0] for r in rounds)
         full = sorted(r[2] / r[0] for r in rounds)
@@ -145,7 +145,7 @@ def main(argv=None):
         im = rng.integers(0, 256, (side, side), dtype=np.uint8)
         s = rng.permutation(side * side)
         vn.retention(im, s)
-        t = best_of(lambda: vn.retention(im, s))
+        t = best_of(lambda im=im, s=s: vn.retention(im, s))
         lines.append(f"| {side} | {side * side:,} | {t * 1e3:.2f} | {t / (side * side) * 1e9:.1f} |")
     lines += ["", "## cost against R (256x256, random permutation)", "",
               "| R | offsets (half) | retention (ms) | ms per offset |", "|---:|---:|---:|---:|"]
@@ -154,7 +154,7 @@ def main(argv=None):
     for radius in (1, 2, 3, 5, 8):
         k = vn.Kernel.power(2, radius)
         vn.retention(im, s, k)
-        t = best_of(lambda: vn.retention(im, s, k))
+        t = best_of(lambda k=k: vn.retention(im, s, k))
         n_off = len(Geometry.of(k).half_di)
         lines.append(f"| {radius} | {n_off} | {t * 1e3:.2f} | {t * 1e3 / n_off:.3f} |")
     lines += custom_against_builtin(images, src, rng, quick=args.quick)
@@ -189,13 +189,14 @@ def custom_against_builtin(images, src, rng, quick=False) -> list[str]:
     lines = ["", "## custom kernel and coupling against the built-ins", "",
              "`Kernel.from_function(lambda d: d ** -2.0, 3)` and `Coupling.from_function` of the Gaussian "
              "(h = 0.25) against `Kernel.power(2, 3)` and `Coupling.gaussian(0.25)`: both are evaluated once "
-             "into the same tables. Interleaved rounds (five; three with --quick); median times and the median ratio (range).", "",
+             "into the same tables. Interleaved rounds (five; three with --quick); median times and the median "
+             "ratio (range).", "",
              "| operation | built-in (ms) | custom (ms) | custom / built-in |", "|---|---:|---:|---:|"]
     for label, op in ops.items():
         np.testing.assert_allclose(op(custom), op(builtin), rtol=1e-9)  # also compiles both
         rounds = []
         for _ in range(3 if quick else 5):
-            rounds.append((best_of(lambda: op(builtin), 1), best_of(lambda: op(custom), 1)))
+            rounds.append((best_of(lambda op=op: op(builtin), 1), best_of(lambda op=op: op(custom), 1)))
         ratios = sorted(c / b for b, c in rounds)
         tb, tc = (float(np.median([r[i] for r in rounds])) for i in range(2))
         lines.append(f"| {label} | {tb * 1e3:.2f} | {tc * 1e3:.2f} | {ratios[len(ratios) // 2]:.3f} "

@@ -17,12 +17,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import vortexnumba as vn  # noqa: E402
-from vortexnumba.io._figures import swap_heatmap  # noqa: E402
-from vortexnumba.io._files import save_figure  # noqa: E402
+import vortexnumba as vn
+from vortexnumba.io._figures import swap_heatmap
+from vortexnumba.io._files import save_figure
 
 FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 

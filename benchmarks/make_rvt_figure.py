@@ -19,6 +19,7 @@ import numpy as np
 
 import vortexnumba as vn
 
+
 def load_images(n):
     try:
         images = vn.data.load("fashion-mnist")[2]

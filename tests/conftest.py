@@ -9,11 +9,18 @@ Profiles (choose with the environment variable ``VORTEXNUMBA_HYPOTHESIS``):
 
 Tests state their budget relative to the profile with :func:`examples`
 (``@settings(max_examples=examples(10))``), never as a bare count.
+
+The fixture :func:`cli_run` runs the command line in-process and returns its
+exit status and what it printed; every CLI test uses it.
 """
 
+import contextlib
+import io
 import os
 import sys
+from typing import NamedTuple
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # tests/naive.py is imported as a plain module by every test file.
@@ -34,3 +41,33 @@ settings.load_profile(PROFILE)
 def examples(n: int) -> int:
     """``n`` examples under the ``ci`` profile, scaled for the others (at least 2)."""
     return max(2, round(n * _SCALE[PROFILE]))
+
+
+class CliResult(NamedTuple):
+    """What one run of the command line gave: ``code, out, err = cli_run([...])``."""
+
+    code: int | None
+    out: str
+    err: str
+
+
+def run_cli(argv) -> CliResult:
+    """``vortexnumba ARGV`` in this process: the exit status (argparse's usage errors included) and the output.
+
+    Every argument is passed through ``str`` (paths may be given as ``Path``).
+    """
+    from vortexnumba.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as exc:  # argparse exits on usage errors and --help
+            code = exc.code
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli_run():
+    """The shared CLI runner: ``cli_run(["info", "digits:5"])`` -> ``CliResult(code, out, err)``."""
+    return run_cli

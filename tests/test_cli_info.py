@@ -11,22 +11,15 @@ import pytest
 from PIL import Image
 
 import vortexnumba as vn
-from vortexnumba.cli import main
 from vortexnumba.cli._info import load_one_image
-
-
-def run(argv, capsys):
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def reported(out: str, name: str) -> float:
     return float(re.search(rf"{name} = ([-0-9.e+]+)", out).group(1))
 
 
-def test_info_reports_content_and_profile_of_digits(capsys):
-    code, out, err = run(["info", "digits:5"], capsys)
+def test_info_reports_content_and_profile_of_digits(cli_run):
+    code, out, err = cli_run(["info", "digits:5"])
     assert code == 0, err
     image, _ = load_one_image("digits:5")
     assert image.dtype == np.uint8 and image.shape == (8, 8)
@@ -38,36 +31,36 @@ def test_info_reports_content_and_profile_of_digits(capsys):
     assert [float(r[1]) for r in rows] == pytest.approx(list(prof.sum(axis=(0, 1))), abs=1e-5)
 
 
-def test_info_kernel_options_change_the_numbers(tmp_path, capsys):
+def test_info_kernel_options_change_the_numbers(tmp_path, cli_run):
     rng = np.random.default_rng(0)
     img = rng.random((6, 7))
     path = tmp_path / "img.npy"
     np.save(path, img)
-    code, out, _ = run(["info", str(path), "--kernel", "gaussian", "--tau", "0.7", "--radius", "2",
-                        "--coupling", "constant"], capsys)
+    code, out, _ = cli_run(["info", str(path), "--kernel", "gaussian", "--tau", "0.7", "--radius", "2",
+                        "--coupling", "constant"])
     assert code == 0
     expected = vn.information_content(img, vn.Kernel.gaussian(0.7, 2), vn.Coupling.constant())
     assert reported(out, r"I\(X\)") == pytest.approx(expected, rel=1e-9)
 
 
-def test_info_reads_png_and_batch_npz(tmp_path, capsys):
+def test_info_reads_png_and_batch_npz(tmp_path, cli_run):
     rng = np.random.default_rng(1)
     rgb = rng.integers(0, 256, (9, 10, 3), dtype=np.uint8)
     Image.fromarray(rgb).save(tmp_path / "rgb.png")
-    code, out, _ = run(["info", str(tmp_path / "rgb.png"), "--h", "0.5"], capsys)
+    code, out, _ = cli_run(["info", str(tmp_path / "rgb.png"), "--h", "0.5"])
     assert code == 0
     expected = vn.information_content(rgb, coupling=vn.Coupling.gaussian(0.5), channels=True)
     assert reported(out, r"I\(X\)") == pytest.approx(expected, rel=1e-9)
     batch = rng.integers(0, 256, (4, 8, 8), dtype=np.uint8)
     np.savez(tmp_path / "b.npz", x=batch)
-    code, out, _ = run(["info", str(tmp_path / "b.npz"), "--index", "2"], capsys)
+    code, out, _ = cli_run(["info", str(tmp_path / "b.npz"), "--index", "2"])
     assert code == 0
     assert reported(out, r"I\(X\)") == pytest.approx(vn.information_content(batch[2]), rel=1e-9)
 
 
-def test_info_swap_writes_heatmap_and_refuses_to_overwrite(tmp_path, capsys):
+def test_info_swap_writes_heatmap_and_refuses_to_overwrite(tmp_path, cli_run):
     target = tmp_path / "map.png"
-    code, out, err = run(["info", "digits:0", "--swap", "3,4", "-o", str(target)], capsys)
+    code, out, err = cli_run(["info", "digits:0", "--swap", "3,4", "-o", str(target)])
     assert code == 0, err
     image, _ = load_one_image("digits:0")
     dmap = vn.swap_deltas(image, (3, 4))
@@ -77,10 +70,10 @@ def test_info_swap_writes_heatmap_and_refuses_to_overwrite(tmp_path, capsys):
     with Image.open(target) as im:
         assert im.format == "PNG" and im.size[0] > 200
     before = target.read_bytes()
-    code, _, err = run(["info", "digits:0", "--swap", "3,4", "-o", str(target)], capsys)
+    code, _, err = cli_run(["info", "digits:0", "--swap", "3,4", "-o", str(target)])
     assert code == 1 and "already exists" in err and "--force" in err
     assert target.read_bytes() == before
-    code, _, _ = run(["info", "digits:0", "--swap", "1,1", "-o", str(target), "--force"], capsys)
+    code, _, _ = cli_run(["info", "digits:0", "--swap", "1,1", "-o", str(target), "--force"])
     assert code == 0 and target.read_bytes() != before
 
 
@@ -99,9 +92,9 @@ def test_info_swap_writes_heatmap_and_refuses_to_overwrite(tmp_path, capsys):
         (["info", "digits:0", "--swap", "3", "-o", "unused.png"], "--swap expects I,J"),
     ],
 )
-def test_info_bad_arguments(argv, message, capsys, tmp_path, monkeypatch):
+def test_info_bad_arguments(argv, message, cli_run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, _, err = run(argv, capsys)
+    code, _, err = cli_run(argv)
     assert code == 1
     assert re.search(message, err), err
     assert "Traceback" not in err
@@ -114,12 +107,12 @@ def test_module_entry_point_help():
     assert "--swap" in proc.stdout and "IMAGE_OR_ARRAY" in proc.stdout
 
 
-def test_outputs_get_ordinary_file_permissions(tmp_path, capsys):
+def test_outputs_get_ordinary_file_permissions(tmp_path, cli_run):
     import os
     import stat
 
     target = tmp_path / "map.png"
-    assert main(["info", "digits:0", "--swap", "1,1", "-o", str(target)]) == 0
+    assert cli_run(["info", "digits:0", "--swap", "1,1", "-o", str(target)]).code == 0
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -217,7 +216,8 @@ def test_zarr_groups_transform_images_and_copy_labels(tmp_path):
     assert main(["encrypt", str(tmp_path / "key.json"), str(tmp_path / "set.zarr"), "-o",
                  str(tmp_path / "enc.zarr")]) == 0
     out = zarr.open_group(str(tmp_path / "enc.zarr"), mode="r")
-    assert out.attrs.asdict() == {"name": "set", "vortexnumba_keys": [KEY.fingerprint]} and out["meta"].attrs.asdict() == {"kind": "labels"}
+    assert out.attrs.asdict() == {"name": "set", "vortexnumba_keys": [KEY.fingerprint]}
+    assert out["meta"].attrs.asdict() == {"kind": "labels"}
     assert _same_bits(out["train"][:], vn.encrypt(RGB[..., 1], KEY, channels=False))
     assert _same_bits(out["meta/labels"][:], np.arange(23, dtype=np.int16))
 
@@ -275,11 +275,11 @@ def test_encrypt_zarr_writes_in_slabs_and_reports_progress(store, capsys):
     assert "encrypt data.zarr" in err and "23/23" in err
     assert _same_bits(zarr.open_array(str(store / "enc.zarr"), mode="r")[:], vn.encrypt(RGB, KEY))
     # the smallest slabs (one row of chunks) give the same bytes
-    from vortexnumba import _dask_zarr
+    from vortexnumba.dask import _zarr as _dask_zarr
 
     arr = zarr.open_array(str(store / "data.zarr"), mode="r")
-    assert _dask_zarr._row_slabs(arr, 1) == [(s, min(s + 4, 23)) for s in range(0, 23, 4)]
-    assert _dask_zarr._row_slabs(arr, 2 * 4 * 360) == [(0, 8), (8, 16), (16, 23)]
+    assert _dask_zarr.row_slabs(arr, 1) == [(s, min(s + 4, 23)) for s in range(0, 23, 4)]
+    assert _dask_zarr.row_slabs(arr, 2 * 4 * 360) == [(0, 8), (8, 16), (16, 23)]
     _dask_zarr.transform_zarr(store / "data.zarr", store / "enc2.zarr", KEY, progress=False, slab_bytes=1)
     assert _same_bits(zarr.open_array(str(store / "enc2.zarr"), mode="r")[:], vn.encrypt(RGB, KEY))
     assert _leftovers(store) == []

@@ -1,4 +1,4 @@
-"""The swap path and information_loss against the exact reference (issue 9).
+"""The swap path and information_loss against the exact reference.
 
 Every public entry point that returns a loss or a Delta I is compared with
 :mod:`vortexnumba.testing` (the definitions in 120-digit decimal arithmetic).
@@ -13,10 +13,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
 
 import vortexnumba as vn
 from vortexnumba.framework._exact_sum import exact_sum
@@ -28,7 +27,12 @@ RADII = [1.0, math.sqrt(2.0), 2.0, math.sqrt(5.0), 3.0]
 
 
 def small_loss_bound(loss: float) -> float:
-    """The stated absolute error bound for a loss below 1e-12 (``proofs/theorems.md``, section 4)."""
+    """The stated absolute error bound for a loss below 1e-12 (``proofs/theorems.md``, section 4).
+
+    The exact reference resolves a loss to about ``10**-(digits - 20)``; a true zero may come out a
+    few units of its last digit below 0 (a 2x2 image's diagonal swap gives -1e-119), which is 0 here.
+    """
+    loss = max(loss, 0.0)
     return RTOL * loss + 16.0 * EPS * math.sqrt(loss) + 16.0 * EPS * EPS
 
 
@@ -64,7 +68,7 @@ def check_every_entry_point(image, a: int, b: int, kernel, coupling, channels=No
     return loss
 
 
-# ----------------------------------------------------------------------------- the reproducers of issue 9
+# ----------------------------------------------------------------------------- cases where cancellation is hardest
 
 
 @pytest.mark.parametrize("image", [np.array([[0.0, 0.0, 1.0, 1.0, 0.0]]),

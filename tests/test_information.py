@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import math
 
+import naive
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import naive
 import vortexnumba as vn
-from vortexnumba.testing import (assert_swap_lowers, couplings, exact_retention, gather_maps, images, kernels,
-                                 swaps)
+from vortexnumba.testing import assert_swap_lowers, couplings, exact_retention, gather_maps, images, kernels, swaps
 
 RTOL = 1e-10
 # The fast retention is good to a few units of float64 round-off near 1; relative 1e-13 elsewhere.

@@ -9,22 +9,35 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vortexnumba as vn
 from vortexnumba.framework._assumptions import check_kernel_values, grid_distances
-from vortexnumba.testing import (assert_retention_matches_exact, assert_swap_lowers, block_keys, couplings,
-                                 digits_needed, exact_loss, exact_swap_delta, gather_maps, grid_shapes, images,
-                                 kernels, permutation_keys, permutations, swaps, vortex_keys)
-
-from conftest import examples
+from vortexnumba.testing import (
+    assert_retention_matches_exact,
+    assert_swap_lowers,
+    block_keys,
+    couplings,
+    digits_needed,
+    exact_loss,
+    exact_swap_delta,
+    gather_maps,
+    grid_shapes,
+    images,
+    kernels,
+    permutation_keys,
+    permutations,
+    swaps,
+    vortex_keys,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def step(d):
-    """The kernel of issue 14: 1 below distance 1.9, 1.3 from there to R = 2.5 (not strictly decreasing)."""
+    """A kernel that rises: 1 below distance 1.9, 1.3 from there to R = 2.5 (not strictly decreasing)."""
     return 1.0 if d < 1.9 else 1.3
 
 
@@ -239,7 +252,7 @@ def test_assert_retention_matches_exact_catches_an_error_of_1e_9(monkeypatch):
 
 
 def test_digits_needed_resolves_losses_at_small_h():
-    """Issue 9's [[1,1,1],[0,0,0]] with h = 0.05: the swap loses 2.87e-174, which 120 digits cannot see."""
+    """[[1,1,1],[0,0,0]] with h = 0.05: the swap loses 2.87e-174, which 120 digits cannot see."""
     img = np.array([[1, 1, 1], [0, 0, 0]], dtype=np.float64)
     src = [0, 4, 2, 3, 1, 5]
     kernel, coupling = vn.Kernel.power(2.0, 1.5), vn.Coupling.gaussian(0.05)

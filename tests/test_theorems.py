@@ -20,18 +20,28 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import naive
 import numpy as np
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vortexnumba as vn
-from vortexnumba.testing import (assert_retention_matches_exact, assert_swap_lowers, couplings, digits_needed,
-                                 exact_loss, exact_retention, exact_swap_delta, grid_shapes, images, kernels,
-                                 permutations, swaps)
-
-import naive
-from conftest import examples
+from vortexnumba.testing import (
+    assert_retention_matches_exact,
+    assert_swap_lowers,
+    couplings,
+    digits_needed,
+    exact_loss,
+    exact_retention,
+    exact_swap_delta,
+    grid_shapes,
+    images,
+    kernels,
+    permutations,
+    swaps,
+)
 
 # The fast retention near 1 is good to a few units of float64 round-off; relative 1e-13 elsewhere.
 RHO_RTOL, RHO_ATOL = 1e-13, 2e-15

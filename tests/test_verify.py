@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import vortexnumba as vn
-from vortexnumba.cli import main
 from vortexnumba.testing import exact_swap_delta, verify
 
 STEP_MODULE = '''
@@ -96,26 +95,24 @@ def user_module(tmp_path, monkeypatch):
     return "mykernels_for_test"
 
 
-def test_cli_counterexample_and_exit_1(user_module, capsys):
-    rc = main(["verify", "--kernel", f"{user_module}:step", "--radius", "2.5", "--no-check", "--examples", "3"])
-    out = capsys.readouterr().out
+def test_cli_counterexample_and_exit_1(user_module, cli_run):
+    rc, out, _ = cli_run(["verify", "--kernel", f"{user_module}:step", "--radius", "2.5", "--no-check",
+                          "--examples", "3"])
     assert rc == 1
     assert "counterexample (exhaustive, 2x3 grid): the swap does not lower the information" in out
     assert "swap = (0, 0) <-> (1, 0)" in out and "Delta I exact" in out and "Delta I swap_delta" in out
     assert "   1x5          50" in out  # cases passed per grid size
 
 
-def test_cli_refuses_a_kernel_that_fails_the_check(user_module, capsys):
-    rc = main(["verify", "--kernel", f"{user_module}:rising", "--radius", "2"])
-    err = capsys.readouterr().err
+def test_cli_refuses_a_kernel_that_fails_the_check(user_module, cli_run):
+    rc, _, err = cli_run(["verify", "--kernel", f"{user_module}:rising", "--radius", "2"])
     assert rc == 1
     assert "strictly decreasing" in err and "f(1) = 1 <= f(1.41421) = 1.41421" in err and "--no-check" in err
 
 
-def test_cli_clean_bill_exit_0(capsys):
-    rc = main(["verify", "--kernel", "exponential", "--tau", "0.7", "--radius", "1.5", "--property", "lossy",
-               "--examples", "3", "--max-grid", "3", "--seed", "1"])
-    out = capsys.readouterr().out
+def test_cli_clean_bill_exit_0(cli_run):
+    rc, out, _ = cli_run(["verify", "--kernel", "exponential", "--tau", "0.7", "--radius", "1.5", "--property",
+                          "lossy", "--examples", "3", "--max-grid", "3", "--seed", "1"])
     assert rc == 0, out
     assert "kernel exponential(tau=0.7, R=1.5)" in out and "clean bill" in out
 
@@ -128,9 +125,10 @@ def test_cli_clean_bill_exit_0(capsys):
     (["--coupling", "constant", "--h", "0.1"], "--h applies to the gaussian coupling only"),
     (["--max-grid", "2"], "max_grid must be >= 3"),
 ])
-def test_cli_bad_arguments(argv, match, capsys):
-    assert main(["verify", *argv]) == 1
-    assert match in capsys.readouterr().err
+def test_cli_bad_arguments(argv, match, cli_run):
+    code, _, err = cli_run(["verify", *argv])
+    assert code == 1
+    assert match in err
 
 
 def test_cli_without_hypothesis_says_how_to_install_it():

@@ -24,6 +24,30 @@ References
 
 __version__ = "0.2.0"
 
+from . import data, security  # public modules: vn.data.load(...), vn.security.recover_index(...)
+from .cipher import (
+    BlockKey,
+    BlockwiseKey,
+    ELEKey,
+    EtCKey,
+    IdentityKey,
+    IdentityKeyWarning,
+    Key,
+    LEKey,
+    PEKey,
+    PermutationKey,
+    Vortex,
+    VortexKey,
+    apply_src,
+    decrypt,
+    encrypt,
+    key_from_json,
+    load_key,
+    pe_each,
+    save_key,
+    shuffle_each,
+    transform_file,
+)
 from .framework import (
     Coupling,
     Kernel,
@@ -37,45 +61,40 @@ from .framework import (
     swap_deltas,
 )
 
-from .cipher import (
-    BlockKey,
-    IdentityKey,
-    IdentityKeyWarning,
-    Key,
-    PermutationKey,
-    Vortex,
-    VortexKey,
-    apply_src,
-    decrypt,
-    encrypt,
-    key_from_json,
-    load_key,
-    save_key,
-    shuffle_each,
-    transform_file,
-)
-from . import data, security  # public modules: vn.data.load(...), vn.security.recover_index(...)
-
 # Subpackages that pull in heavy optional dependencies (JAX, Dask, Hypothesis)
-# load when first touched, so ``import vortexnumba`` stays quick.
+# load when first touched, so ``import vortexnumba`` stays quick; ``dir(vn)``
+# and IDEs still list them (``__dir__``).
 _LAZY_MODULES = ("learn", "dask", "testing")
+# Names of a lazy subpackage offered at the top level too.
+_LAZY_NAMES = {"reproduce": "learn"}
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     import importlib
 
     if name in _LAZY_MODULES:
         return importlib.import_module(f"{__name__}.{name}")
-    if name == "reproduce":
-        return importlib.import_module(f"{__name__}.learn").reproduce
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_MODULES, *_LAZY_NAMES})
+
 __all__ = [
+    "data",
+    "security",
     "reproduce",
     "BlockKey",
+    "BlockwiseKey",
+    "ELEKey",
+    "EtCKey",
     "IdentityKey",
     "IdentityKeyWarning",
     "Key",
+    "LEKey",
+    "PEKey",
     "PermutationKey",
     "Vortex",
     "VortexKey",
@@ -86,6 +105,7 @@ __all__ = [
     "load_key",
     "save_key",
     "transform_file",
+    "pe_each",
     "shuffle_each",
     "Coupling",
     "Kernel",

@@ -9,10 +9,11 @@ leaves no line behind unless asked.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 
-def progress(total=None, desc: str = "", *, unit: str = "it", enabled: bool | None = None,
-             leave: bool = False, **kwargs):
+def progress(total: int | None = None, desc: str = "", *, unit: str = "it", enabled: bool | None = None,
+             leave: bool = False, **kwargs: Any) -> Any:
     """A ``tqdm`` bar on stderr.
 
     Parameters

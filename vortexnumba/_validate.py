@@ -547,3 +547,32 @@ def as_position(pos, shape: tuple[int, int], name: str) -> int:
     if not (0 <= i < h and 0 <= j < w):
         raise ValueError(f"{name} = ({i}, {j}) lies outside the {h}x{w} grid")
     return i * w + j
+
+
+def as_one_image(
+    image,
+    name: str = "image",
+    *,
+    grid: tuple[int, int] | None = None,
+    channels: bool | None = None,
+) -> np.ndarray:
+    """View one image ``(H, W)`` or ``(H, W, C)`` as ``(1, H, W, C)``; a batch is a ``ValueError``.
+
+    The single check behind every function that measures one image; ``grid``
+    and ``channels`` are as for :func:`as_image_batch`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vortexnumba._validate import as_one_image
+    >>> as_one_image(np.zeros((4, 5))).shape
+    (1, 4, 5, 1)
+    >>> as_one_image(np.zeros((2, 4, 5, 3)))
+    Traceback (most recent call last):
+    ...
+    ValueError: image must be one image (H, W) or (H, W, C), got a batch of shape (2, 4, 5, 3)
+    """
+    batch, is_batch = as_image_batch(image, name, grid=grid, channels=channels)
+    if is_batch:
+        raise ValueError(f"{name} must be one image (H, W) or (H, W, C), got a batch of shape {np.shape(image)}")
+    return batch

@@ -13,7 +13,6 @@
 Every Numba kernel here has a slow twin in ``tests/naive.py``.
 """
 
-from ._kernels import Coupling, Kernel
 from ._information import (
     information_content,
     information_energy,
@@ -21,6 +20,7 @@ from ._information import (
     neighbour_profile,
     retention,
 )
+from ._kernels import Coupling, Kernel
 from ._swap import SwapContext, swap_delta, swap_deltas
 
 __all__ = [

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -43,11 +45,12 @@ def grid_distances(radius: float) -> tuple[np.ndarray, np.ndarray]:
     return d2, np.sqrt(d2.astype(np.float64))
 
 
-def fmt(x) -> str:
+def fmt(x: float) -> str:
     return f"{float(x):.6g}"
 
 
-def check_kernel_values(distances, values, what: str = "kernel", hints: tuple[str, str] | None = None) -> None:
+def check_kernel_values(distances: np.ndarray, values: np.ndarray, what: str = "kernel",
+                        hints: tuple[str, str] | None = None) -> None:
     """Refuse kernel values that break the swap theorem's assumptions.
 
     ``values[k] = f(distances[k])`` over the sorted grid distances within R
@@ -92,7 +95,7 @@ def check_kernel_values(distances, values, what: str = "kernel", hints: tuple[st
                          f"f({fmt(d[k])}) = {fmt(v[k])} <= f({fmt(d[k + 1])}) = {fmt(v[k + 1])}{dec_hint}")
 
 
-def evaluate(fn, *args) -> np.ndarray:
+def evaluate(fn: Callable, *args: Any) -> np.ndarray:
     """Call a user function on arrays; fall back to one call per element for scalar-only functions."""
     shape = np.broadcast_shapes(*(np.shape(a) for a in args))
     try:

@@ -19,15 +19,17 @@ unordered pairs are half the ordered sums, which cancels in every ratio.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
 
-from ._kernels import Geometry, resolve, value_table
+from .._numba_helpers import value_similarity
+from .._validate import as_image_batch, as_index, as_one_image
+from ._kernels import Coupling, Geometry, Kernel, resolve, value_table
 from ._loss import loss_from_hist, retention_from_hist
 from ._pairs import code_histograms, code_values
-from .._numba_helpers import value_similarity
-from .._validate import as_image_batch, as_index
+from ._tracked import tracked_inner, tracked_measure
 
 __all__ = [
     "information_content",
@@ -62,7 +64,7 @@ def _profile_kernel(x, height, width, reach, f_table, full_di, full_dj, full_bin
 # ----------------------------------------------------------------------------- drivers
 
 
-def _flat_pixels(batch: np.ndarray) -> np.ndarray:
+def flat_pixels(batch: np.ndarray) -> np.ndarray:
     """(B, H, W, C) view -> C-contiguous (B, N, C) in the image's own dtype."""
     b, h, w, c = batch.shape
     if batch.dtype == np.float16:  # Numba has no float16 arithmetic: compute in float32 (exact widening)
@@ -78,13 +80,14 @@ def _prepare(images, kernel, coupling, *, n_pixels=None, channels=None, name="im
     kernel, coupling = resolve(kernel, coupling)
     batch, is_batch = as_image_batch(images, name, n_pixels=n_pixels, channels=channels)
     _, height, width, n_channels = batch.shape
-    x = _flat_pixels(batch)
+    x = flat_pixels(batch)
     geo = Geometry.of(kernel)
     table, rate = value_table(coupling, x.dtype, n_channels, power=2)
     return x, is_batch, height, width, geo, table, rate
 
 
-def information_energy(image, kernel=None, coupling=None, *, channels=None):
+def information_energy(image: Any, kernel: Kernel | None = None, coupling: Coupling | None = None, *,
+                       channels: bool | None = None) -> float | np.ndarray:
     """Information energy ``E(X)``: the sum of squared bonds over ordered pairs.
 
     Parameters
@@ -120,7 +123,8 @@ def information_energy(image, kernel=None, coupling=None, *, channels=None):
     return energy if is_batch else float(energy[0])
 
 
-def information_content(image, kernel=None, coupling=None, *, channels=None):
+def information_content(image: Any, kernel: Kernel | None = None, coupling: Coupling | None = None, *,
+                        channels: bool | None = None) -> float | np.ndarray:
     """Information content ``I(X) = sqrt(E(X))``; see :func:`information_energy`.
 
     Examples
@@ -133,25 +137,38 @@ def information_content(image, kernel=None, coupling=None, *, channels=None):
     return np.sqrt(energy) if isinstance(energy, np.ndarray) else math.sqrt(energy)
 
 
-def retention(images, src, kernel=None, coupling=None, *, channels=None):
-    """Fraction ``rho`` of an image's neighbour information a gather index keeps.
+def retention(images: Any, src: Any, kernel: Kernel | None = None, coupling: Coupling | None = None, *,
+              channels: bool | None = None, encrypted: Any = None) -> float | np.ndarray:
+    """Fraction ``rho`` of an image's neighbour information a gather index or a key keeps.
 
     ``rho = inner / sqrt(E(X) E(Y))`` with ``Y.flat[p] = X.flat[src[p]]``: the
     cosine between the bonds of the pixels before and after they moved. It is
     1 for maps that keep every neighbour distance (flips, 180-degree turns) and
     below 1 for any other permutation (Theorem 1).
 
+    A key that changes values (``key.is_spatial`` False: negation, channel
+    shuffles, nibbles moved between pixels) is measured on the encrypted
+    images ``Y = vortexnumba.encrypt(X, key)`` themselves, paired with ``X``
+    through the key's pixel tracking map ``key.src``:
+    ``inner = sum b_Y(p, p') b_X(src p, src p')`` over the ordered output
+    pairs with ``src p != src p'`` (``docs/framework.md``). A spatial key
+    gives exactly the result of its gather index ``key.src``.
+
     Parameters
     ----------
     images : array_like
         One image ``(H, W[, C])`` or a batch ``(B, H, W[, C])``; uint8 or float.
-    src : array_like of int
+    src : array_like of int, or a key
         ``(N,)`` gather index applied to every image, or ``(B, N)`` with one
-        index per image (e.g. :func:`vortexnumba.shuffle_each`).
+        index per image (e.g. :func:`vortexnumba.shuffle_each`); or a key
+        (any object with ``src``; ``is_spatial`` is read as True when absent).
     kernel, coupling : optional
         Default ``Kernel.power(2, 3)`` and ``Coupling.gaussian(0.25)``.
     channels : bool, optional
         Disambiguates a 3-D array (see :func:`information_energy`).
+    encrypted : array_like, optional
+        For a key that is not spatial only: the images already encrypted
+        with it (same shape as ``images``), so they are not encrypted again.
 
     Returns
     -------
@@ -172,12 +189,62 @@ def retention(images, src, kernel=None, coupling=None, *, channels=None):
     >>> swap = np.arange(16); swap[[0, 5]] = [5, 0]
     >>> vn.retention(img, swap) < 1
     True
+    >>> vn.retention(img, vn.PermutationKey.random((4, 4), seed=0)) == vn.retention(
+    ...     img, vn.PermutationKey.random((4, 4), seed=0).src)
+    True
 
     References
     ----------
     .. [1] Cao et al., arXiv:2411.16207, and ``proofs/theorems.md``.
     """
+    key, src = _key_or_src(src, encrypted)
+    if key is not None:
+        return _tracked(images, key, kernel, coupling, channels, encrypted, loss=False)
     return _from_histograms(images, src, kernel, coupling, channels, retention_from_hist)
+
+
+def _key_or_src(src: Any, encrypted: Any) -> tuple[Any, Any]:
+    """``(key, None)`` for a key that changes values, else ``(None, gather index)``."""
+    from ..cipher._protocol import is_spatial  # the one rule: a key without the attribute is spatial
+
+    is_key = hasattr(src, "src") and not isinstance(src, np.ndarray)
+    if is_key and not is_spatial(src):
+        return src, None
+    if encrypted is not None:
+        raise ValueError("encrypted is only for keys that change values (key.is_spatial False); a gather index "
+                         "or a spatial key is measured from its index alone: leave encrypted out")
+    return None, (src.src if is_key else src)
+
+
+def _tracked(images: Any, key: Any, kernel: Any, coupling: Any, channels: bool | None, encrypted: Any, *,
+             loss: bool) -> float | np.ndarray:
+    """rho or the loss of a key that changes values, from the encrypted images and ``key.src``."""
+    kernel, coupling = resolve(kernel, coupling)
+    track = np.asarray(key.src)
+    n_pixels = track.shape[-1] if track.ndim == 1 else None
+    if n_pixels is None:
+        raise ValueError(f"key.src must be one tracking map of shape (N,), got shape {track.shape}")
+    x, is_batch, height, width, geo, table, rate = _prepare(images, kernel, coupling, n_pixels=n_pixels,
+                                                             channels=channels)
+    track = as_index(track, "key.src", n=height * width)
+    if encrypted is None:
+        from ..cipher import encrypt  # the one engine that applies every key
+
+        encrypted = encrypt(images, key, channels=channels)
+    if np.shape(encrypted) != np.shape(images):
+        raise ValueError(f"encrypted must have the shape of images, {np.shape(images)}, got shape "
+                         f"{np.shape(encrypted)}")
+    y4, _ = as_image_batch(encrypted, "encrypted", grid=(height, width),
+                           channels=(not is_batch) if np.ndim(images) == 3 else None)
+    y = flat_pixels(y4)
+    table_x, rate_x = value_table(coupling, x.dtype, x.shape[2], power=1)
+    table_y, rate_y = value_table(coupling, y.dtype, y.shape[2], power=1)
+    energy_x = information_energy(x.reshape(x.shape[0], height, width, x.shape[2]), kernel, coupling)
+    energy_y = information_energy(y.reshape(y.shape[0], height, width, y.shape[2]), kernel, coupling)
+    inner = tracked_inner(x, y, track, height, width, geo.reach, geo.f_table, geo.full_di, geo.full_dj,
+                          table_x, rate_x, table_y, rate_y)
+    out = tracked_measure(energy_x, energy_y, inner, loss)
+    return out if is_batch else float(out[0])
 
 
 def _row_dot(rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -221,15 +288,17 @@ def _from_histograms(images, src, kernel, coupling, channels, finish):
     return out if is_batch else float(out[0])
 
 
-def information_loss(images, src, kernel=None, coupling=None, *, channels=None):
+def information_loss(images: Any, src: Any, kernel: Kernel | None = None, coupling: Coupling | None = None, *,
+                     channels: bool | None = None, encrypted: Any = None) -> float | np.ndarray:
     """Information loss rate ``L = 1 - rho``; see :func:`retention`.
 
     For a permutation the loss is computed directly, as the sum of squares
     ``0.5 || b/|b| - c/|c| ||**2``, not as ``1 - rho``: a loss of 1e-40 (one
     swap of weakly bonded pixels) comes out as 1e-40, not 0. Parameters and
     shapes as for :func:`retention`; the accuracy is stated in
-    ``proofs/theorems.md`` (section 4). For maps that are not permutations it
-    is ``1 - rho`` (which may be negative there).
+    ``proofs/theorems.md`` (section 4). For maps that are not permutations,
+    and for keys that change values, it is ``1 - rho`` (which may be negative
+    there).
 
     Examples
     --------
@@ -241,10 +310,14 @@ def information_loss(images, src, kernel=None, coupling=None, *, channels=None):
     >>> 0.0 < vn.information_loss(img, swap) < 1e-3 and 1.0 - vn.retention(img, swap) >= 0.0
     True
     """
+    key, src = _key_or_src(src, encrypted)
+    if key is not None:
+        return _tracked(images, key, kernel, coupling, channels, encrypted, loss=True)
     return _from_histograms(images, src, kernel, coupling, channels, loss_from_hist)
 
 
-def neighbour_profile(image, kernel=None, coupling=None, *, channels=None):
+def neighbour_profile(image: Any, kernel: Kernel | None = None, coupling: Coupling | None = None, *,
+                      channels: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Neighbour information of every pixel at every distance.
 
     ``profile[i, j, k] = sum over r at distance distances[k] from (i, j) of
@@ -271,12 +344,9 @@ def neighbour_profile(image, kernel=None, coupling=None, *, channels=None):
     ([1.0, 1.4142], [4.0, 2.0])
     """
     kernel, coupling = resolve(kernel, coupling)
-    batch, is_batch = as_image_batch(image, "image", channels=True if np.ndim(image) == 3 and channels is None
-                                     else channels)
-    if is_batch:
-        raise ValueError(f"image must be one image (H, W) or (H, W, C), got a batch of shape {np.shape(image)}")
+    batch = as_one_image(image, "image", channels=True if np.ndim(image) == 3 and channels is None else channels)
     _, height, width, n_channels = batch.shape
-    x = _flat_pixels(batch)
+    x = flat_pixels(batch)
     geo = Geometry.of(kernel)
     table, rate = value_table(coupling, x.dtype, n_channels, power=1)
     prof = _profile_kernel(x, height, width, geo.reach, geo.f_table, geo.full_di, geo.full_dj, geo.full_bin,

@@ -35,11 +35,15 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["changed_loss", "loss_from_hist", "retention_from_hist"]
+__all__ = ["BOTH", "EPS", "NO_BONDS", "ONE_SIDED", "TRUST_RTOL", "changed_loss", "cosine_of", "loss_from_hist",
+           "retention_from_hist"]
 
-_EPS = 2.0 ** -53
-# The gap form is kept when its error bound is below this fraction of the loss (~1.5e-11).
-_GAP_FORM_RTOL = 2.0 ** -36
+#: float64's unit roundoff.
+EPS = 2.0 ** -53
+#: A float result whose running error bound is below this fraction of itself (~1.5e-11) is used as
+#: it is; above it, the slower cancellation-free path decides (the Lagrange form here, the exact
+#: accumulators for a swap's kept energy).
+TRUST_RTOL = 2.0 ** -36
 
 
 @njit(inline="always")
@@ -93,17 +97,17 @@ def changed_loss(w, u, v, m, ku, nb, nc, cosine):
         gap += g
         gap_abs += abs(g)
     delta = gap / (nb + nc) / nb / nc
-    delta_err = (m + 4.0) * _EPS * (gap_abs / (nb + nc) / nb / nc)  # absolute error bound of delta
+    delta_err = (m + 4.0) * EPS * (gap_abs / (nb + nc) / nb / nc)  # absolute error bound of delta
     loss = ku * delta * delta
-    err = ku * (2.0 * abs(delta) + delta_err) * delta_err + 4.0 * _EPS * loss
+    err = ku * (2.0 * abs(delta) + delta_err) * delta_err + 4.0 * EPS * loss
     for t in range(m):
         a = (u[t] - v[t]) / nb
         c = v[t] * delta
         d = a + c
-        d_err = 4.0 * _EPS * (abs(a) + abs(c)) + v[t] * delta_err
+        d_err = 4.0 * EPS * (abs(a) + abs(c)) + v[t] * delta_err
         loss += w[t] * d * d
         err += w[t] * (2.0 * abs(d) + d_err) * d_err
-    if err <= _GAP_FORM_RTOL * loss:
+    if err <= TRUST_RTOL * loss:
         return 0.5 * loss
     # Lagrange form: every term non-negative, no reciprocal norms subtracted.
     scale_b = 1.0 / nb
@@ -134,8 +138,21 @@ def _hist_sums(hist, b, u, v):
     return s_bb, s_cc, s_bc
 
 
-#: What :func:`_cosine` found: no bonds before or after, bonds on one side only, or both.
-_NO_BONDS, _ONE_SIDED, _BOTH = 0, 1, 2
+#: What :func:`cosine_of` found: no bonds before or after, bonds on one side only, or both.
+NO_BONDS, ONE_SIDED, BOTH = 0, 1, 2
+
+
+@njit(inline="always")
+def cosine_of(s_bb, s_cc, s_bc):
+    """``(case, |b|, |c|, cosine)`` from ``|b|**2``, ``|c|**2`` and ``<b, c>``: the one place for
+    the zero cases and the order in which norms and cosine are formed (retention, loss, swap)."""
+    if s_bb == 0.0 and s_cc == 0.0:
+        return NO_BONDS, 0.0, 0.0, 0.0
+    if s_bb == 0.0 or s_cc == 0.0:
+        return ONE_SIDED, 0.0, 0.0, 0.0
+    nb = math.sqrt(s_bb)
+    nc = math.sqrt(s_cc)
+    return BOTH, nb, nc, s_bc / nb / nc
 
 
 @njit(inline="always")
@@ -149,13 +166,8 @@ def _cosine(hist, b, u, v, energy_half):
     permutation = np.isnan(energy_half[b])
     if not permutation:
         s_bb = energy_half[b]
-    if s_bb == 0.0 and s_cc == 0.0:
-        return _NO_BONDS, 0.0, 0.0, 0.0, permutation
-    if s_bb == 0.0 or s_cc == 0.0:
-        return _ONE_SIDED, 0.0, 0.0, 0.0, permutation
-    nb = math.sqrt(s_bb)
-    nc = math.sqrt(s_cc)
-    return _BOTH, nb, nc, s_bc / nb / nc, permutation
+    case, nb, nc, cosine = cosine_of(s_bb, s_cc, s_bc)
+    return case, nb, nc, cosine, permutation
 
 
 @njit(cache=True)
@@ -177,10 +189,10 @@ def retention_from_hist(hist, u, v, energy_half):
     rho = np.empty(n_img)
     for b in range(n_img):
         case, nb, nc, cosine, permutation = _cosine(hist, b, u, v, energy_half)
-        if case == _NO_BONDS:
+        if case == NO_BONDS:
             rho[b] = 1.0  # no bonds before or after: nothing to lose
             continue
-        if case == _ONE_SIDED:
+        if case == ONE_SIDED:
             rho[b] = 0.0
             continue
         if not permutation or cosine < 0.5:
@@ -213,10 +225,10 @@ def loss_from_hist(hist, u, v, energy_half):
     cv = np.empty(n_codes)
     for b in range(n_img):
         case, nb, nc, cosine, permutation = _cosine(hist, b, u, v, energy_half)
-        if case == _NO_BONDS:
+        if case == NO_BONDS:
             out[b] = 0.0
             continue
-        if case == _ONE_SIDED:
+        if case == ONE_SIDED:
             out[b] = 1.0
             continue
         if not permutation or cosine < 0.5:

@@ -21,11 +21,15 @@ evaluate the same sums pair by pair over all N**2 pairs.
 from __future__ import annotations
 
 from collections import namedtuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit, prange
 
 from .._numba_helpers import permutation_inverse, value_similarity
+
+if TYPE_CHECKING:
+    from ._tables import Geometry
 
 __all__ = ["PairGrid", "code_histograms", "code_values"]
 
@@ -47,8 +51,9 @@ the length of ``Geometry.f_values`` (codes run over ``n_values**2``).
 # What the walker does with each pair: sum it, ``(x, image, table, rate, hist)`` adds
 # ``s(X_q, X_r)**2`` of image ``image`` of ``x`` to ``hist[code]``; or list it, ``(pq, pr, code)``
 # records its two source pixels and its code. The side not used is _no_sums() / _no_pairs().
-# (Tuples unpacked once at the top of the walker: a named tuple read inside the pair loop, or an
-# emit function chosen by sink type, measured 1.15-1.3x slower.)
+# Tuples are unpacked once at the top of the walker: reading a named tuple inside the pair loop,
+# or choosing an emit function by sink type, keeps Numba from hoisting the loads out of the loop
+# (docs/benchmarks.md gives the ratio).
 
 
 @njit(inline="always")
@@ -63,7 +68,7 @@ def _no_pairs():
     return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
 
 
-def pair_grid(geo, height: int, width: int) -> PairGrid:
+def pair_grid(geo: Geometry, height: int, width: int) -> PairGrid:
     """The :class:`PairGrid` of a :class:`Geometry` on an ``height x width`` grid."""
     return PairGrid(height, width, geo.reach, geo.f_index_table, geo.near_table, geo.half_di, geo.half_dj,
                     geo.f_values.shape[0])
@@ -296,7 +301,8 @@ def _permutation_flags(srcs):
     return flags, sigmas
 
 
-def code_histograms(x, srcs, height, width, geo, table, rate):
+def code_histograms(x: np.ndarray, srcs: np.ndarray, height: int, width: int, geo: Geometry, table: np.ndarray,
+                    rate: float) -> tuple[np.ndarray, np.ndarray]:
     """``hist[b, code]``: the sum of ``s**2`` over image b's pairs with that code.
 
     Parameters

@@ -9,16 +9,17 @@ Delta I for swapping one pixel with every other costs O(N R^2).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
 
-from ._information import _flat_pixels
-from ._kernels import Geometry, resolve, value_table
-from ._loss import changed_loss
-from ._exact_sum import LIMBS, NORMALISE_EVERY, acc_add, acc_normalise, acc_value
 from .._numba_helpers import offset_lookup, value_similarity
-from .._validate import as_image_batch, as_position
+from .._validate import as_one_image, as_position
+from ._exact_sum import LIMBS, NORMALISE_EVERY, acc_add, acc_normalise, acc_value
+from ._information import flat_pixels
+from ._kernels import Coupling, Geometry, Kernel, resolve, value_table
+from ._loss import EPS, NO_BONDS, ONE_SIDED, TRUST_RTOL, changed_loss, cosine_of
 
 __all__ = ["SwapContext", "swap_delta", "swap_deltas"]
 
@@ -123,19 +124,13 @@ def _changed_pairs(x, a, b, height, width, reach, f_index, near_table, full_di, 
     return count
 
 
-# A float difference H[k] - removed[k] is used when its error bound is below this
-# fraction of it (2**-36 ~ 1.5e-11); otherwise the exact accumulators decide.
-_KEPT_RTOL = 2.0 ** -36
-_EPS = 2.0 ** -53
-
-
 @njit(inline="always")
 def _kept_energy(totals, exact_totals, f_values, s2, before, count, removed, n_removed):
     """``K = sum_k f_k**2 (H[k] - removed[k])``: the energy of the pairs the swap leaves alone.
 
     ``totals[k]`` is ``H[k]`` rounded (relative error <= 2 eps), ``removed[k]``
     the sum of s**2 over the moved pairs of class k. When the float difference
-    might be off by more than ``_KEPT_RTOL`` of itself, the class is redone
+    might be off by more than ``TRUST_RTOL`` of itself, the class is redone
     exactly: the moved terms are subtracted from a copy of the exact
     accumulator (the very float64 values that were added to it), and the
     result is rounded once. Each class's kept part is then accurate to a few
@@ -150,8 +145,8 @@ def _kept_energy(totals, exact_totals, f_values, s2, before, count, removed, n_r
     kept_energy = 0.0
     for k in range(1, n_values):
         kept = totals[k] - removed[k]
-        bound = 2.0 * _EPS * totals[k] + (n_removed[k] + 1.0) * _EPS * removed[k] + _EPS * abs(kept)
-        if not (kept > 0.0 and bound <= _KEPT_RTOL * kept):
+        bound = 2.0 * EPS * totals[k] + (n_removed[k] + 1.0) * EPS * removed[k] + EPS * abs(kept)
+        if not (kept > 0.0 and bound <= TRUST_RTOL * kept):
             acc = exact_totals[k].copy()
             for t in range(count):
                 if before[t] == k:
@@ -206,15 +201,11 @@ def _swap_loss(x, a, b, totals, exact_totals, height, width, reach, f_values, f_
             s_vv += s2[t] * vt * vt
             s_uv += s2[t] * ut * vt
             m += 1
-    s_bb = ku + s_uu
-    s_cc = ku + s_vv
-    if s_bb == 0.0 and s_cc == 0.0:
+    case, nb, nc, cosine = cosine_of(ku + s_uu, ku + s_vv, ku + s_uv)
+    if case == NO_BONDS:
         return 0.0
-    if s_bb == 0.0 or s_cc == 0.0:
+    if case == ONE_SIDED:
         return 1.0
-    nb = math.sqrt(s_bb)
-    nc = math.sqrt(s_cc)
-    cosine = (ku + s_uv) / nb / nc
     if cosine < 0.5:
         return 1.0 - cosine
     return changed_loss(s2, u, v, m, ku, nb, nc, cosine)
@@ -266,14 +257,13 @@ class SwapContext:
     True
     """
 
-    def __init__(self, image, kernel=None, coupling=None, *, channels=None):
+    def __init__(self, image: Any, kernel: Kernel | None = None, coupling: Coupling | None = None, *,
+                 channels: bool | None = None):
         self.kernel, self.coupling = resolve(kernel, coupling)
         ch = True if np.ndim(image) == 3 and channels is None else channels
-        batch, is_batch = as_image_batch(image, "image", channels=ch)
-        if is_batch:
-            raise ValueError(f"image must be one image (H, W) or (H, W, C), got shape {np.shape(image)}")
+        batch = as_one_image(image, "image", channels=ch)
         _, self.height, self.width, n_channels = batch.shape
-        self._x = _flat_pixels(batch)
+        self._x = flat_pixels(batch)
         self._geo = Geometry.of(self.kernel)
         self._table, self._rate = value_table(self.coupling, self._x.dtype, n_channels, power=2)
         g = self._geo
@@ -294,7 +284,7 @@ class SwapContext:
         return (self._totals, self._exact_totals, self.height, self.width, g.reach, g.f_values, g.f_index_table,
                 g.near_table, g.full_di, g.full_dj, self._table, self._rate)
 
-    def loss(self, a, b) -> float:
+    def loss(self, a: int | tuple[int, int], b: int | tuple[int, int]) -> float:
         """Information loss rate ``1 - rho`` of swapping positions ``a`` and ``b``."""
         qa = as_position(a, self.shape, "a")
         qb = as_position(b, self.shape, "b")
@@ -302,11 +292,11 @@ class SwapContext:
             raise ValueError(f"a and b must be distinct positions, got both = {a!r}")
         return float(_swap_loss(self._x, qa, qb, *self._args()))
 
-    def delta(self, a, b) -> float:
+    def delta(self, a: int | tuple[int, int], b: int | tuple[int, int]) -> float:
         """``Delta I = -(1 - rho) I(X)`` of swapping ``a`` and ``b``; O(R^2)."""
         return -self.loss(a, b) * self.content
 
-    def deltas(self, a) -> np.ndarray:
+    def deltas(self, a: int | tuple[int, int]) -> np.ndarray:
         """``(H, W)`` map of Delta I for swapping ``a`` with every position (0 at ``a``)."""
         qa = as_position(a, self.shape, "a")
         deltas = _swap_loss_map(self._x, qa, *self._args()) * -self.content
@@ -314,7 +304,9 @@ class SwapContext:
         return deltas.reshape(self.height, self.width)
 
 
-def swap_delta(image, a, b, kernel=None, coupling=None, *, channels=None) -> float:
+def swap_delta(image: Any, a: int | tuple[int, int], b: int | tuple[int, int], kernel: Kernel | None = None,
+               coupling: Coupling | None = None, *,
+               channels: bool | None = None) -> float:
     """Variation of information ``Delta I`` of swapping the pixels at ``a`` and ``b``.
 
     Parameters
@@ -343,7 +335,8 @@ def swap_delta(image, a, b, kernel=None, coupling=None, *, channels=None) -> flo
     return SwapContext(image, kernel, coupling, channels=channels).delta(a, b)
 
 
-def swap_deltas(image, a, kernel=None, coupling=None, *, channels=None) -> np.ndarray:
+def swap_deltas(image: Any, a: int | tuple[int, int], kernel: Kernel | None = None, coupling: Coupling | None = None, *,
+                channels: bool | None = None) -> np.ndarray:
     """Map of ``Delta I`` for swapping ``a`` with every position; O(N R^2).
 
     Returns

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class Geometry:
     f_index_table: np.ndarray
 
     @classmethod
-    def of(cls, kernel) -> "Geometry":
+    def of(cls, kernel: Any) -> Geometry:
         radius = kernel.radius
         reach = int(math.floor(radius))
         side = 2 * reach + 1
@@ -97,7 +98,7 @@ class Geometry:
         )
 
 
-def value_table(coupling, dtype: np.dtype, n_channels: int, power: int) -> tuple[np.ndarray, float]:
+def value_table(coupling: Any, dtype: np.dtype, n_channels: int, power: int) -> tuple[np.ndarray, float]:
     """Table and rate the kernels use to evaluate ``s**power`` quickly.
 
     ``s**power = exp(-rate * sum_c (x_c - y_c)**2)`` with raw pixel values.

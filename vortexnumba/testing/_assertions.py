@@ -1,6 +1,6 @@
 """Assertion helpers: the fast results against the exact reference, with messages that print the case.
 
-Tolerance (the target of issue 9): a computed loss ``1 - rho`` (or
+Tolerance (the contract of ``proofs/theorems.md``, section 4): a computed loss ``1 - rho`` (or
 ``Delta I``) must agree with the exact one to ``rtol`` relative wherever the
 exact loss is at least ``floor`` (1e-12); below the floor the error may be
 ``rtol * floor`` of ``I(X)`` (resp. absolute on ``1 - rho``), but the sign
@@ -9,11 +9,13 @@ must be right.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._validate import as_image_batch, as_position
 from ..framework._information import information_loss, retention
-from ..framework._kernels import resolve
+from ..framework._kernels import Coupling, Kernel, resolve
 from ..framework._swap import SwapContext, swap_delta, swap_deltas
 from ._exact import exact_energy, exact_loss, exact_swap_delta
 
@@ -25,7 +27,7 @@ FLOOR = 1e-12
 RHO_ATOL = 2e-15
 
 
-def describe_case(image, kernel, coupling, **extra) -> str:
+def describe_case(image: Any, kernel: Kernel | None, coupling: Coupling | None, **extra: Any) -> str:
     """The case as text: the image in full (small grids), the kernel, the coupling and ``extra``."""
     arr = np.asarray(image)
     text = np.array2string(arr, max_line_width=100, threshold=400, precision=17)
@@ -35,7 +37,7 @@ def describe_case(image, kernel, coupling, **extra) -> str:
     return "\n".join(lines)
 
 
-def _check_close(computed: float, exact: float, scale: float, rtol: float, floor: float) -> str | None:
+def check_close(computed: float, exact: float, scale: float, rtol: float, floor: float) -> str | None:
     """None if ``computed`` is right; else why not. ``exact <= 0`` is a (negative) loss quantity times ``scale``."""
     if not np.isfinite(computed):
         return "computed value is not finite"
@@ -49,8 +51,9 @@ def _check_close(computed: float, exact: float, scale: float, rtol: float, floor
     return None
 
 
-def assert_swap_lowers(image, a, b, kernel=None, coupling=None, *, channels=None, rtol: float = RTOL,
-                       floor: float = FLOOR) -> float:
+def assert_swap_lowers(image: Any, a: int | tuple[int, int], b: int | tuple[int, int], kernel: Kernel | None = None,
+                       coupling: Coupling | None = None, *,
+                       channels: bool | None = None, rtol: float = RTOL, floor: float = FLOOR) -> float:
     """Assert that swapping pixels ``a`` and ``b`` lowers the information, exactly and as computed.
 
     Checks that the exact ``Delta I`` (:func:`exact_swap_delta`) is negative,
@@ -105,13 +108,14 @@ def assert_swap_lowers(image, a, b, kernel=None, coupling=None, *, channels=None
     if not exact_d < 0:  # the Decimal: a tiny Delta I may underflow float64
         raise AssertionError(f"the swap does not lower the information (exact Delta I = {exact!r}):\n{case}")
     for name, value in computed.items():
-        why = _check_close(value, exact, info, rtol, floor)
+        why = check_close(value, exact, info, rtol, floor)
         if why is not None:
             raise AssertionError(f"{name}: {why}:\n{case}")
     return exact
 
 
-def assert_retention_matches_exact(image, src, kernel=None, coupling=None, *, channels=None,
+def assert_retention_matches_exact(image: Any, src: Any, kernel: Kernel | None = None,
+                                   coupling: Coupling | None = None, *, channels: bool | None = None,
                                    rtol: float = RTOL, floor: float = FLOOR, rho_atol: float = RHO_ATOL) -> float:
     """Assert that :func:`vortexnumba.retention` and :func:`vortexnumba.information_loss` match the exact values.
 

@@ -20,10 +20,11 @@ import functools
 import inspect
 import math
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
-from .._validate import as_image_batch, as_index, as_position
+from .._validate import as_index, as_one_image, as_position
 from ..framework._assumptions import evaluate, grid_distances
 from ..framework._kernels import Coupling, Kernel, resolve
 
@@ -36,7 +37,7 @@ def _context(digits: int) -> decimal.Context:
     return decimal.Context(prec=int(digits), Emin=-999999, Emax=999999)
 
 
-def digits_needed(kernel=None, coupling=None) -> int:
+def digits_needed(kernel: Kernel | None = None, coupling: Coupling | None = None) -> int:
     """Significant digits with which the exact reference resolves every loss for this kernel and coupling.
 
     A loss ``1 - rho`` can be as small as the square of the weakest bond
@@ -48,8 +49,10 @@ def digits_needed(kernel=None, coupling=None) -> int:
     --------
     >>> import vortexnumba as vn
     >>> from vortexnumba.testing import digits_needed
-    >>> digits_needed(vn.Kernel.power(2, 3), vn.Coupling.gaussian(0.25)), digits_needed(None, vn.Coupling.gaussian(0.05))
-    (120, 216)
+    >>> digits_needed(vn.Kernel.power(2, 3), vn.Coupling.gaussian(0.25))
+    120
+    >>> digits_needed(None, vn.Coupling.gaussian(0.05))
+    216
     """
     kernel, coupling = resolve(kernel, coupling)
     f = [v for v in kernel.values if v > 0]
@@ -161,10 +164,7 @@ class _Coupler:
 
 def _one_image(image, kernel, coupling, name, channels):
     kernel, coupling = resolve(kernel, coupling)
-    x4, is_batch = as_image_batch(image, name, channels=channels)
-    if is_batch:
-        raise ValueError(f"{name} must be one image (H, W) or (H, W, C), got a batch of shape {np.shape(image)}")
-    return x4, kernel, coupling
+    return as_one_image(image, name, channels=channels), kernel, coupling
 
 
 def _offsets(kernel: Kernel, ctx) -> list[tuple[int, int, Decimal]]:
@@ -181,7 +181,7 @@ def _offsets(kernel: Kernel, ctx) -> list[tuple[int, int, Decimal]]:
 
 
 def _f_of(kernel: Kernel, ctx):
-    cache = {}
+    cache: dict[int, Decimal] = {}
 
     def f(d2: int) -> Decimal:
         v = cache.get(d2)
@@ -204,7 +204,9 @@ def _energy(values, h, w, offsets, coupler, ctx) -> Decimal:
 
 
 @_in_context
-def exact_energy(image, kernel=None, coupling=None, *, channels=None, digits: int | None = None) -> Decimal:
+def exact_energy(image: Any, kernel: Kernel | None = None, coupling: Coupling | None = None, *,
+                 channels: bool | None = None,
+                 digits: int | None = None) -> Decimal:
     """E(X), the sum of squared bonds over ordered pairs, in ``digits``-digit decimal arithmetic.
 
     Examples
@@ -257,17 +259,78 @@ def _retention_parts(image, src, kernel, coupling, channels, digits):
     return inner, e_x, e_y, n, ctx
 
 
+def _tracked_parts(image, encrypted, track, kernel, coupling, channels, digits):
+    """``inner``, E(X), E(Y) of a key that changes values: ``inner = sum b_Y(p, p') b_X(src p, src p')``
+    over the ordered output pairs with distinct sources (``docs/framework.md``)."""
+    x4, kernel, coupling = _one_image(image, kernel, coupling, "image", channels)
+    _, h, w, _ = x4.shape
+    n = h * w
+    if np.shape(encrypted) != np.shape(image):
+        raise ValueError(f"encrypted must have the shape of image, {np.shape(image)}, got {np.shape(encrypted)}")
+    y4 = as_one_image(encrypted, "encrypted", grid=(h, w), channels=channels)
+    track = as_index(track, "key.src", n=n)
+    if track.ndim != 1:
+        raise ValueError(f"key.src must be one tracking map of shape ({n},), got shape {track.shape}")
+    ctx = _context(digits)
+    with decimal.localcontext(ctx):
+        xs = _pixel_values(x4)
+        ys = _pixel_values(y4)
+        coupler = _Coupler(coupling, ctx)
+        offsets = _offsets(kernel, ctx)
+        f = _f_of(kernel, ctx)
+        src = [int(v) for v in track]
+        e_x = _energy(xs, h, w, offsets, coupler, ctx)
+        e_y = _energy(ys, h, w, offsets, coupler, ctx)
+        inner = Decimal(0)
+        for p in range(n):
+            pi, pj = divmod(p, w)
+            si, sj = divmod(src[p], w)
+            for di, dj, f_out in offsets:
+                qi, qj = pi + di, pj + dj
+                if not (0 <= qi < h and 0 <= qj < w):
+                    continue
+                q = qi * w + qj
+                if src[q] == src[p]:
+                    continue
+                ti, tj = divmod(src[q], w)
+                f_in = f((ti - si) ** 2 + (tj - sj) ** 2)
+                if f_in != 0:
+                    s_y = ctx.sqrt(coupler.s2(ys[p], ys[q]))
+                    s_x = ctx.sqrt(coupler.s2(xs[src[p]], xs[src[q]]))
+                    inner = ctx.add(inner, ctx.multiply(ctx.multiply(s_y, s_x), ctx.multiply(f_out, f_in)))
+    return inner, e_x, e_y, n, ctx
+
+
+def _parts(image, src, kernel, coupling, channels, digits, encrypted):
+    """The parts of rho for a gather index or a key (a key that changes values: its tracking map)."""
+    from ..cipher._protocol import is_spatial
+
+    is_key = hasattr(src, "src") and not isinstance(src, np.ndarray)
+    if is_key and not is_spatial(src):
+        if encrypted is None:
+            from ..cipher import encrypt
+
+            encrypted = encrypt(image, src, channels=channels)
+        return _tracked_parts(image, encrypted, src.src, kernel, coupling, channels, digits)
+    if encrypted is not None:
+        raise ValueError("encrypted is only for keys that change values (key.is_spatial False)")
+    return _retention_parts(image, src.src if is_key else src, kernel, coupling, channels, digits)
+
+
 @_in_context
-def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
-                    digits: int | None = None) -> Decimal:
+def exact_retention(image: Any, src: Any, kernel: Kernel | None = None, coupling: Coupling | None = None, *,
+                    channels: bool | None = None, digits: int | None = None, encrypted: Any = None) -> Decimal:
     """rho_X(src) = inner / sqrt(E(X) E(Y)) in ``digits``-digit decimal arithmetic.
 
     Parameters
     ----------
     image : array_like
         One image ``(H, W)`` or ``(H, W, C)``, uint8 or float.
-    src : array_like of int
-        A gather index of ``H * W`` entries (a permutation or not).
+    src : array_like of int, or a key
+        A gather index of ``H * W`` entries (a permutation or not), or a key;
+        a key that changes values (``is_spatial`` False) is measured on the
+        encrypted image through its tracking map ``key.src``, as
+        :func:`vortexnumba.retention` does.
     kernel, coupling : optional
         Default ``Kernel.power(2, 3)`` and ``Coupling.gaussian(0.25)``.
     channels : bool, optional
@@ -275,6 +338,8 @@ def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
     digits : int, optional
         Significant decimal digits of the arithmetic; default
         :func:`digits_needed` (at least 120).
+    encrypted : array_like, optional
+        For a key that changes values: the image already encrypted with it.
 
     Returns
     -------
@@ -289,7 +354,7 @@ def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
     >>> 0 < rho < 1
     True
     """
-    inner, e_x, e_y, n, ctx = _retention_parts(image, src, kernel, coupling, channels, digits)
+    inner, e_x, e_y, n, ctx = _parts(image, src, kernel, coupling, channels, digits, encrypted)
     if n == 1:
         return Decimal(1)
     if e_x == 0 or e_y == 0:
@@ -299,15 +364,26 @@ def exact_retention(image, src, kernel=None, coupling=None, *, channels=None,
 
 
 @_in_context
-def exact_loss(image, src, kernel=None, coupling=None, *, channels=None, digits: int | None = None) -> Decimal:
-    """The information loss rate ``1 - rho`` in ``digits``-digit decimal arithmetic."""
-    rho = exact_retention(image, src, kernel, coupling, channels=channels, digits=digits)
+def exact_loss(image: Any, src: Any, kernel: Kernel | None = None, coupling: Coupling | None = None, *,
+               channels: bool | None = None,
+               digits: int | None = None, encrypted: Any = None) -> Decimal:
+    """The information loss rate ``1 - rho`` in ``digits``-digit decimal arithmetic.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vortexnumba.testing import exact_loss
+    >>> exact_loss(np.zeros((2, 2)), [3, 2, 1, 0]) == 0  # a 180-degree turn keeps every bond
+    True
+    """
+    rho = exact_retention(image, src, kernel, coupling, channels=channels, digits=digits, encrypted=encrypted)
     return _context(digits).subtract(Decimal(1), rho)
 
 
 @_in_context
-def exact_swap_delta(image, a, b, kernel=None, coupling=None, *, channels=None,
-                     digits: int | None = None) -> Decimal:
+def exact_swap_delta(image: Any, a: int | tuple[int, int], b: int | tuple[int, int], kernel: Kernel | None = None,
+                     coupling: Coupling | None = None, *,
+                     channels: bool | None = None, digits: int | None = None) -> Decimal:
     """Delta I of swapping pixels ``a`` and ``b``: ``-(1 - rho) I(X)``, in decimal arithmetic.
 
     ``a`` and ``b`` are ``(i, j)`` pairs or flat indices, as for

@@ -15,6 +15,8 @@ Requires Hypothesis (``pip install vortexnumba[testing]``).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -44,7 +46,8 @@ GRID_RADII = (1.0, math.sqrt(2.0), 1.5, 2.0, math.sqrt(5.0), math.sqrt(8.0), 3.0
 _IMAGE_KINDS = ("any", "two_valued", "near_constant")
 
 
-def grid_shapes(min_side: int = 1, max_side: int = 6, *, min_pixels: int = 1, max_pixels: int | None = None):
+def grid_shapes(min_side: int = 1, max_side: int = 6, *, min_pixels: int = 1,
+                max_pixels: int | None = None) -> st.SearchStrategy[tuple[int, int]]:
     """Grid shapes ``(H, W)`` with sides in ``[min_side, max_side]`` and a pixel count in range.
 
     Shrinks towards grids of fewer pixels (and, among those, fewer rows).
@@ -91,8 +94,9 @@ def _values(draw, dtype, n: int, kind: str, n_channels: int) -> np.ndarray:
 
 
 @st.composite
-def images(draw, shape=None, *, dtypes=("uint8", "float64"), channels=(None, 1, 3),
-           kinds=_IMAGE_KINDS, max_side: int = 6, min_pixels: int = 1):
+def images(draw: st.DrawFn, shape: Any = None, *, dtypes: Sequence[str] = ("uint8", "float64"),
+           channels: Sequence[int | None] = (None, 1, 3), kinds: Sequence[str] = _IMAGE_KINDS, max_side: int = 6,
+           min_pixels: int = 1) -> np.ndarray:
     """One image: ``(H, W)`` without a channel axis, or ``(H, W, C)``.
 
     Parameters
@@ -141,7 +145,7 @@ class TabulatedKernel:
     lists the values, so a counterexample prints the kernel in full.
     """
 
-    def __init__(self, distances, values):
+    def __init__(self, distances: Sequence[float] | np.ndarray, values: Sequence[float]):
         self.distances = tuple(float(d) for d in distances)
         self.values = tuple(float(v) for v in values)
 
@@ -156,7 +160,8 @@ class TabulatedKernel:
 
 
 @st.composite
-def kernels(draw, *, within: bool = True, families=("power", "gaussian", "exponential"), radii=None):
+def kernels(draw: st.DrawFn, *, within: bool = True, families: Sequence[str] = ("power", "gaussian", "exponential"),
+            radii: Sequence[float] | None = None) -> Kernel:
     """Distance kernels.
 
     ``within=True``: a built-in kernel the theorem covers, with parameters
@@ -180,18 +185,19 @@ def kernels(draw, *, within: bool = True, families=("power", "gaussian", "expone
     ...         vn.Kernel.from_function(kernel.function, kernel.radius)
     >>> test_outside_kernels_fail_the_check()
     """
+    radius_of: Any = radii
     if radii is None:
-        radii = st.sampled_from(GRID_RADII) | st.floats(1.0, 3.5)
+        radius_of = st.sampled_from(GRID_RADII) | st.floats(1.0, 3.5)
     elif not isinstance(radii, st.SearchStrategy):
-        radii = st.sampled_from(list(radii))
+        radius_of = st.sampled_from(list(radii))
     if within:
         family = draw(st.sampled_from(list(families)))
         if family == "power":
             param = draw(st.sampled_from([0.5, 2.0, 8.0]) | st.floats(0.25, 8.0))
         else:
             param = draw(st.sampled_from([0.25, 1.0, 3.0]) | st.floats(0.25, 3.0))
-        return getattr(Kernel, family)(param, draw(radii))
-    radius = draw(radii.filter(lambda r: r >= math.sqrt(2.0)))
+        return getattr(Kernel, family)(param, draw(radius_of))
+    radius = draw(radius_of.filter(lambda r: r >= math.sqrt(2.0)))
     _, d = grid_distances(radius)
     values = sorted(draw(st.lists(st.floats(0.1, 2.0), min_size=len(d), max_size=len(d))), reverse=True)
     k = draw(st.integers(0, len(d) - 2))
@@ -213,7 +219,8 @@ class StepCoupling:
 
 
 @st.composite
-def couplings(draw, *, within: bool = True, min_h: float = 0.05, max_h: float = 2.0, constant: bool = True):
+def couplings(draw: st.DrawFn, *, within: bool = True, min_h: float = 0.05, max_h: float = 2.0,
+              constant: bool = True) -> Coupling:
     """Value couplings.
 
     ``within=True``: ``Coupling.gaussian(h)`` with ``h`` in ``[min_h, max_h]``
@@ -239,7 +246,7 @@ def couplings(draw, *, within: bool = True, min_h: float = 0.05, max_h: float = 
 
 
 @st.composite
-def swaps(draw, shape):
+def swaps(draw: st.DrawFn, shape: tuple[int, int]) -> tuple[int, int]:
     """A pair ``(a, b)`` of distinct flat positions of a grid ``shape`` (at least 2 pixels).
 
     Examples
@@ -262,7 +269,7 @@ def swaps(draw, shape):
     return a[0] * w + a[1], b[0] * w + b[1]
 
 
-def permutations(n: int):
+def permutations(n: int) -> st.SearchStrategy[np.ndarray]:
     """Gather indices that are permutations of ``range(n)`` (int64 arrays); shrink towards the identity.
 
     Examples
@@ -276,7 +283,7 @@ def permutations(n: int):
 
 
 @st.composite
-def gather_maps(draw, n: int, *, bijective: bool | None = None):
+def gather_maps(draw: st.DrawFn, n: int, *, bijective: bool | None = None) -> np.ndarray:
     """Gather indices of ``n`` entries: permutations (``bijective=True``), arbitrary maps that read
     some pixel twice (``False``), or either (``None``).
 
@@ -305,14 +312,14 @@ def gather_maps(draw, n: int, *, bijective: bool | None = None):
 
 
 @st.composite
-def permutation_keys(draw, shape=None, *, max_side: int = 6):
+def permutation_keys(draw: st.DrawFn, shape: Any = None, *, max_side: int = 6) -> PermutationKey:
     """:class:`vortexnumba.PermutationKey` of a grid (drawn if omitted)."""
     shape = draw(grid_shapes(max_side=max_side)) if shape is None else tuple(shape)
     return PermutationKey(shape, draw(permutations(shape[0] * shape[1])))
 
 
 @st.composite
-def block_keys(draw, shape=None, *, max_side: int = 8):
+def block_keys(draw: st.DrawFn, shape: Any = None, *, max_side: int = 8) -> BlockKey:
     """:class:`vortexnumba.BlockKey`: a block side that divides the grid and a tile order.
 
     Examples
@@ -333,7 +340,8 @@ def block_keys(draw, shape=None, *, max_side: int = 8):
 
 
 @st.composite
-def vortex_keys(draw, shape=None, *, modes=("bijective", "paper"), max_vortices: int = 3, max_side: int = 12):
+def vortex_keys(draw: st.DrawFn, shape: Any = None, *, modes: Sequence[str] = ("bijective", "paper"),
+                max_vortices: int = 3, max_side: int = 12) -> VortexKey:
     """:class:`vortexnumba.VortexKey` of either mode: 1..``max_vortices`` vortices whose discs fit the grid.
 
     The grid (drawn if omitted) needs at least 3 x 3 pixels.
@@ -358,5 +366,5 @@ def vortex_keys(draw, shape=None, *, modes=("bijective", "paper"), max_vortices:
         cx = draw(st.integers(1, w - 2))
         r = draw(st.integers(1, min(cy, cx, h - 1 - cy, w - 1 - cx)))
         weights = draw(st.lists(st.floats(-2.0, 0.0), min_size=6, max_size=6))
-        vortices.append(Vortex((cy, cx), r, draw(st.integers(1, 5)), weights, draw(st.floats(0.1, 2.0))))
-    return VortexKey((h, w), mode, vortices)
+        vortices.append(Vortex((cy, cx), r, draw(st.integers(1, 5)), tuple(weights), draw(st.floats(0.1, 2.0))))
+    return VortexKey((h, w), mode, tuple(vortices))

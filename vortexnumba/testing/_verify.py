@@ -26,9 +26,10 @@ counterexample.
 
 from __future__ import annotations
 
+import builtins
 import itertools
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import hypothesis  # noqa: F401 - needed by the Hypothesis stage: fail on import, not halfway through a run
 import numpy as np
@@ -36,12 +37,12 @@ import numpy as np
 from .._progress import progress as _progress
 from .._validate import as_int
 from ..framework._information import information_loss, retention
-from ..framework._kernels import resolve
+from ..framework._kernels import Coupling, Kernel, resolve
 from ..framework._swap import SwapContext, swap_delta, swap_deltas
-from ._assertions import FLOOR, RHO_ATOL, RTOL, _check_close
+from ._assertions import FLOOR, RHO_ATOL, RTOL, check_close
 from ._exact import digits_needed, exact_energy, exact_loss, exact_swap_delta
 
-__all__ = ["Counterexample", "PROPERTIES", "VerifyReport", "verify"]
+__all__ = ["Counterexample", "PROPERTIES", "VerifyReport", "exhaustive_cases", "verify"]
 
 PROPERTIES = ("swap", "bijection", "lossy")
 _MIN_PIXELS = {"swap": 5, "bijection": 2, "lossy": 2}
@@ -60,7 +61,7 @@ class Counterexample:
     computed: dict
     reason: str
 
-    @property
+    @builtins.property  # the field "property" shadows the builtin for the checker
     def grid(self) -> str:
         return f"{self.image.shape[0]}x{self.image.shape[1]}"
 
@@ -99,11 +100,11 @@ class VerifyReport:
     grids: dict = field(default_factory=dict)
     counterexample: Counterexample | None = None
 
-    @property
+    @builtins.property  # the field "property" shadows the builtin for the checker
     def ok(self) -> bool:
         return self.counterexample is None
 
-    @property
+    @builtins.property  # the field "property" shadows the builtin for the checker
     def passed(self) -> int:
         return sum(g["exhaustive"] + g["generated"] for g in self.grids.values())
 
@@ -128,7 +129,7 @@ class _Failed(Exception):
 
 def _first_disagreement(computed: dict, exact: float, scale: float, rtol: float, floor: float) -> str | None:
     for name, value in computed.items():
-        why = _check_close(value, exact, scale, rtol, floor)
+        why = check_close(value, exact, scale, rtol, floor)
         if why is not None:
             return f"{name}: {why}"
     return None
@@ -244,12 +245,26 @@ def _fixed_images(shape, custom_coupling: bool, seed: int) -> list[np.ndarray]:
     return out
 
 
-def _exhaustive_cases(prop, n):
+def exhaustive_cases(prop: str, n: int) -> list:
+    """Every case of a property on a grid of ``n`` pixels, in a fixed order: the exhaustive stage's cases.
+
+    ``"swap"``: every pair ``(a, b)``, ``a < b``; ``"bijection"``: every permutation
+    of ``range(n)`` as an index array; ``"lossy"``: every map ``range(n) -> range(n)``
+    that is not a permutation. ``proofs/verify_small_grids.py`` enumerates its maps here too.
+
+    Examples
+    --------
+    >>> from vortexnumba.testing._verify import exhaustive_cases
+    >>> exhaustive_cases("swap", 3), len(exhaustive_cases("bijection", 4)), len(exhaustive_cases("lossy", 2))
+    ([(0, 1), (0, 2), (1, 2)], 24, 2)
+    """
     if prop == "swap":
         return list(itertools.combinations(range(n), 2))
     if prop == "bijection":
         return [np.array(p) for p in itertools.permutations(range(n))]
-    return [np.array(p) for p in itertools.product(range(n), repeat=n) if len(set(p)) < n]
+    if prop == "lossy":
+        return [np.array(p) for p in itertools.product(range(n), repeat=n) if len(set(p)) < n]
+    raise ValueError(f"prop must be one of {sorted(PROPERTIES)}, got {prop!r}")
 
 
 def _exhaustive_grids(prop, max_grid):
@@ -258,8 +273,8 @@ def _exhaustive_grids(prop, max_grid):
             if h * w == n and max(h, w) <= max_grid]
 
 
-def verify(kernel=None, coupling=None, *, property: str = "swap", max_grid: int = 6, examples: int = 100,
-           seed: int = 0, exhaustive: bool = True, rtol: float = RTOL, floor: float = FLOOR,
+def verify(kernel: Kernel | None = None, coupling: Coupling | None = None, *, property: str = "swap", max_grid: int = 6,
+           examples: int = 100, seed: int = 0, exhaustive: bool = True, rtol: float = RTOL, floor: float = FLOOR,
            progress: bool | None = False) -> VerifyReport:
     """Check one of the theorems' properties for a kernel and a coupling; return what was found.
 
@@ -314,7 +329,7 @@ def verify(kernel=None, coupling=None, *, property: str = "swap", max_grid: int 
     plan = []
     if exhaustive:
         for shape in _exhaustive_grids(property, max_grid):
-            cases = _exhaustive_cases(property, shape[0] * shape[1])
+            cases = exhaustive_cases(property, shape[0] * shape[1])
             plan += [(image, case) for image in _fixed_images(shape, custom, seed) for case in cases]
     with _progress(len(plan) + examples, f"verify {property}", unit="case", enabled=progress) as bar:
         def tally(image, stage):
