@@ -24,6 +24,11 @@ References
 
 __version__ = "0.2.0"
 
+# Numba's threading layer is chosen once, here, before any parallel kernel can run (fork-safety).
+from ._threading import choose_threading_layer as _choose_threading_layer
+
+_choose_threading_layer()
+
 from .framework import (
     Coupling,
     Kernel,

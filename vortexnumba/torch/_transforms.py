@@ -1,0 +1,375 @@
+"""Keys as PyTorch transforms: ``transform=vortexnumba.torch.Encrypt(key)``.
+
+The transforms are ``torch.nn.Module``\\ s in the style of torchvision's v2
+transforms. They take a uint8 or float tensor shaped ``(C, H, W)`` or
+``(B, C, H, W)`` on any device, or a PIL image, and give the same type back. The
+gather runs with ``torch.index_select`` on the tensor's own device, so a GPU
+pipeline never leaves the GPU; the index is built once from the key (per channel
+count and device) and reused. The bytes are those of :func:`vortexnumba.encrypt`
+on the same images in ``(H, W, C)`` order.
+
+The per-image baselines (a fresh permutation per image) draw each image's
+permutation from the sample's index, so a data set reads the same in every
+worker and every epoch: :class:`ShuffleEach` takes ``(index, image)``, and
+:class:`IndexedDataset` feeds it the index of each sample.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._validate import as_seed
+from ..cipher import check_key
+from ._plans import TorchPlan, plan_for
+
+__all__ = ["Decrypt", "Encrypt", "IndexedDataset", "ShuffleEach"]
+
+_FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def _describe(x) -> str:
+    if isinstance(x, torch.Tensor):
+        return f"a tensor of shape {tuple(x.shape)} and dtype {x.dtype}"
+    return type(x).__name__
+
+
+def _is_pil(x) -> bool:
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow is a dependency
+        return False
+    return isinstance(x, Image.Image)
+
+
+def _check_tensor(x: torch.Tensor, grid: tuple[int, int] | None, name: str) -> None:
+    """A ``(C, H, W)`` or ``(B, C, H, W)`` uint8/float tensor on ``grid`` (None: any grid)."""
+    if x.dtype != torch.uint8 and x.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"{name} must be a uint8 or float tensor, got {_describe(x)}")
+    if x.ndim not in (3, 4):
+        hint = " (add a channel axis: x.unsqueeze(-3))" if x.ndim == 2 else ""
+        raise ValueError(f"{name} must be (C, H, W) or (B, C, H, W), got {_describe(x)}{hint}")
+    if x.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got {_describe(x)}")
+    if grid is None or tuple(x.shape[-2:]) == grid:
+        return
+    lead = x.shape[:-3]
+    if tuple(x.shape[-3:-1]) == grid:
+        order = "(B, H, W, C)" if lead else "(H, W, C)"
+        want = "(B, C, H, W)" if lead else "(C, H, W)"
+        perm = "x.permute(0, 3, 1, 2)" if lead else "x.permute(2, 0, 1)"
+        raise ValueError(
+            f"{name} has shape {tuple(x.shape)}, which reads as {order} on the key's "
+            f"{grid[0]}x{grid[1]} grid; expected {want} (use {perm})"
+        )
+    raise ValueError(
+        f"{name} has shape {tuple(x.shape)}; expected (C, H, W) or (B, C, H, W) with H, W = "
+        f"{grid[0]}, {grid[1]} (the key's grid)"
+    )
+
+
+class _Gather:
+    """A :class:`TorchPlan` applied to tensors, its index kept once per device."""
+
+    def __init__(self, plan: TorchPlan):
+        self.plan = plan
+        self._index: dict[torch.device, torch.Tensor] = {}
+        self._mask: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
+
+    def index(self, device: torch.device) -> torch.Tensor:
+        idx = self._index.get(device)
+        if idx is None:
+            idx = torch.from_numpy(self.plan.index).to(device)
+            self._index[device] = idx
+        return idx
+
+    def mask(self, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+        """The negation mask: XOR bytes for integers, a bool mask for floats."""
+        found = self._mask.get((device, dtype))
+        if found is None:
+            neg = self.plan.negate
+            if self.plan.unit == "nibble":
+                pair = neg.reshape(-1, 2)
+                found = torch.from_numpy((pair[:, 0] * 0x0F | pair[:, 1] * 0xF0).astype(np.uint8))
+            elif dtype == torch.uint8:
+                found = torch.from_numpy(neg.astype(np.uint8) * np.uint8(255))
+            else:
+                found = torch.from_numpy(neg)
+            found = found.to(device)
+            self._mask[(device, dtype)] = found
+        return found
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        plan = self.plan
+        shape = x.shape
+        lead = shape[:-3]
+        if plan.unit == "pixel":
+            flat = x.reshape(*lead, shape[-3], shape[-2] * shape[-1])
+            return flat.index_select(-1, self.index(x.device)).reshape(shape)
+        flat = x.reshape(*lead, -1)
+        if plan.unit == "element":
+            out = flat.index_select(-1, self.index(x.device))
+            if plan.negate is not None:
+                if x.dtype == torch.uint8:
+                    out = out.bitwise_xor_(self.mask(x.device, x.dtype))
+                else:
+                    out = torch.where(self.mask(x.device, x.dtype), 1 - out, out)
+            return out.reshape(shape)
+        # nibbles: split every byte into (low, high) halves, move the halves, join them again
+        units = torch.stack((flat & 0x0F, flat >> 4), dim=-1).reshape(*lead, -1)
+        moved = units.index_select(-1, self.index(x.device)).reshape(*lead, -1, 2)
+        out = moved[..., 0] | (moved[..., 1] << 4)
+        if plan.negate is not None:
+            out = out.bitwise_xor_(self.mask(x.device, x.dtype))
+        return out.reshape(shape)
+
+
+class _KeyTransform(torch.nn.Module):
+    """Shared by :class:`Encrypt` and :class:`Decrypt`."""
+
+    _inverse = False
+
+    def __init__(self, key) -> None:
+        super().__init__()
+        self.key = check_key(key)
+        if self._inverse:
+            # fail now, not in a worker, for a key that cannot decrypt
+            plan_for(key, getattr(key, "channels", None) or 1, inverse=True)
+        self._plans: dict[int, _Gather] = {}
+
+    def __getstate__(self) -> dict:
+        # the device copies of the index are rebuilt where the transform is unpickled
+        state = self.__dict__.copy()
+        state["_plans"] = {}
+        return state
+
+    def extra_repr(self) -> str:
+        shape = tuple(self.key.shape)
+        return f"key={self.key.kind!r} on a {shape[0]}x{shape[1]} grid"
+
+    def _gather(self, channels: int) -> _Gather:
+        g = self._plans.get(channels)
+        if g is None:
+            g = _Gather(plan_for(self.key, channels, inverse=self._inverse))
+            self._plans[channels] = g
+        return g
+
+    def transform_tensor(self, x: torch.Tensor) -> torch.Tensor:
+        """Encrypt (or decrypt) one ``(C, H, W)`` image or a ``(B, C, H, W)`` batch."""
+        _check_tensor(x, tuple(self.key.shape), "image")
+        g = self._gather(int(x.shape[-3]))
+        if g.plan.unit == "nibble" and x.dtype != torch.uint8:
+            raise TypeError(
+                f"a {self.key.kind!r} key splits bytes into 4-bit halves: the image must be uint8, "
+                f"got {_describe(x)}"
+            )
+        return g(x)
+
+    def _one(self, x):
+        if isinstance(x, torch.Tensor):
+            return self.transform_tensor(x)
+        if _is_pil(x):
+            return _pil_apply(x, self.transform_tensor)
+        if isinstance(x, np.ndarray):
+            raise TypeError(
+                f"{type(self).__name__} takes a torch tensor (C, H, W) or (B, C, H, W) or a PIL image, "
+                f"got a NumPy array of shape {x.shape}; for NumPy arrays in (H, W, C) order use "
+                f"vortexnumba.{'decrypt' if self._inverse else 'encrypt'}"
+            )
+        raise TypeError(
+            f"{type(self).__name__} takes a torch tensor (C, H, W) or (B, C, H, W) or a PIL image, "
+            f"got {_describe(x)}"
+        )
+
+    def forward(self, *inputs: Any) -> Any:
+        """Transform the image; in a tuple ``(image, target, ...)`` only the first image.
+
+        As torchvision's v2 transforms do, other entries (labels, boxes as plain
+        values) pass through unchanged.
+        """
+        sample = inputs if len(inputs) > 1 else inputs[0]
+        if isinstance(sample, (tuple, list)):
+            out = list(sample)
+            for i, item in enumerate(out):
+                if isinstance(item, torch.Tensor) or _is_pil(item):
+                    out[i] = self._one(item)
+                    break
+            else:
+                raise TypeError(f"{type(self).__name__} found no tensor or PIL image in the {type(sample).__name__}")
+            return type(sample)(out) if isinstance(sample, tuple) else out
+        return self._one(sample)
+
+
+def _pil_apply(img, fn):
+    """``fn`` on a PIL image as a ``(C, H, W)`` tensor; the result in the image's mode."""
+    from PIL import Image
+
+    arr = np.array(img)  # a writable copy: torch.from_numpy shares its memory
+    if arr.dtype != np.uint8 and arr.dtype.kind != "f":
+        raise TypeError(f"PIL images of mode {img.mode!r} are not supported (uint8 or float pixels only)")
+    hwc = arr if arr.ndim == 3 else arr[:, :, None]
+    t = torch.from_numpy(np.ascontiguousarray(hwc)).permute(2, 0, 1)
+    out = fn(t).permute(1, 2, 0).contiguous().numpy()
+    out = out if arr.ndim == 3 else out[:, :, 0]
+    result = Image.fromarray(out)
+    if result.mode != img.mode:
+        result = result.convert(img.mode)
+    return result
+
+
+class Encrypt(_KeyTransform):
+    """Encrypt images with a key, as a PyTorch transform.
+
+    Parameters
+    ----------
+    key : Key
+        Any vortexnumba key (spatial keys and the element schemes alike).
+
+    Notes
+    -----
+    Takes uint8 or float tensors ``(C, H, W)`` or ``(B, C, H, W)`` on any device,
+    or PIL images; returns the same kind. The result equals
+    ``vortexnumba.encrypt`` of the same images in ``(H, W, C)`` order, bit for bit.
+    Picklable, so it works in ``DataLoader(num_workers > 0)``.
+
+    Examples
+    --------
+    >>> import numpy as np, torch, vortexnumba as vn
+    >>> import vortexnumba.torch as vt
+    >>> key = vn.VortexKey.random((8, 8), seed=0)
+    >>> x = torch.randint(0, 256, (3, 8, 8), dtype=torch.uint8)
+    >>> y = vt.Encrypt(key)(x)
+    >>> hwc = x.permute(1, 2, 0).numpy()
+    >>> bool((y.permute(1, 2, 0).numpy() == vn.encrypt(hwc, key, channels=True)).all())
+    True
+    >>> bool((vt.Decrypt(key)(y) == x).all())
+    True
+    """
+
+
+class Decrypt(_KeyTransform):
+    """Undo :class:`Encrypt` (keys that can decrypt), as a PyTorch transform.
+
+    Parameters
+    ----------
+    key : Key
+
+    Raises
+    ------
+    ValueError
+        For a key that cannot decrypt (a ``mode="paper"`` vortex key).
+
+    Examples
+    --------
+    >>> import torch, vortexnumba as vn
+    >>> import vortexnumba.torch as vt
+    >>> key = vn.PermutationKey.random((4, 4), seed=1)
+    >>> x = torch.rand(2, 3, 4, 4)
+    >>> bool(torch.equal(vt.Decrypt(key)(vt.Encrypt(key)(x)), x))
+    True
+    """
+
+    _inverse = True
+
+
+class ShuffleEach(torch.nn.Module):
+    """The per-image baseline: a fresh pixel permutation for every sample, drawn from its index.
+
+    Sample ``index`` is shuffled as
+    ``vortexnumba.shuffle_each(image, seed=numpy.random.SeedSequence([seed, index]))``
+    would shuffle it, whichever worker reads it and in whichever epoch; the
+    channels of an image share its permutation.
+
+    Parameters
+    ----------
+    seed : int
+        The data set's seed.
+
+    Examples
+    --------
+    >>> import numpy as np, torch, vortexnumba as vn
+    >>> import vortexnumba.torch as vt
+    >>> shuffle = vt.ShuffleEach(seed=7)
+    >>> x = torch.arange(16, dtype=torch.uint8).reshape(1, 4, 4)
+    >>> y = shuffle(3, x)
+    >>> bool(torch.equal(y, shuffle(3, x))), bool(torch.equal(y, shuffle(4, x)))
+    (True, False)
+    >>> ref = vn.shuffle_each(x[0].numpy(), seed=np.random.SeedSequence([7, 3]))
+    >>> bool((y[0].numpy() == ref).all())
+    True
+    """
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        seed = as_seed(seed)
+        if seed is None or isinstance(seed, np.random.SeedSequence):
+            raise TypeError(f"seed must be a non-negative int, got {seed!r}")
+        self.seed = seed
+
+    def extra_repr(self) -> str:
+        return f"seed={self.seed}"
+
+    def permutation(self, index: int, n_pixels: int) -> np.ndarray:
+        """The gather index of sample ``index`` over ``n_pixels`` pixels."""
+        index = int(index)
+        if index < 0:
+            raise ValueError(f"index must be a non-negative int, got {index}")
+        return np.random.default_rng(np.random.SeedSequence([self.seed, index])).permutation(n_pixels)
+
+    def _one(self, index: int, x):
+        if _is_pil(x):
+            return _pil_apply(x, lambda t: self._one(index, t))
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"ShuffleEach takes a torch tensor (C, H, W) or a PIL image, got {_describe(x)}")
+        _check_tensor(x, None, "image")
+        if x.ndim != 3:
+            raise ValueError(f"ShuffleEach takes one (C, H, W) image per index, got {_describe(x)}")
+        c, h, w = x.shape
+        src = torch.from_numpy(self.permutation(index, h * w)).to(x.device)
+        return x.reshape(c, h * w).index_select(-1, src).reshape(c, h, w)
+
+    def forward(self, index: int, image: Any) -> Any:
+        """Shuffle ``image`` (or the first image of a tuple) by the permutation of ``index``."""
+        if isinstance(image, (tuple, list)):
+            out = list(image)
+            out[0] = self._one(index, out[0])
+            return type(image)(out) if isinstance(image, tuple) else out
+        return self._one(index, image)
+
+
+class IndexedDataset(torch.utils.data.Dataset):
+    """A data set whose first item goes through a transform that also takes the sample's index.
+
+    Parameters
+    ----------
+    dataset : torch.utils.data.Dataset
+        Yields an image, or a tuple ``(image, target, ...)``.
+    transform : callable
+        Called as ``transform(index, image)``, e.g. :class:`ShuffleEach`.
+
+    Examples
+    --------
+    >>> import torch, vortexnumba.torch as vt
+    >>> base = torch.utils.data.TensorDataset(torch.rand(4, 1, 5, 5), torch.arange(4))
+    >>> ds = vt.IndexedDataset(base, vt.ShuffleEach(seed=0))
+    >>> image, label = ds[2]
+    >>> tuple(image.shape), int(label)
+    ((1, 5, 5), 2)
+    """
+
+    def __init__(self, dataset, transform) -> None:
+        self.dataset = dataset
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int):
+        item = self.dataset[index]
+        if isinstance(item, (tuple, list)):
+            out = list(item)
+            out[0] = self.transform(index, out[0])
+            return tuple(out) if isinstance(item, tuple) else out
+        return self.transform(index, item)
