@@ -146,6 +146,7 @@ class _KeyTransform(torch.nn.Module):
         return state
 
     def extra_repr(self) -> str:
+        """The key's kind and grid, as ``repr`` shows them."""
         shape = tuple(self.key.shape)
         return f"key={self.key.kind!r} on a {shape[0]}x{shape[1]} grid"
 
@@ -241,8 +242,8 @@ class Encrypt(_KeyTransform):
     >>> key = vn.VortexKey.random((8, 8), seed=0)
     >>> x = torch.randint(0, 256, (3, 8, 8), dtype=torch.uint8)
     >>> y = vt.Encrypt(key)(x)
-    >>> hwc = x.permute(1, 2, 0).numpy()
-    >>> bool((y.permute(1, 2, 0).numpy() == vn.encrypt(hwc, key, channels=True)).all())
+    >>> same = vn.encrypt(x.permute(1, 2, 0).numpy(), key, channels=True)   # (H, W, C)
+    >>> bool((y.permute(1, 2, 0).numpy() == same).all())
     True
     >>> bool((vt.Decrypt(key)(y) == x).all())
     True
@@ -309,6 +310,7 @@ class ShuffleEach(torch.nn.Module):
         self.seed = seed
 
     def extra_repr(self) -> str:
+        """The seed, as ``repr`` shows it."""
         return f"seed={self.seed}"
 
     def permutation(self, index: int, n_pixels: int) -> np.ndarray:
