@@ -33,6 +33,7 @@ from pathlib import Path
 from ..cipher._files import input_grids, transform_file
 from ..cipher._preview import comparison_grid, read_images
 from ..cipher._keyfile import load_key, save_key
+from ..cipher._protocol import check_decryptable
 from ..cipher._keys import BlockKey, IdentityKeyWarning, PermutationKey, VortexKey
 from ..io._files import check_output_path
 from ..io._images import write_image
@@ -131,11 +132,11 @@ def _run_transform(args, inverse: bool) -> int:
     if args.scheduler is not None and not zarr_input:
         raise ValueError(f"--scheduler applies to Zarr stores only, not to {str(src)!r}")
     key = load_key(args.key, grid=None if zarr_input else input_grids(src))
-    if inverse and not key.is_bijective:
-        raise ValueError(
-            f"key {args.key!r} is a paper-mode vortex key: its rounding copies some pixels twice and loses "
-            "others, so its encryptions cannot be decrypted (use a --mode bijective key)"
-        )
+    if inverse:
+        try:
+            check_decryptable(key)
+        except ValueError as exc:
+            raise ValueError(f"key {args.key!r}: {exc}") from None
     if zarr_input:
         from ..dask import decrypt_zarr, encrypt_zarr
 
