@@ -82,7 +82,10 @@ def test_encrypt_matches_numpy_engine(kind, h, w, c, batch, dtype, seed):
     np.testing.assert_array_equal(hwc(y), reference(x, key))
     assert torch.equal(x, before)  # the caller's tensor is untouched
     if getattr(key, "is_bijective", True) and kind != "vortex-paper":
-        assert torch.equal(vt.Decrypt(key)(y), x)
+        back = vt.Decrypt(key)(y)
+        np.testing.assert_array_equal(hwc(back), reference(y, key, inverse=True))
+        # float negation (1 - v) undoes itself only up to rounding; bytes come back exactly
+        assert torch.equal(back, x) if dtype == torch.uint8 else torch.allclose(back, x, rtol=0, atol=1e-6)
 
 
 # ---------------------------------------------------- the element-plan path, from its definition
@@ -234,6 +237,20 @@ def test_shuffle_each_is_seeded_by_the_index():
         shuffle(0, x[None])
 
 
+def test_pe_each_is_seeded_by_the_index():
+    pe = vt.PEEach(seed=5)
+    x = torch.randint(0, 256, (3, 4, 6), dtype=torch.uint8)
+    for i in range(3):
+        key = vn.PEKey.random((4, 6), channels=3, seed=np.random.SeedSequence([5, i]))
+        np.testing.assert_array_equal(hwc(pe(i, x)), vn.encrypt(hwc(x), key, channels=True))
+        assert torch.equal(vt.Decrypt(pe.key(i, (4, 6), 3))(pe(i, x)), x)
+    assert not torch.equal(pe(0, x), pe(1, x))
+    y, label = pe(torch.tensor(2), (x, 7))  # a tensor index, a (image, label) sample
+    assert label == 7 and torch.equal(y, pe(2, x))
+    with pytest.raises(ValueError, match="index"):
+        pe(-1, x)
+
+
 # ------------------------------------------------------------ DataLoader workers (fork)
 
 
@@ -260,6 +277,11 @@ def test_dataloader_workers_after_the_parent_encrypted():
     np.testing.assert_array_equal(hwc(got), vn.encrypt(hwc(images), key))
 
     indexed = vt.IndexedDataset(ds, vt.ShuffleEach(seed=1))
+    if hasattr(vt, "PEEach"):
+        pe = vt.IndexedDataset(ds, vt.PEEach(seed=2))
+        got = torch.cat([x for x, _ in torch.utils.data.DataLoader(pe, batch_size=5, num_workers=2,
+                                                                  multiprocessing_context="fork")])
+        assert torch.equal(got, torch.stack([pe[i][0] for i in range(12)]))
     epochs = [torch.cat([x for x, _ in torch.utils.data.DataLoader(indexed, batch_size=5, num_workers=2,
                                                                     multiprocessing_context="fork")])
               for _ in range(2)]

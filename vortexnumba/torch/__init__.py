@@ -1,8 +1,8 @@
 """PyTorch transforms for vortexnumba's keys (the optional extra ``vortexnumba[torch]``).
 
 - ``_transforms`` -- :class:`Encrypt` / :class:`Decrypt` (``torch.nn.Module``\\ s in the style of
-  torchvision's v2 transforms), :class:`ShuffleEach` and :class:`IndexedDataset` (per-image
-  baselines drawn from the sample's index)
+  torchvision's v2 transforms), :class:`ShuffleEach`, :class:`PEEach` and :class:`IndexedDataset`
+  (per-image baselines drawn from the sample's index)
 - ``_plans``      -- a key's map written over PyTorch's ``(C, H, W)`` order (NumPy only)
 
 This is the only part of vortexnumba that imports ``torch``.
@@ -26,6 +26,6 @@ except ImportError as exc:  # pragma: no cover - exercised where torch is absent
     ) from exc
 
 from ._plans import TorchPlan, plan_for
-from ._transforms import Decrypt, Encrypt, IndexedDataset, ShuffleEach
+from ._transforms import Decrypt, Encrypt, IndexedDataset, PEEach, ShuffleEach
 
-__all__ = ["Decrypt", "Encrypt", "IndexedDataset", "ShuffleEach", "TorchPlan", "plan_for"]
+__all__ = ["Decrypt", "Encrypt", "IndexedDataset", "PEEach", "ShuffleEach", "TorchPlan", "plan_for"]

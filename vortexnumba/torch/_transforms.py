@@ -22,10 +22,10 @@ import numpy as np
 import torch
 
 from .._validate import as_seed
-from ..cipher import check_key
+from ..cipher import PEKey, check_key
 from ._plans import TorchPlan, plan_for
 
-__all__ = ["Decrypt", "Encrypt", "IndexedDataset", "ShuffleEach"]
+__all__ = ["Decrypt", "Encrypt", "IndexedDataset", "PEEach", "ShuffleEach"]
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
@@ -275,6 +275,30 @@ class Decrypt(_KeyTransform):
     _inverse = True
 
 
+def _dataset_seed(seed) -> int:
+    seed = as_seed(seed)
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        raise TypeError(f"seed must be a non-negative int (the same in every worker), got {seed!r}")
+    return seed
+
+
+def _sample_index(index) -> int:
+    if isinstance(index, torch.Tensor):
+        index = index.item()
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)) or index < 0:
+        raise ValueError(f"index must be a non-negative int (the sample's index), got {index!r}")
+    return int(index)
+
+
+def _first_image(sample, fn):
+    """``fn`` on ``sample``, or on the first entry of a tuple/list ``(image, target, ...)``."""
+    if isinstance(sample, (tuple, list)):
+        out = list(sample)
+        out[0] = fn(out[0])
+        return type(sample)(out) if isinstance(sample, tuple) else out
+    return fn(sample)
+
+
 class ShuffleEach(torch.nn.Module):
     """The per-image baseline: a fresh pixel permutation for every sample, drawn from its index.
 
@@ -304,10 +328,7 @@ class ShuffleEach(torch.nn.Module):
 
     def __init__(self, seed: int) -> None:
         super().__init__()
-        seed = as_seed(seed)
-        if seed is None or isinstance(seed, np.random.SeedSequence):
-            raise TypeError(f"seed must be a non-negative int, got {seed!r}")
-        self.seed = seed
+        self.seed = _dataset_seed(seed)
 
     def extra_repr(self) -> str:
         """The seed, as ``repr`` shows it."""
@@ -315,10 +336,8 @@ class ShuffleEach(torch.nn.Module):
 
     def permutation(self, index: int, n_pixels: int) -> np.ndarray:
         """The gather index of sample ``index`` over ``n_pixels`` pixels."""
-        index = int(index)
-        if index < 0:
-            raise ValueError(f"index must be a non-negative int, got {index}")
-        return np.random.default_rng(np.random.SeedSequence([self.seed, index])).permutation(n_pixels)
+        seq = np.random.SeedSequence([self.seed, _sample_index(index)])
+        return np.random.default_rng(seq).permutation(n_pixels)
 
     def _one(self, index: int, x):
         if _is_pil(x):
@@ -334,11 +353,59 @@ class ShuffleEach(torch.nn.Module):
 
     def forward(self, index: int, image: Any) -> Any:
         """Shuffle ``image`` (or the first image of a tuple) by the permutation of ``index``."""
-        if isinstance(image, (tuple, list)):
-            out = list(image)
-            out[0] = self._one(index, out[0])
-            return type(image)(out) if isinstance(image, tuple) else out
-        return self._one(index, image)
+        return _first_image(image, lambda im: self._one(index, im))
+
+
+class PEEach(torch.nn.Module):
+    """Pixel-based encryption with a fresh key for every sample, drawn from its index.
+
+    Sample ``index`` is encrypted as
+    ``vortexnumba.encrypt(image, PEKey.random((H, W), channels=C, seed=numpy.random.SeedSequence([seed, index])))``
+    (:meth:`key` rebuilds that key), whichever worker reads it and in whichever
+    epoch: the torch form of :func:`vortexnumba.pe_each`.
+
+    Parameters
+    ----------
+    seed : int
+        The data set's seed.
+
+    Examples
+    --------
+    >>> import numpy as np, torch, vortexnumba as vn
+    >>> import vortexnumba.torch as vt
+    >>> pe = vt.PEEach(seed=3)
+    >>> x = torch.randint(0, 256, (3, 4, 4), dtype=torch.uint8)
+    >>> y = pe(5, x)
+    >>> bool(torch.equal(y, pe(5, x))), bool(torch.equal(vt.Decrypt(pe.key(5, (4, 4), 3))(y), x))
+    (True, True)
+    """
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self.seed = _dataset_seed(seed)
+
+    def extra_repr(self) -> str:
+        """The seed, as ``repr`` shows it."""
+        return f"seed={self.seed}"
+
+    def key(self, index: int, shape: tuple[int, int], channels: int) -> PEKey:
+        """The PE key of sample ``index`` for images of grid ``shape`` and ``channels`` channels."""
+        return PEKey.random(tuple(shape), channels=int(channels),
+                            seed=np.random.SeedSequence([self.seed, _sample_index(index)]))
+
+    def _one(self, index: int, x):
+        if _is_pil(x):
+            return _pil_apply(x, lambda t: self._one(index, t))
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"PEEach takes a torch tensor (C, H, W) or a PIL image, got {_describe(x)}")
+        _check_tensor(x, None, "image")
+        if x.ndim != 3:
+            raise ValueError(f"PEEach takes one (C, H, W) image per index, got {_describe(x)}")
+        return Encrypt(self.key(index, tuple(x.shape[1:]), x.shape[0])).transform_tensor(x)
+
+    def forward(self, index: int, image: Any) -> Any:
+        """Encrypt ``image`` (or the first image of a tuple) with the key of ``index``."""
+        return _first_image(image, lambda im: self._one(index, im))
 
 
 class IndexedDataset(torch.utils.data.Dataset):
