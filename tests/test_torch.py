@@ -275,6 +275,11 @@ def test_dataloader_workers_after_the_parent_encrypted():
                                          multiprocessing_context="fork")
     got = torch.cat([x for x, _ in loader])
     np.testing.assert_array_equal(hwc(got), vn.encrypt(hwc(images), key))
+    batched = torch.utils.data.DataLoader(ds, batch_size=5, num_workers=2, multiprocessing_context="fork",
+                                          collate_fn=vt.Collate(vt.Encrypt(key)))
+    got, labels = zip(*batched, strict=True)
+    np.testing.assert_array_equal(hwc(torch.cat(got)), vn.encrypt(hwc(images), key))
+    assert torch.equal(torch.cat(labels), torch.arange(12))
 
     indexed = vt.IndexedDataset(ds, vt.ShuffleEach(seed=1))
     if hasattr(vt, "PEEach"):

@@ -2,7 +2,7 @@
 
 - ``_transforms`` -- :class:`Encrypt` / :class:`Decrypt` (``torch.nn.Module``\\ s in the style of
   torchvision's v2 transforms), :class:`ShuffleEach`, :class:`PEEach` and :class:`IndexedDataset`
-  (per-image baselines drawn from the sample's index)
+  (per-image baselines drawn from the sample's index), :class:`Collate` (a whole batch at once)
 - ``_plans``      -- a key's map written over PyTorch's ``(C, H, W)`` order (NumPy only)
 
 This is the only part of vortexnumba that imports ``torch``.
@@ -26,6 +26,6 @@ except ImportError as exc:  # pragma: no cover - exercised where torch is absent
     ) from exc
 
 from ._plans import TorchPlan, plan_for
-from ._transforms import Decrypt, Encrypt, IndexedDataset, PEEach, ShuffleEach
+from ._transforms import Collate, Decrypt, Encrypt, IndexedDataset, PEEach, ShuffleEach
 
-__all__ = ["Decrypt", "Encrypt", "IndexedDataset", "PEEach", "ShuffleEach", "TorchPlan", "plan_for"]
+__all__ = ["Collate", "Decrypt", "Encrypt", "IndexedDataset", "PEEach", "ShuffleEach", "TorchPlan", "plan_for"]

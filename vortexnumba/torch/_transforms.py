@@ -25,7 +25,7 @@ from .._validate import as_seed
 from ..cipher import PEKey, check_key
 from ._plans import TorchPlan, plan_for
 
-__all__ = ["Decrypt", "Encrypt", "IndexedDataset", "PEEach", "ShuffleEach"]
+__all__ = ["Collate", "Decrypt", "Encrypt", "IndexedDataset", "PEEach", "ShuffleEach"]
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
@@ -71,65 +71,74 @@ def _check_tensor(x: torch.Tensor, grid: tuple[int, int] | None, name: str) -> N
 
 
 class _Gather:
-    """A :class:`TorchPlan` applied to tensors, its index kept once per device."""
+    """A :class:`TorchPlan` for one channel count, as functions on flat ``(L, C * H * W)`` tensors.
 
-    def __init__(self, plan: TorchPlan):
-        self.plan = plan
-        self._index: dict[torch.device, torch.Tensor] = {}
-        self._mask: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
+    Every plan becomes gathers over the flat values of an image: a pixel index is
+    widened to the channels once (one ``index_select`` then moves every value); a
+    nibble plan becomes two byte gathers (the sources of each byte's low and high
+    halves) and shifts. The index tensors are kept once per device.
+    """
 
-    def index(self, device: torch.device) -> torch.Tensor:
-        idx = self._index.get(device)
-        if idx is None:
-            idx = torch.from_numpy(self.plan.index).to(device)
-            self._index[device] = idx
-        return idx
+    def __init__(self, plan: TorchPlan, channels: int, n_pix: int):
+        self.unit = plan.unit
+        index = plan.index
+        if plan.unit == "pixel":
+            index = (np.arange(channels, dtype=np.int64)[:, None] * n_pix + index[None, :]).ravel()
+        self.arrays: dict[str, np.ndarray] = {}
+        if plan.unit == "nibble":
+            lo, hi = index[0::2], index[1::2]
+            self.arrays.update(lo=lo // 2, lo_shift=((lo % 2) * 4).astype(np.uint8),
+                               hi=hi // 2, hi_shift=((hi % 2) * 4).astype(np.uint8))
+            if plan.negate is not None:
+                pair = plan.negate.reshape(-1, 2).astype(np.uint8)
+                self.arrays["xor"] = pair[:, 0] * np.uint8(0x0F) | pair[:, 1] * np.uint8(0xF0)
+        else:
+            self.arrays["index"] = index
+            if plan.negate is not None:
+                self.arrays["xor"] = plan.negate.astype(np.uint8) * np.uint8(255)
+                self.arrays["negate"] = plan.negate
+        self._on: dict[torch.device, dict[str, torch.Tensor]] = {}
 
-    def mask(self, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-        """The negation mask: XOR bytes for integers, a bool mask for floats."""
-        found = self._mask.get((device, dtype))
+    def on(self, device: torch.device) -> dict[str, torch.Tensor]:
+        found = self._on.get(device)
         if found is None:
-            neg = self.plan.negate
-            if self.plan.unit == "nibble":
-                pair = neg.reshape(-1, 2)
-                found = torch.from_numpy((pair[:, 0] * 0x0F | pair[:, 1] * 0xF0).astype(np.uint8))
-            elif dtype == torch.uint8:
-                found = torch.from_numpy(neg.astype(np.uint8) * np.uint8(255))
-            else:
-                found = torch.from_numpy(neg)
-            found = found.to(device)
-            self._mask[(device, dtype)] = found
+            found = {k: torch.from_numpy(np.ascontiguousarray(v)).to(device) for k, v in self.arrays.items()}
+            self._on[device] = found
         return found
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        plan = self.plan
-        shape = x.shape
-        lead = shape[:-3]
-        if plan.unit == "pixel":
-            flat = x.reshape(*lead, shape[-3], shape[-2] * shape[-1])
-            return flat.index_select(-1, self.index(x.device)).reshape(shape)
-        flat = x.reshape(*lead, -1)
-        if plan.unit == "element":
-            out = flat.index_select(-1, self.index(x.device))
-            if plan.negate is not None:
-                if x.dtype == torch.uint8:
-                    out = out.bitwise_xor_(self.mask(x.device, x.dtype))
-                else:
-                    out = torch.where(self.mask(x.device, x.dtype), 1 - out, out)
-            return out.reshape(shape)
-        # nibbles: split every byte into (low, high) halves, move the halves, join them again
-        units = torch.stack((flat & 0x0F, flat >> 4), dim=-1).reshape(*lead, -1)
-        moved = units.index_select(-1, self.index(x.device)).reshape(*lead, -1, 2)
-        out = moved[..., 0] | (moved[..., 1] << 4)
-        if plan.negate is not None:
-            out = out.bitwise_xor_(self.mask(x.device, x.dtype))
-        return out.reshape(shape)
+    def function(self, dtype: torch.dtype, device: torch.device):
+        """``f(flat) -> flat`` for ``(L, M)`` tensors of this dtype on this device."""
+        t = self.on(device)
+        if self.unit == "nibble":
+            lo, lo_shift, hi, hi_shift, xor = t["lo"], t["lo_shift"], t["hi"], t["hi_shift"], t.get("xor")
+
+            def nibbles(flat):
+                low = flat.index_select(-1, lo).bitwise_right_shift_(lo_shift).bitwise_and_(0x0F)
+                high = flat.index_select(-1, hi).bitwise_right_shift_(hi_shift).bitwise_left_shift_(4)
+                out = low.bitwise_or_(high)
+                return out if xor is None else out.bitwise_xor_(xor)
+
+            return nibbles
+        index = t["index"]
+        if "negate" not in t:
+            return lambda flat: flat.index_select(-1, index)
+        if dtype == torch.uint8:
+            xor = t["xor"]
+            return lambda flat: flat.index_select(-1, index).bitwise_xor_(xor)
+        negate = t["negate"]
+
+        def floats(flat):
+            out = flat.index_select(-1, index)
+            return torch.where(negate, 1 - out, out)
+
+        return floats
 
 
 class _KeyTransform(torch.nn.Module):
     """Shared by :class:`Encrypt` and :class:`Decrypt`."""
 
     _inverse = False
+    _MAX_CACHED = 64  # (shape, dtype, device) combinations kept ready
 
     def __init__(self, key) -> None:
         super().__init__()
@@ -138,11 +147,12 @@ class _KeyTransform(torch.nn.Module):
             # fail now, not in a worker, for a key that cannot decrypt
             plan_for(key, getattr(key, "channels", None) or 1, inverse=True)
         self._plans: dict[int, _Gather] = {}
+        self._ready: dict[tuple, Any] = {}
 
     def __getstate__(self) -> dict:
         # the device copies of the index are rebuilt where the transform is unpickled
         state = self.__dict__.copy()
-        state["_plans"] = {}
+        state["_plans"], state["_ready"] = {}, {}
         return state
 
     def extra_repr(self) -> str:
@@ -153,20 +163,35 @@ class _KeyTransform(torch.nn.Module):
     def _gather(self, channels: int) -> _Gather:
         g = self._plans.get(channels)
         if g is None:
-            g = _Gather(plan_for(self.key, channels, inverse=self._inverse))
+            shape = tuple(self.key.shape)
+            g = _Gather(plan_for(self.key, channels, inverse=self._inverse), channels, shape[0] * shape[1])
             self._plans[channels] = g
         return g
 
-    def transform_tensor(self, x: torch.Tensor) -> torch.Tensor:
-        """Encrypt (or decrypt) one ``(C, H, W)`` image or a ``(B, C, H, W)`` batch."""
+    def _prepare(self, x: torch.Tensor):
+        """The checks of a (shape, dtype, device), once; then the function that transforms such tensors."""
         _check_tensor(x, tuple(self.key.shape), "image")
         g = self._gather(int(x.shape[-3]))
-        if g.plan.unit == "nibble" and x.dtype != torch.uint8:
+        if g.unit == "nibble" and x.dtype != torch.uint8:
             raise TypeError(
                 f"a {self.key.kind!r} key splits bytes into 4-bit halves: the image must be uint8, "
                 f"got {_describe(x)}"
             )
-        return g(x)
+        fn = g.function(x.dtype, x.device)
+        shape = tuple(x.shape)
+        rows = (shape[0], -1) if x.ndim == 4 else (-1,)
+        return lambda t: fn(t.reshape(rows)).view(shape)
+
+    def transform_tensor(self, x: torch.Tensor) -> torch.Tensor:
+        """Encrypt (or decrypt) one ``(C, H, W)`` image or a ``(B, C, H, W)`` batch."""
+        sig = (x.shape, x.dtype, x.device)
+        fn = self._ready.get(sig)
+        if fn is None:
+            fn = self._prepare(x)
+            if len(self._ready) >= self._MAX_CACHED:
+                self._ready.clear()
+            self._ready[sig] = fn
+        return fn(x)
 
     def _one(self, x):
         if isinstance(x, torch.Tensor):
@@ -190,6 +215,8 @@ class _KeyTransform(torch.nn.Module):
         As torchvision's v2 transforms do, other entries (labels, boxes as plain
         values) pass through unchanged.
         """
+        if len(inputs) == 1 and isinstance(inputs[0], torch.Tensor):
+            return self.transform_tensor(inputs[0])
         sample = inputs if len(inputs) > 1 else inputs[0]
         if isinstance(sample, (tuple, list)):
             out = list(sample)
@@ -442,3 +469,43 @@ class IndexedDataset(torch.utils.data.Dataset):
             out[0] = self.transform(index, out[0])
             return tuple(out) if isinstance(item, tuple) else out
         return self.transform(index, item)
+
+
+class Collate:
+    """A ``collate_fn`` that collates the samples, then transforms the batch's images in one call.
+
+    A per-sample transform costs one small gather (and its Python call) per
+    image; after collation one gather moves the whole batch. The result is the
+    same images.
+
+    Parameters
+    ----------
+    transform : callable
+        Applied to the collated images, e.g. :class:`Encrypt` (a ``(B, C, H, W)`` tensor).
+    collate : callable, optional
+        How to collate the samples; default ``torch.utils.data.default_collate``.
+
+    Examples
+    --------
+    >>> import torch, vortexnumba as vn
+    >>> import vortexnumba.torch as vt
+    >>> key = vn.PermutationKey.random((4, 4), seed=0)
+    >>> ds = torch.utils.data.TensorDataset(torch.rand(6, 1, 4, 4), torch.arange(6))
+    >>> loader = torch.utils.data.DataLoader(ds, batch_size=3, collate_fn=vt.Collate(vt.Encrypt(key)))
+    >>> x, y = next(iter(loader))
+    >>> bool(torch.equal(x, vt.Encrypt(key)(ds.tensors[0][:3])))
+    True
+    """
+
+    def __init__(self, transform, collate=None) -> None:
+        self.transform = transform
+        self.collate = collate
+
+    def __repr__(self) -> str:
+        return f"Collate({self.transform!r})"
+
+    def __call__(self, samples):
+        collate = self.collate
+        if collate is None:
+            from torch.utils.data import default_collate as collate
+        return _first_image(collate(samples), self.transform)
