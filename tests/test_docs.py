@@ -167,3 +167,12 @@ def test_readme_setup_commands_match_ci():
     ci = (ROOT / ".ci" / "run").read_text()
     assert 'pip install -e ".[test]"' in readme and "python -m pytest -q" in readme
     assert "-e \".[test]\"" in ci and "-m pytest -q" in ci
+
+
+def test_license_file_is_packaged():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "BSD-3-Clause" and project["license-files"] == ["LICENSE"]
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("BSD 3-Clause License") and "Copyright (c) 2026, the vortexnumba developers" in text

@@ -15,6 +15,7 @@ import operator
 import numpy as np
 
 __all__ = [
+    "plain_list",
     "as_grid_shape",
     "as_image_batch",
     "as_index",
@@ -25,6 +26,17 @@ __all__ = [
     "as_positive_float",
     "check_finite",
 ]
+
+
+def plain_list(values) -> str:
+    """Choices for a message, as plain words: ``'a', 'b', 'c'`` (never a Python list).
+
+    Examples
+    --------
+    >>> plain_list(("bijective", "paper")), plain_list([1, 2, 4])
+    ("'bijective', 'paper'", '1, 2, 4')
+    """
+    return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
 
 
 def _describe(x) -> str:

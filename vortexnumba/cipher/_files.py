@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .._progress import progress
-from .._validate import as_image_batch
+from .._validate import as_image_batch, plain_list
 from ..io._files import atomic_folder, atomic_writer, check_output_path, read_npy, read_npz
 from ..io._images import (IMAGE_SUFFIXES, LOSSY_SUFFIXES, PNG_TEXT_KEY, check_image_writable, image_files,
                           image_header, read_image, read_image_text, write_image)
@@ -110,7 +110,7 @@ def _transform_array(arr, key, fn, channels, desc, name, show_progress):
 
 def _need_suffix(dst: Path, allowed, what) -> None:
     if dst.suffix.lower() not in allowed:
-        raise ValueError(f"output {str(dst)!r} must end in one of {sorted(allowed)} for {what}")
+        raise ValueError(f"output {str(dst)!r} must end in {plain_list(sorted(allowed))} for {what}")
 
 
 def _lossy_note(path: Path, inverse: bool) -> str | None:

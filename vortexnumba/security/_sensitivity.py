@@ -9,7 +9,7 @@ import numpy as np
 
 from ..cipher._gather import encrypt
 from ..cipher._keys import BlockKey, PermutationKey, VortexKey
-from .._validate import as_int
+from .._validate import as_int, plain_list
 from .._validate import as_image_batch, as_position
 from ._common import _check_key
 from ._metrics import npcr_uaci
@@ -104,7 +104,7 @@ def perturb_key(key, parameter: str, *, vortex: int = 0, delta: float | None = N
     if isinstance(key, VortexKey):
         allowed = ("weight", "weight-ulp", "strength", "centre")
         if parameter not in allowed:
-            raise ValueError(f"parameter must be one of {allowed} for a vortex key, got {parameter!r}")
+            raise ValueError(f"parameter must be one of {plain_list(allowed)} for a vortex key, got {parameter!r}")
         vortex = as_int(vortex, "vortex")
         if not 0 <= vortex < len(key.vortices):
             raise ValueError(f"vortex must lie in 0..{len(key.vortices) - 1}, got {vortex}")
