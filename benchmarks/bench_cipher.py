@@ -171,7 +171,12 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small sizes for CI (seconds)")
     ap.add_argument("--scheme-images", type=int, default=10_000, help="32x32x3 images for part 6")
     ap.add_argument("--schemes-only", action="store_true", help="measure part 6 only")
+    ap.add_argument("--torch", action="store_true",
+                    help="measure the PyTorch transforms only (benchmarks/_torch_bench.py)")
+    ap.add_argument("--torch-threads", type=int, default=1, help="PyTorch's threads for --torch (default 1)")
     args = ap.parse_args(argv)
+    if args.torch:
+        return _torch_flag(args)
     if args.quick:
         args.images, args.repeats, args.swirl_subset, args.loop_subset = 2000, 3, 5, 2
     if args.schemes_only:
@@ -274,6 +279,14 @@ def main(argv=None):
           f"{res['output_mb']:.1f} MiB output (ratio {res['peak_extra_over_output']:.3f}; "
           f"limit: input+output+10% means ratio <= {1 + 0.1 * (in_bytes + out_bytes) / out_bytes:.2f})")
     print_schemes(res["schemes"])
+
+
+def _torch_flag(args) -> None:
+    """``--torch``: the transforms of vortexnumba.torch (needs PyTorch)."""
+    import _torch_bench
+
+    res = _torch_bench.run(quick=args.quick, threads=args.torch_threads)
+    print(json.dumps(res, indent=2)) if args.json else _torch_bench.print_results(res)
 
 
 if __name__ == "__main__":

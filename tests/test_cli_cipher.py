@@ -127,9 +127,15 @@ def test_show_writes_originals_above_encryptions(tmp_path):
     out = tmp_path / "grid.png"
     assert main(["show", str(key_path), str(tmp_path / "x.npy"), "-o", str(out), "--count", "3",
                  "--scale", "2"]) == 0
-    grid = np.asarray(Image.open(out))
+    labelled = np.asarray(Image.open(out))
     gap = 2
-    assert grid.shape == (2 * 8 * 2 + 3 * gap, 3 * (6 * 2 + gap) + gap)
+    shape = (2 * 8 * 2 + 3 * gap, 3 * (6 * 2 + gap) + gap)
+    # the labels take a margin on the left and the captions one on top; the tiles follow
+    top, left = labelled.shape[0] - shape[0], labelled.shape[1] - shape[1]
+    assert top > 0 and left > 0
+    assert (labelled[top:, :left] < 128).any() and (labelled[:top, left:] < 128).any()  # text was drawn
+    grid = labelled[top:, left:]
+    assert grid.shape == shape
     first_orig = grid[gap:gap + 16:2, gap:gap + 12:2]
     first_enc = grid[2 * gap + 16:2 * gap + 32:2, gap:gap + 12:2]
     assert np.array_equal(first_orig, x[0])

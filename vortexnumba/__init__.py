@@ -24,6 +24,11 @@ References
 
 __version__ = "0.2.0"
 
+# Numba's threading layer is chosen once, here, before any parallel kernel can run (fork-safety).
+from ._threading import choose_threading_layer as _choose_threading_layer
+
+_choose_threading_layer()
+
 from . import data, security  # public modules: vn.data.load(...), vn.security.recover_index(...)
 from .cipher import (
     BlockKey,
@@ -64,7 +69,7 @@ from .framework import (
 # Subpackages that pull in heavy optional dependencies (JAX, Dask, Hypothesis)
 # load when first touched, so ``import vortexnumba`` stays quick; ``dir(vn)``
 # and IDEs still list them (``__dir__``).
-_LAZY_MODULES = ("learn", "dask", "testing")
+_LAZY_MODULES = ("learn", "dask", "testing", "torch")
 # Names of a lazy subpackage offered at the top level too.
 _LAZY_NAMES = {"reproduce": "learn"}
 

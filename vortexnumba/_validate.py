@@ -19,6 +19,7 @@ import numpy.typing as npt
 __all__ = [
     "INT64_MAX",
     "INT64_MIN",
+    "plain_list",
     "as_grid_shape",
     "as_image_batch",
     "as_index",
@@ -33,6 +34,17 @@ __all__ = [
     "as_positive_float",
     "check_finite",
 ]
+
+
+def plain_list(values) -> str:
+    """Choices for a message, as plain words: ``'a', 'b', 'c'`` (never a Python list).
+
+    Examples
+    --------
+    >>> plain_list(("bijective", "paper")), plain_list([1, 2, 4])
+    ("'bijective', 'paper'", '1, 2, 4')
+    """
+    return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
 
 
 def _describe(x) -> str:
@@ -433,6 +445,13 @@ def as_image_batch(
     if channels is not None and not isinstance(channels, (bool, np.bool_)):
         raise TypeError(f"channels must be None, True or False, got {_describe(channels)}")
     channels = None if channels is None else bool(channels)
+    if type(images).__module__.partition(".")[0] == "torch":
+        # np.asarray would silently take a CPU tensor's (C, H, W) as (B, H, W) or (H, W, C)
+        raise TypeError(
+            f"{name} is a torch tensor; this function takes NumPy arrays in (B, H, W, C) order. For "
+            "(C, H, W) tensors use the transforms of vortexnumba.torch (Encrypt(key), Decrypt(key)), "
+            "or pass x.permute(0, 2, 3, 1).cpu().numpy()"
+        )
     arr = as_pixel_array(images, name, allow_any_numeric=allow_any_numeric)
 
     def fits(h: int, w: int) -> bool:
@@ -452,8 +471,10 @@ def as_image_batch(
         return arr[None, :, :, None], False
     if arr.ndim == 4:
         if not fits(arr.shape[1], arr.shape[2]):
+            seen = (" (it reads as (B, C, H, W), PyTorch's order: move the channels last with "
+                    "x.transpose(0, 2, 3, 1))") if fits(arr.shape[2], arr.shape[3]) else ""
             raise ValueError(
-                f"{name} has shape {arr.shape}; expected (B, H, W, C) with the {expected}"
+                f"{name} has shape {arr.shape}; expected (B, H, W, C) with the {expected}{seen}"
             )
         return arr, True
     if arr.ndim != 3:
@@ -484,7 +505,9 @@ def as_image_batch(
         channels = as_image
     if channels:
         if not as_image:
-            raise ValueError(f"{name} has shape {arr.shape}; as (H, W, C) it does not match the {expected}")
+            seen = (" (it reads as (C, H, W), PyTorch's order: move the channels last with "
+                    "x.transpose(1, 2, 0))") if as_batch else ""
+            raise ValueError(f"{name} has shape {arr.shape}; as (H, W, C) it does not match the {expected}{seen}")
         return arr[None], False
     if not as_batch:
         raise ValueError(f"{name} has shape {arr.shape}; as (B, H, W) it does not match the {expected}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import as_int, as_int_array, as_seed
+from .._validate import as_int, as_int_array, as_seed, plain_list
 from . import _vortex
 from ._keybase import KeyBase, build_key, get_field, key_grid, parse_key_doc, read_only, warn_if_identity
 
@@ -137,7 +137,7 @@ class BlockKey(KeyBase):
         if h % block or w % block:
             divisors = [d for d in range(1, min(h, w) + 1) if h % d == 0 and w % d == 0]
             raise ValueError(
-                f"block = {block} does not divide the {h}x{w} grid; choose one of {divisors}"
+                f"block = {block} does not divide the {h}x{w} grid; choose one of {plain_list(divisors)}"
             )
         object.__setattr__(self, "shape", shape)
         object.__setattr__(self, "block", block)

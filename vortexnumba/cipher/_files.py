@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from .._progress import progress
-from .._validate import as_image_batch, native_dtype
+from .._validate import as_image_batch, native_dtype, plain_list
 from ..io._files import atomic_folder, atomic_writer, check_output_path, read_npy, read_npz, write_npz
 from ..io._images import (
     IMAGE_SUFFIXES,
@@ -128,7 +128,7 @@ def _transform_array(arr, key, fn, channels, desc, name, show_progress):
 
 def _need_suffix(dst: Path, allowed, what) -> None:
     if dst.suffix.lower() not in allowed:
-        raise ValueError(f"output {str(dst)!r} must end in one of {sorted(allowed)} for {what}")
+        raise ValueError(f"output {str(dst)!r} must end in {plain_list(sorted(allowed))} for {what}")
 
 
 def _lossy_note(path: Path, inverse: bool) -> str | None:

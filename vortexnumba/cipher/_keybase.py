@@ -32,7 +32,7 @@ import warnings
 
 import numpy as np
 
-from .._validate import as_float, as_grid_shape, as_int
+from .._validate import as_float, as_grid_shape, as_int, plain_list
 from . import _vortex
 from ._limits import MAX_PIXELS, check_grid
 from ._protocol import check_decryptable
@@ -155,7 +155,7 @@ def parse_key_doc(text, kind: str | None, grid=None):
     near = _KIND_NEAR_START.search(text, 0, _START_CHARS)
     if near is not None:
         if near.group(1) not in KINDS:
-            raise ValueError(f"key has kind {near.group(1)!r}, expected one of {KINDS}")
+            raise ValueError(f"key has kind {near.group(1)!r}, expected one of {plain_list(KINDS)}")
         if kind is not None and near.group(1) != kind:
             raise ValueError(f"key has kind {near.group(1)!r}, but a {kind!r} key was expected (use key_from_json)")
     if _json_depth(text) > MAX_DEPTH:
@@ -174,13 +174,13 @@ def parse_key_doc(text, kind: str | None, grid=None):
         raise ValueError(f"key has version {version!r}; this vortexnumba reads version {VERSION}")
     found = doc.get("kind")
     if found not in KINDS:
-        raise ValueError(f"key has kind {found!r}, expected one of {KINDS}")
+        raise ValueError(f"key has kind {found!r}, expected one of {plain_list(KINDS)}")
     if kind is not None and found != kind:
         raise ValueError(f"key has kind {found!r}, but a {kind!r} key was expected (use key_from_json)")
     digest_field = DIGEST_FIELD[found]
     extra = set(doc) - _COMMON_FIELDS - _KIND_FIELDS[found] - {digest_field}
     if extra:
-        raise ValueError(f"key has unknown field(s) {sorted(extra)} for a {found!r} key")
+        raise ValueError(f"key has unknown field(s) {plain_list(sorted(extra))} for a {found!r} key")
     digest = doc.get(digest_field)
     if not isinstance(digest, str) or len(digest) != 64:
         raise ValueError(f"key lacks a valid {digest_field!r} (64 hex digits)")

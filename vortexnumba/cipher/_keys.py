@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import as_float, as_int, as_seed
+from .._validate import as_float, as_int, as_seed, plain_list
 from . import _vortex
 from ._baseline_keys import BlockKey, IdentityKey, PermutationKey
 from ._keybase import (
@@ -119,7 +119,7 @@ class Vortex:
         family = get_field(d, "family", int, where)
         extra = set(d) - {"centre", "radius", "family", "weights", "strength"}
         if extra:
-            raise ValueError(f"vortex has unknown field(s) {sorted(extra)}")
+            raise ValueError(f"vortex has unknown field(s) {plain_list(sorted(extra))}")
         return cls(centre, radius, family, weights, get_field(d, "strength", float, where))
 
 
@@ -171,7 +171,7 @@ class VortexKey(KeyBase):
     def __post_init__(self):
         shape = key_grid(self.shape, "shape")
         if not isinstance(self.mode, str) or self.mode not in _vortex.MODES:
-            raise ValueError(f"mode must be one of {_vortex.MODES}, got {self.mode!r}")
+            raise ValueError(f"mode must be one of {plain_list(_vortex.MODES)}, got {self.mode!r}")
         if isinstance(self.vortices, (dict, Vortex, str, bytes)) or not hasattr(self.vortices, "__iter__"):
             raise TypeError(f"vortices must be a sequence of Vortex objects or dicts, got "
                             f"{type(self.vortices).__name__}")
@@ -222,7 +222,7 @@ class VortexKey(KeyBase):
         n_vortices = check_vortex_count(as_int(n_vortices, "n_vortices"))
         strength = as_float(strength, "strength")
         if not isinstance(mode, str) or mode not in _vortex.MODES:
-            raise ValueError(f"mode must be one of {_vortex.MODES}, got {mode!r}")
+            raise ValueError(f"mode must be one of {plain_list(_vortex.MODES)}, got {mode!r}")
         if n_vortices and (h < 3 or w < 3):
             raise ValueError(f"a vortex needs a grid of at least 3x3 (radius >= 1), got shape {(h, w)}")
         rng = np.random.default_rng(as_seed(seed))

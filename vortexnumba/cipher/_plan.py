@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validate import plain_list
 from . import _vortex
 
 __all__ = ["UNITS", "ElementPlan", "inverse_plan", "plan_sha256", "spatial_plan", "tracking_src"]
@@ -68,7 +69,7 @@ class ElementPlan:
 
     def __post_init__(self):
         if self.unit not in UNITS:
-            raise ValueError(f"unit must be one of {UNITS}, got {self.unit!r}")
+            raise ValueError(f"unit must be one of {plain_list(UNITS)}, got {self.unit!r}")
         src = np.asarray(self.src)
         if src.ndim != 1 or src.dtype.kind not in "iu":
             raise ValueError(f"src must be a 1-D integer array, got shape {src.shape} and dtype {src.dtype}")

@@ -12,7 +12,7 @@ from ..io._images import IMAGE_SUFFIXES, image_files, image_header, read_image
 from ._files import FINGERPRINT_MEMBER, _check_image_grid
 from ._gather import encrypt
 
-__all__ = ["comparison_grid", "read_images"]
+__all__ = ["comparison_grid", "image_names", "read_images"]
 
 
 def read_images(path, key, count: int, channels=None) -> np.ndarray:
@@ -59,6 +59,65 @@ def read_images(path, key, count: int, channels=None) -> np.ndarray:
     return x4[..., 0] if x4.shape[-1] == 1 else x4
 
 
+def image_names(path, count: int) -> list[str]:
+    """Captions for the first ``count`` images of an input: file names, or ``name[i]`` in an array file.
+
+    Examples
+    --------
+    >>> image_names("train.npy", 2)
+    ['train.npy[0]', 'train.npy[1]']
+    """
+    path = Path(path)
+    if path.is_dir():
+        return [f.name for f in image_files(path)[:count]]
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return [path.name][:count]
+    return [f"{path.name}[{i}]" for i in range(count)]
+
+
+def _font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)
+    except (TypeError, ValueError, OSError):  # Pillow without FreeType: the fixed bitmap font
+        return ImageFont.load_default()
+
+
+def _fit(text: str, font, width: int) -> str:
+    """``text`` shortened with '...' until it is at most ``width`` pixels wide."""
+    if font.getlength(text) <= width:
+        return text
+    while len(text) > 1 and font.getlength(text + "...") > width:
+        text = text[:-1]
+    return text + "..."
+
+
+def _labelled(canvas: np.ndarray, tile: tuple[int, int], gap: int, names) -> np.ndarray:
+    """``canvas`` with the row labels on its left and one caption above each column."""
+    from PIL import Image, ImageDraw
+
+    th, tw = tile
+    font = _font(max(10, min(14, th // 5)))
+    rows = ("original", "encrypted")
+    pad = 4
+    left = int(max(font.getlength(r) for r in rows)) + 2 * pad
+    line = font.getbbox("Ag")[3] + 2
+    top = line + pad if names else 0
+    h, w = canvas.shape[:2]
+    img = Image.fromarray(canvas)
+    out = Image.new(img.mode, (w + left, h + top), "white" if img.mode in ("L", "RGB") else (255,) * len(img.mode))
+    out.paste(img, (left, top))
+    draw = ImageDraw.Draw(out)
+    ink = 0 if img.mode == "L" else (0,) * len(img.mode) if img.mode != "RGBA" else (0, 0, 0, 255)
+    for r, label in enumerate(rows):
+        y = top + gap + r * (th + gap) + (th - line) // 2
+        draw.text((pad, y), label, fill=ink, font=font)
+    for c, name in enumerate(names or ()):
+        draw.text((left + gap + c * (tw + gap), pad // 2), _fit(str(name), font, tw + gap - 2), fill=ink, font=font)
+    return np.asarray(out)
+
+
 def _to_display(batch: np.ndarray) -> np.ndarray:
     """uint8 for display: uint8 as is, floats in [0, 1] scaled, anything else stretched."""
     if batch.dtype == np.uint8:
@@ -70,7 +129,8 @@ def _to_display(batch: np.ndarray) -> np.ndarray:
     return np.round((b - lo) / (hi - lo if hi > lo else 1.0) * 255).astype(np.uint8)
 
 
-def comparison_grid(originals, key, *, scale: int | None = None) -> np.ndarray:
+def comparison_grid(originals, key, *, scale: int | None = None, labels: bool = False,
+                    names=None) -> np.ndarray:
     """A uint8 picture: ``originals`` in the top row, their encryptions below.
 
     Parameters
@@ -80,11 +140,16 @@ def comparison_grid(originals, key, *, scale: int | None = None) -> np.ndarray:
     key : Key
     scale : int, optional
         Pixel zoom; by default enough for about 96 pixels per image.
+    labels : bool
+        Write "original" and "encrypted" beside the rows (a margin on the left).
+    names : sequence of str, optional
+        With ``labels``, a caption above each column (file names; see :func:`image_names`).
 
     Returns
     -------
     ndarray of uint8
-        ``(rows, cols)`` grey or ``(rows, cols, C)`` colour, white gaps between tiles.
+        ``(rows, cols)`` grey or ``(rows, cols, C)`` colour, white gaps between tiles;
+        with ``labels``, the same picture with margins on the left (and on top for ``names``).
 
     Examples
     --------
@@ -92,6 +157,9 @@ def comparison_grid(originals, key, *, scale: int | None = None) -> np.ndarray:
     >>> key = vn.PermutationKey.random((4, 4), seed=0)
     >>> comparison_grid(np.zeros((3, 4, 4), np.uint8), key, scale=2).shape
     (22, 32)
+    >>> labelled = comparison_grid(np.zeros((3, 4, 4), np.uint8), key, scale=2, labels=True, names="abc")
+    >>> labelled.shape[0] > 22 and labelled.shape[1] > 32
+    True
     """
     originals = np.asarray(originals)
     if originals.ndim not in (3, 4) or originals.shape[1:3] != tuple(key.shape):
@@ -114,4 +182,7 @@ def comparison_grid(originals, key, *, scale: int | None = None) -> np.ndarray:
             y0 = gap + r * (h * scale + gap)
             x0 = gap + c * (w * scale + gap)
             canvas[y0:y0 + h * scale, x0:x0 + w * scale] = tile
-    return canvas[..., 0] if depth == 1 else canvas
+    canvas = canvas[..., 0] if depth == 1 else canvas
+    if labels:
+        canvas = _labelled(canvas, (h * scale, w * scale), gap, None if names is None else list(names)[:n])
+    return canvas

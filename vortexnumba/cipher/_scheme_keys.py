@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .._validate import as_int, as_seed
+from .._validate import as_int, as_seed, plain_list
 from . import _vortex
 from ._baseline_keys import check_perm
 from ._keybase import KeyBase, build_key, get_field, key_grid, parse_key_doc, read_only, warn_if_identity
@@ -164,7 +164,7 @@ def _decode_packed(value: dict, where: str, shape: tuple, kind: str) -> np.ndarr
     name, declared, data = value["dtype"], value["shape"], value["base64"]
     allowed = ("bool",) if kind == "bool" else ("uint8", "uint16", "uint32")
     if name not in allowed:
-        raise ValueError(f"{where} has packed dtype {name!r}, expected one of {allowed}")
+        raise ValueError(f"{where} has packed dtype {name!r}, expected one of {plain_list(allowed)}")
     if declared != list(shape):
         raise ValueError(f"{where} has shape {declared!r}, expected {list(shape)}")
     itemsize = np.dtype(_PACKED_TYPES[name]).itemsize

@@ -50,6 +50,7 @@ import numpy as np
 from numba import njit
 
 from .._numba_helpers import compose_indices, permutation_inverse
+from .._validate import plain_list
 
 __all__ = [
     "MODES",
@@ -268,7 +269,7 @@ def build_key_src(shape, mode, vortices, *, return_clips=False):
     src : ndarray of int64, shape (H * W,)
     """
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        raise ValueError(f"mode must be one of {plain_list(MODES)}, got {mode!r}")
     h, w = shape
     arrays = _as_arrays(vortices)
     src, clips = _build_src(h, w, mode == "paper", *arrays)

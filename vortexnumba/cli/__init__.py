@@ -22,6 +22,16 @@ COMMAND_MODULES = (
     "vortexnumba.cli._verify",
 )
 
+# Modules whose parsers import the training stack (JAX, Equinox, Optax) are loaded only
+# when one of their commands runs (or shows its own help); every other command line
+# lists them by name and one-line help, kept equal to the module's own help by the tests.
+LAZY_COMMANDS = {
+    "vortexnumba.cli._train": {
+        "reproduce": "train networks on original and encrypted images and relate accuracy to information loss",
+        "download": "fetch a data set's official files into the cache and verify their SHA-256",
+    },
+}
+
 EXIT_USAGE = 2
 EXIT_ERROR = 1
 
@@ -41,7 +51,28 @@ def to_cli_words(message: str) -> str:
     return " ".join(message.splitlines())
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_in(argv) -> str | None:
+    """The subcommand an argument list runs: its first word that is not an option."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``vortexnumba`` parser, with full parsers for ``command``'s module.
+
+    The modules of :data:`LAZY_COMMANDS` are imported only when ``command`` is one
+    of theirs; otherwise their commands appear by name and help only, so that
+    ``vortexnumba --help`` and the cipher commands never import JAX.
+    ``command="all"`` builds every parser.
+
+    Examples
+    --------
+    >>> from vortexnumba.cli import build_parser
+    >>> build_parser().parse_args(["keygen", "--shape", "4", "4", "-o", "k.json"]).command
+    'keygen'
+    """
     parser = argparse.ArgumentParser(
         prog="vortexnumba",
         description=(
@@ -52,12 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vortexnumba {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(sub)
+        lazy = LAZY_COMMANDS.get(module_name)
+        if lazy is None or command == "all" or command in lazy:
+            importlib.import_module(module_name).register(sub)
+        else:
+            for name, help_line in lazy.items():
+                sub.add_parser(name, help=help_line, add_help=False)
     return parser
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_in(argv))
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         parser.print_help()

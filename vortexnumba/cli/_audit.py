@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import security as sec
+from .._validate import plain_list
 from ..cipher._keyfile import load_key
 from ..io._files import check_output_path, read_npy, save_figure
 
@@ -54,7 +55,7 @@ def _read_dataset(name: str, data_dir) -> np.ndarray:
         images = read_npy(path, name="--dataset")
     else:
         if name not in data.DATASETS:
-            raise ValueError(f"--dataset must be one of {data.DATASETS} or an .npy file, got {name!r}")
+            raise ValueError(f"--dataset must be one of {plain_list(data.DATASETS)} or an .npy file, got {name!r}")
         images = data.load(name, data_dir)[2]
     if images.ndim not in (3, 4):
         raise ValueError(f"{name}: images of shape {images.shape}; expected (B, H, W) or (B, H, W, C)")
@@ -139,7 +140,8 @@ def run(args) -> int:
         raise ValueError(f"--key-space-samples must be >= 2, got {args.key_space_samples}")
     output = None if args.output is None else check_output_path(args.output, force=args.force, name="figure")
     key, images, name = _load_key_and_images(args)
-    report = sec.audit(images, key, key_space_samples=args.key_space_samples, attack=args.attack)
+    report = sec.audit(images, key, key_space_samples=args.key_space_samples, attack=args.attack,
+                       progress=None)  # a bar on a terminal
     rows = _rows(report, key.n_pixels)
 
     out = sys.stdout

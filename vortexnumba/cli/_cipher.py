@@ -44,7 +44,7 @@ from ..cipher._keys import (
     PermutationKey,
     VortexKey,
 )
-from ..cipher._preview import comparison_grid, read_images
+from ..cipher._preview import comparison_grid, image_names, read_images
 from ..cipher._protocol import check_decryptable
 from ..io._files import check_output_path
 from ..io._images import is_image_path, write_image
@@ -93,7 +93,8 @@ def register(subparsers) -> None:
         p.set_defaults(func=run_encrypt if name == "encrypt" else run_decrypt)
 
     p = subparsers.add_parser("show", help="write a figure of images beside their encryptions",
-                              description="Write a PNG grid: originals (top row) above their encryptions.")
+                              description="Write a PNG grid: originals (top row) above their encryptions, "
+                              "the rows labelled, each column captioned with its file name.")
     p.add_argument("key", help="key file (JSON from keygen)")
     p.add_argument("input", help=".npy, .npz (first image array), PNG/JPEG file or folder")
     p.add_argument("-o", "--output", required=True, help="PNG file to write")
@@ -237,7 +238,8 @@ def run_show(args) -> int:
     check_output_path(out_path, force=args.force)
     key = _load_key_for(args.key, args.input, grid=input_grids(args.input))
     originals = read_images(args.input, key, args.count, args.channels)
-    canvas = comparison_grid(originals, key, scale=args.scale or None)
+    canvas = comparison_grid(originals, key, scale=args.scale or None, labels=True,
+                             names=image_names(args.input, len(originals)))
     write_image(canvas, out_path, force=args.force)
     print(f"wrote {len(originals)} original(s) and their encryptions to {out_path}", file=sys.stderr)
     return 0

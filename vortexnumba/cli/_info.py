@@ -7,14 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validate import as_position
 from ..framework._information import information_energy, neighbour_profile
-from ..io._files import check_output_path, save_figure
 from ..framework._kernels import Coupling, Kernel
 from ..framework._swap import SwapContext
 from ..io._figures import swap_heatmap
+from ..io._files import check_output_path, save_figure
 from ..io._images import read_one_image
 from ._options import builtin_coupling, builtin_kernel
-from .._validate import as_position
 
 
 def register(subparsers) -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validate import plain_list
+
 __all__ = ["read_idx"]
 
 IDX_FILES = {
@@ -159,7 +161,8 @@ def _read_cifar_batch(data: bytes, where: str):
         raise ValueError(f"{where}: expected a pickled dict, found {type(batch).__name__}")
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
     if "data" not in batch or "labels" not in batch:
-        raise ValueError(f"{where}: CIFAR-10 batch lacks 'data' or 'labels' (keys: {sorted(map(str, batch))})")
+        raise ValueError(f"{where}: CIFAR-10 batch lacks 'data' or 'labels' "
+                         f"(keys: {plain_list(sorted(map(str, batch)))})")
     x = np.asarray(batch["data"])
     y = np.asarray(batch["labels"])
     if x.ndim != 2 or x.shape[1] != 3 * 32 * 32:

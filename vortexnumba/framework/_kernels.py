@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import as_positive_float
+from .._validate import as_positive_float, plain_list
 from ._assumptions import (
     MAX_CUSTOM_RADIUS,
     UINT8_VALUES,
@@ -111,7 +111,7 @@ class Kernel:
                 object.__setattr__(self, "values", tuple(evaluate(self.function, d).tolist()))
             return
         if self.family not in _FAMILIES:
-            raise ValueError(f"family must be one of {_FAMILIES}, got {self.family!r}")
+            raise ValueError(f"family must be one of {plain_list(_FAMILIES)}, got {self.family!r}")
         if self.function is not None:
             raise ValueError(f"a {self.family} kernel takes no function (use Kernel.from_function)")
         pname = "alpha" if self.family == "power" else "tau"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validate import plain_list
 from ._files import atomic_writer
 from ._png16 import ImageRefused, png16_header, read_png16, write_png16
 
@@ -129,7 +130,8 @@ def check_image_writable(shape, dtype, path) -> str:
     p = Path(path)
     fmt = _FORMATS.get(p.suffix.lower())
     if fmt is None:
-        raise ValueError(f"output {str(p)!r}: unsupported image suffix; expected one of {sorted(IMAGE_SUFFIXES)}")
+        raise ValueError(f"output {str(p)!r}: unsupported image suffix; "
+                         f"expected one of {plain_list(sorted(IMAGE_SUFFIXES))}")
     mode = _mode(shape, dtype)
     if mode is None:
         raise ValueError(f"output {str(p)!r}: an array of shape {tuple(shape)} and dtype {np.dtype(dtype)} is not "

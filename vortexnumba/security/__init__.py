@@ -49,14 +49,20 @@ References
 """
 
 
+from ._audit import audit, audit_figure
+from ._ciphertext_only import attack_quality, ciphertext_only_attack
 from ._common import DIRECTIONS
+from ._keyspace import KeySpace, key_space
+from ._known_plaintext import (
+                               chosen_plaintext,
+                               chosen_plaintext_plan,
+                               pairs_to_recover,
+                               plan_pairs_to_recover,
+                               recover_index,
+                               recover_plan,
+)
 from ._metrics import adjacent_correlation, adjacent_pairs, histogram, npcr_uaci, shannon_entropy
 from ._sensitivity import key_sensitivity, perturb_key, plaintext_sensitivity
-from ._keyspace import KeySpace, key_space
-from ._known_plaintext import (chosen_plaintext, chosen_plaintext_plan, pairs_to_recover, plan_pairs_to_recover,
-                               recover_index, recover_plan)
-from ._ciphertext_only import attack_quality, ciphertext_only_attack
-from ._audit import audit, audit_figure
 
 __all__ = [
     "DIRECTIONS",

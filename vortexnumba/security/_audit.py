@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._progress import progress as _progress_bar
 from ..cipher._gather import encrypt
 from ..cipher._protocol import is_spatial
 from ._ciphertext_only import attack_quality, ciphertext_only_attack
@@ -49,7 +50,7 @@ def _as_batch(images) -> tuple[np.ndarray, bool | None]:
 
 
 def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int = 100,
-          attack: bool = False) -> dict:
+          attack: bool = False, progress: bool | None = False) -> dict:
     """Measure what ``key`` hides on ``images``: the standard image-cipher metrics in one call.
 
     Parameters
@@ -67,6 +68,8 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         vortex-aware attack for a vortex key, the generic one otherwise) and
         score its reconstruction of those same images (see
         ``ciphertext_only_attack`` and ``attack_quality``).
+    progress : bool or None
+        A progress bar on stderr over the measurements (``None``: only on a terminal).
 
     Returns
     -------
@@ -102,23 +105,33 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         raise ValueError(f"images of shape {images.shape} do not fit the key's {key.shape[0]}x{key.shape[1]} grid")
     cipher = encrypt(images, key, channels=ch)
     channels = images.ndim == 4
-    pairs = [plaintext_sensitivity(img, key, channels=channels) for img in images[:sensitivity_images]]
-    npcr, uaci = zip(*pairs, strict=True)
+    sample = images[:sensitivity_images]
+    key_changes = KEY_CHANGES.get(key.kind, {})
+    bar = _progress_bar(len(sample) + len(key_changes) + 2 + bool(attack), "audit", unit="step", enabled=progress)
+
+    def step(stage, value):
+        bar.set_postfix_str(stage, refresh=False)
+        bar.update(1)
+        return value
+
+    npcr, uaci = zip(*(step("plaintext sensitivity", plaintext_sensitivity(img, key, channels=channels))
+                       for img in sample), strict=True)
     changes = {}
-    for parameter, label in KEY_CHANGES.get(key.kind, {}).items():
+    for parameter, label in key_changes.items():
         try:
-            changes[label] = key_sensitivity(images, key, parameter)
+            changes[label] = step("key sensitivity", key_sensitivity(images, key, parameter))
         except ValueError as exc:  # e.g. a vortex whose centre cannot move on a tiny grid
-            changes[label] = {"error": str(exc)}
+            changes[label] = step("key sensitivity", {"error": str(exc)})
     if is_spatial(key):
-        pairs_for_all, curve = pairs_to_recover(images, cipher)
+        pairs_for_all, curve = step("known plaintext", pairs_to_recover(images, cipher))
         probe = chosen_plaintext(key.shape)
         _, n_ambiguous = recover_index(probe, encrypt(probe, key, channels=False))
         unit = "pixel"
     else:
         # value-changing keys: recover the element (or nibble) plan, negation included
         unit = key.element_plan(key.channels).unit
-        pairs_for_all, curve = plan_pairs_to_recover(images, cipher, unit=unit, channels=ch)
+        pairs_for_all, curve = step("known plaintext",
+                                    plan_pairs_to_recover(images, cipher, unit=unit, channels=ch))
         probe = chosen_plaintext_plan(key.shape, key.channels, unit=unit)
         probe_in = probe[..., 0] if images.ndim == 3 else probe
         _, _, n_ambiguous = recover_plan(probe_in, encrypt(probe_in, key, channels=ch), unit=unit, channels=ch)
@@ -131,17 +144,18 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         "plaintext_npcr": float(np.mean(npcr)),
         "plaintext_uaci": float(np.mean(uaci)),
         "key_changes": changes,
-        "key_space": key_space(key, n_samples=key_space_samples),
+        "key_space": step("key space", key_space(key, n_samples=key_space_samples)),
         "known_plaintext": {"pairs_for_all": pairs_for_all, "curve": curve, "unit": unit},
         "chosen_plaintext": {"images": int(len(probe)), "ambiguous": int(n_ambiguous),
                              "units": int(key.n_pixels if unit == "pixel" else key.element_plan(key.channels).n_units)},
     }
     if attack:
         if is_spatial(key):
-            report["ciphertext_only"] = _attack_report(images, cipher, key)
+            report["ciphertext_only"] = step("ciphertext-only attack", _attack_report(images, cipher, key))
         else:
-            report["ciphertext_only"] = {"error": f"the ciphertext-only attacks here undo pixel maps; a {key.kind} "
-                                                  "key also changes values"}
+            report["ciphertext_only"] = step("ciphertext-only attack", {
+                "error": f"the ciphertext-only attacks here undo pixel maps; a {key.kind} key also changes values"})
+    bar.close()
     return report
 
 

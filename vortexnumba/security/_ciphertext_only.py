@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._progress import progress
-from .._validate import as_int
+from .._validate import as_int, plain_list
 from ..cipher._gather import apply_src
 from ..cipher._keys import PermutationKey
 from ..cipher._vortex import inverse
@@ -91,11 +91,11 @@ def ciphertext_only_attack(ciphertexts, *, family: str = "vortex", mode: str = "
     True
     """
     if family not in FAMILIES:
-        raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
+        raise ValueError(f"family must be one of {plain_list(FAMILIES)}, got {family!r}")
     if mode not in ("bijective", "paper"):
         raise ValueError(f"mode must be 'bijective' or 'paper', got {mode!r}")
     if similarity not in SIMILARITIES:
-        raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
+        raise ValueError(f"similarity must be one of {plain_list(SIMILARITIES)}, got {similarity!r}")
     if radii not in ("border", "all"):
         raise ValueError(f"radii must be 'border' or 'all', got {radii!r}")
     max_vortices = as_int(max_vortices, "max_vortices")

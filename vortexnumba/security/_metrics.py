@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._validate import as_image_batch, as_int, as_pixel_array
+from .._validate import as_image_batch, as_int, as_pixel_array, plain_list
 from ._common import DIRECTIONS, _full_scale
 
 # --------------------------------------------------------------------------- correlation
@@ -39,7 +39,7 @@ def adjacent_pairs(images, direction="horizontal", *, channels=None):
     ([0.0, 0.5], [0.5, 1.0])
     """
     if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {tuple(DIRECTIONS)}, got {direction!r}")
+        raise ValueError(f"direction must be one of {plain_list(DIRECTIONS)}, got {direction!r}")
     x4, _ = as_image_batch(images, "images", channels=channels)
     di, dj = DIRECTIONS[direction]
     _, h, w, _ = x4.shape

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .._validate import as_image_batch, as_int, as_one_image, as_position
+from .._validate import as_image_batch, as_int, as_one_image, as_position, plain_list
 from ..cipher._gather import encrypt
 from ..cipher._keys import BlockKey, BlockwiseKey, ELEKey, EtCKey, LEKey, PEKey, PermutationKey, VortexKey
 from ..cipher._protocol import is_spatial
@@ -106,7 +106,7 @@ def perturb_key(key, parameter: str, *, vortex: int = 0, delta: float | None = N
     if isinstance(key, VortexKey):
         allowed = ("weight", "weight-ulp", "strength", "centre")
         if parameter not in allowed:
-            raise ValueError(f"parameter must be one of {allowed} for a vortex key, got {parameter!r}")
+            raise ValueError(f"parameter must be one of {plain_list(allowed)} for a vortex key, got {parameter!r}")
         vortex = as_int(vortex, "vortex")
         if not 0 <= vortex < len(key.vortices):
             raise ValueError(f"vortex must lie in 0..{len(key.vortices) - 1}, got {vortex}")
@@ -154,7 +154,7 @@ def _perturb_scheme(key, parameter: str):
     (``"swap"``), or one negation flag turned (``"negate"``, EtC and PE)."""
     allowed = ("swap", "negate") if isinstance(key, (EtCKey, PEKey)) else ("swap",)
     if parameter not in allowed:
-        raise ValueError(f"parameter must be one of {allowed} for a {key.kind} key, got {parameter!r}")
+        raise ValueError(f"parameter must be one of {plain_list(allowed)} for a {key.kind} key, got {parameter!r}")
     if isinstance(key, LEKey):
         return LEKey(key.shape, key.block, key.channels, _swapped(key.perm, "perm"))
     if isinstance(key, ELEKey):

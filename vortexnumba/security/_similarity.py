@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import as_int
+from .._validate import as_int, plain_list
 
 #: Largest grid the dense similarity matrix is built for (64 x 64 = 4096 positions: 128 MiB).
 MAX_POSITIONS = 4096
@@ -75,7 +75,7 @@ def position_similarity(ciphertexts, *, similarity: str = "correlation", rows=No
     ndarray (N, N) float64, symmetric, with the diagonal set to the largest value.
     """
     if similarity not in SIMILARITIES:
-        raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
+        raise ValueError(f"similarity must be one of {plain_list(SIMILARITIES)}, got {similarity!r}")
     x = ciphertexts if rows is None else ciphertexts[rows]
     b, h, w, c = x.shape
     n = h * w

@@ -35,7 +35,7 @@ import hypothesis  # noqa: F401 - needed by the Hypothesis stage: fail on import
 import numpy as np
 
 from .._progress import progress as _progress
-from .._validate import as_int
+from .._validate import as_int, plain_list
 from ..framework._information import information_loss, retention
 from ..framework._kernels import Coupling, Kernel, resolve
 from ..framework._swap import SwapContext, swap_delta, swap_deltas
@@ -318,7 +318,7 @@ def verify(kernel: Kernel | None = None, coupling: Coupling | None = None, *, pr
     """
     kernel, coupling = resolve(kernel, coupling)
     if property not in PROPERTIES:
-        raise ValueError(f"property must be one of {PROPERTIES}, got {property!r}")
+        raise ValueError(f"property must be one of {plain_list(PROPERTIES)}, got {property!r}")
     max_grid, examples, seed = as_int(max_grid, "max_grid"), as_int(examples, "examples"), as_int(seed, "seed")
     if max_grid < 3:
         raise ValueError(f"max_grid must be >= 3, got {max_grid}")
