@@ -432,3 +432,17 @@ def test_every_kernel_path_matches_the_slow_transcription(kind, shape, channels)
     run_plan(x4, plan.unit, np.stack([plan.src, plan.src]), None if plan.negate is None else
              np.stack([plan.negate, plan.negate]), out)
     assert np.array_equal(out.reshape(ref.shape), ref)
+
+
+def test_float16_and_integer_paths():
+    x16 = np.random.default_rng(3).random((2, 4, 4, 3)).astype(np.float16)
+    key = vn.EtCKey.random((4, 4), block=2, channels=3, seed=1)
+    ref = np.stack([naive.scheme_apply(img, key) for img in x16])
+    assert np.array_equal(vn.encrypt(x16, key).view(np.uint16), ref.view(np.uint16))
+    back = vn.decrypt(vn.encrypt(x16, key), key)
+    assert np.max(np.abs(back.astype(np.float64) - x16)) <= np.finfo(np.float16).eps
+    for dtype in (np.int8, np.uint16, np.float64, np.bool_):
+        xi = np.random.default_rng(4).integers(0, 2, (2, 4, 4)).astype(dtype)
+        bw = vn.BlockwiseKey.random((4, 4), block=2, channels=1, seed=2)
+        assert np.array_equal(vn.encrypt(xi, bw), np.stack([naive.scheme_apply(img, bw) for img in xi]))
+        assert np.array_equal(vn.decrypt(vn.encrypt(xi, bw), bw), xi)
