@@ -446,3 +446,28 @@ def test_float16_and_integer_paths():
         bw = vn.BlockwiseKey.random((4, 4), block=2, channels=1, seed=2)
         assert np.array_equal(vn.encrypt(xi, bw), np.stack([naive.scheme_apply(img, bw) for img in xi]))
         assert np.array_equal(vn.decrypt(vn.encrypt(xi, bw), bw), xi)
+
+
+@settings(max_examples=examples(40))
+@given(st.sampled_from(KINDS), st.sampled_from((1, 3)), st.integers(0, 2**32 - 1), st.data())
+def test_any_one_character_change_is_refused_or_harmless(kind, channels, seed, data):
+    """A damaged key file never loads as another key: it is refused (ValueError) or reads back the same key."""
+    key = make_key(kind, (4, 8), 2, channels, seed)
+    text = key.to_json()
+    at = data.draw(st.integers(0, len(text) - 1))
+    new = data.draw(st.sampled_from('0123456789abcdef"[]{},: tfn-.'))
+    damaged = text[:at] + new + text[at + 1:]
+    try:
+        again = vn.key_from_json(damaged)
+    except ValueError:
+        return
+    assert again == key
+
+
+@settings(max_examples=examples(20))
+@given(st.sampled_from(KINDS), st.integers(0, 2**32 - 1), st.data())
+def test_any_truncation_is_refused(kind, seed, data):
+    text = make_key(kind, (8, 8), 4, 3, seed).to_json()
+    cut = data.draw(st.integers(0, len(text.rstrip()) - 1))
+    with pytest.raises(ValueError):
+        vn.key_from_json(text[:cut])
