@@ -471,3 +471,32 @@ def test_any_truncation_is_refused(kind, seed, data):
     cut = data.draw(st.integers(0, len(text.rstrip()) - 1))
     with pytest.raises(ValueError):
         vn.key_from_json(text[:cut])
+
+
+def test_a_users_value_changing_key():
+    class Flip:  # negates every value, moves nothing
+        shape = (2, 2)
+        kind = "flip"
+        n_pixels = 4
+        src = np.arange(4)
+        inverse_src = np.arange(4)
+        is_bijective = True
+        is_spatial = False
+        channels = 1
+
+        def to_json(self):
+            return "{}"
+
+        def element_plan(self, channels):
+            return ElementPlan("element", np.arange(4), np.ones(4, bool))
+
+        inverse_plan = element_plan
+
+    x = np.array([[0, 1], [2, 255]], np.uint8)
+    assert vn.encrypt(x, Flip()).tolist() == [[255, 254], [253, 0]]
+
+    class Broken(Flip):
+        element_plan = None
+
+    with pytest.raises(TypeError, match="lacks element_plan"):
+        vn.encrypt(x, Broken())

@@ -478,7 +478,14 @@ def _apply_key(images, key, out, channels, inverse):
                                   allow_any_numeric=True)
     n_ch = x4.shape[3]
     _check_channels(key, n_ch)
+    if not (callable(getattr(key, "element_plan", None)) and callable(getattr(key, "inverse_plan", None))):
+        raise TypeError(f"key of type {type(key).__name__} says is_spatial=False but lacks element_plan and "
+                        "inverse_plan, so there is nothing to apply")
     plan = key.inverse_plan(n_ch) if inverse else key.element_plan(n_ch)
+    m_el = x4.shape[1] * x4.shape[2] * n_ch
+    if not isinstance(plan, ElementPlan) or plan.n_units != m_el * (2 if plan.unit == "nibble" else 1):
+        raise ValueError(f"key of type {type(key).__name__} gave a plan that does not fit {x4.shape[1]}x"
+                         f"{x4.shape[2]}x{n_ch} images (expected an ElementPlan over their values or nibbles)")
     check_plan_dtype(plan.unit, plan.negates, x4.dtype)
     result = prepare_out(out, np.asarray(images), is_batch)
     run_plan(x4, plan.unit, plan.src[None], None if plan.negate is None else plan.negate[None],
