@@ -432,3 +432,71 @@ def test_every_kernel_path_matches_the_slow_transcription(kind, shape, channels)
     run_plan(x4, plan.unit, np.stack([plan.src, plan.src]), None if plan.negate is None else
              np.stack([plan.negate, plan.negate]), out)
     assert np.array_equal(out.reshape(ref.shape), ref)
+
+
+def test_float16_and_integer_paths():
+    x16 = np.random.default_rng(3).random((2, 4, 4, 3)).astype(np.float16)
+    key = vn.EtCKey.random((4, 4), block=2, channels=3, seed=1)
+    ref = np.stack([naive.scheme_apply(img, key) for img in x16])
+    assert np.array_equal(vn.encrypt(x16, key).view(np.uint16), ref.view(np.uint16))
+    back = vn.decrypt(vn.encrypt(x16, key), key)
+    assert np.max(np.abs(back.astype(np.float64) - x16)) <= np.finfo(np.float16).eps
+    for dtype in (np.int8, np.uint16, np.float64, np.bool_):
+        xi = np.random.default_rng(4).integers(0, 2, (2, 4, 4)).astype(dtype)
+        bw = vn.BlockwiseKey.random((4, 4), block=2, channels=1, seed=2)
+        assert np.array_equal(vn.encrypt(xi, bw), np.stack([naive.scheme_apply(img, bw) for img in xi]))
+        assert np.array_equal(vn.decrypt(vn.encrypt(xi, bw), bw), xi)
+
+
+@settings(max_examples=examples(40))
+@given(st.sampled_from(KINDS), st.sampled_from((1, 3)), st.integers(0, 2**32 - 1), st.data())
+def test_any_one_character_change_is_refused_or_harmless(kind, channels, seed, data):
+    """A damaged key file never loads as another key: it is refused (ValueError) or reads back the same key."""
+    key = make_key(kind, (4, 8), 2, channels, seed)
+    text = key.to_json()
+    at = data.draw(st.integers(0, len(text) - 1))
+    new = data.draw(st.sampled_from('0123456789abcdef"[]{},: tfn-.'))
+    damaged = text[:at] + new + text[at + 1:]
+    try:
+        again = vn.key_from_json(damaged)
+    except ValueError:
+        return
+    assert again == key
+
+
+@settings(max_examples=examples(20))
+@given(st.sampled_from(KINDS), st.integers(0, 2**32 - 1), st.data())
+def test_any_truncation_is_refused(kind, seed, data):
+    text = make_key(kind, (8, 8), 4, 3, seed).to_json()
+    cut = data.draw(st.integers(0, len(text.rstrip()) - 1))
+    with pytest.raises(ValueError):
+        vn.key_from_json(text[:cut])
+
+
+def test_a_users_value_changing_key():
+    class Flip:  # negates every value, moves nothing
+        shape = (2, 2)
+        kind = "flip"
+        n_pixels = 4
+        src = np.arange(4)
+        inverse_src = np.arange(4)
+        is_bijective = True
+        is_spatial = False
+        channels = 1
+
+        def to_json(self):
+            return "{}"
+
+        def element_plan(self, channels):
+            return ElementPlan("element", np.arange(4), np.ones(4, bool))
+
+        inverse_plan = element_plan
+
+    x = np.array([[0, 1], [2, 255]], np.uint8)
+    assert vn.encrypt(x, Flip()).tolist() == [[255, 254], [253, 0]]
+
+    class Broken(Flip):
+        element_plan = None
+
+    with pytest.raises(TypeError, match="lacks element_plan"):
+        vn.encrypt(x, Broken())

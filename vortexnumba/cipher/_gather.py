@@ -1,14 +1,26 @@
-"""The gather engine: apply a gather index to images, for every key and baseline.
+"""The gather engine: apply a key to images, for every key and baseline.
 
-``Y.flat[p] = X.flat[src[p]]`` for every channel of every image. This is the
-only place where pixels move; keys (:mod:`vortexnumba.cipher._keys`) and the vortex
-geometry (:mod:`vortexnumba.cipher._vortex`) only produce ``src``.
+This is the only place where data moves; keys (:mod:`vortexnumba.cipher._keys`,
+:mod:`vortexnumba.cipher._scheme_keys`) and the vortex geometry
+(:mod:`vortexnumba.cipher._vortex`) only produce index maps.
 
-Pixels are moved as raw bits: an array of any real dtype is viewed as the
-unsigned integer type of the same width, so one compiled kernel per width
-serves every dtype (bool, int8..uint64, float16..float64) and the result is
-bit-exact (NaN payloads and negative zeros included). The output is the only
-allocation; nothing as large as the batch is ever created besides it.
+Spatial keys give a gather index over pixels, ``Y.flat[p] = X.flat[src[p]]``
+for every channel of every image. Pixels are moved as raw bits: an array of
+any real dtype is viewed as the unsigned integer type of the same width, so
+one compiled kernel per width serves every dtype (bool, int8..uint64,
+float16..float64) and the result is bit-exact (NaN payloads and negative
+zeros included). The output is the only allocation; nothing as large as the
+batch is ever created besides it.
+
+Every other key gives an :class:`~vortexnumba.cipher._plan.ElementPlan`: a
+gather over the values (or, for LE/ELE, the nibbles) of one image and a
+negation mask. Its kernels: an element gather that negates uint8 with XOR 255
+(== ``255 - v``), a float32/float64 gather with ``1 - v`` in the images' own
+dtype, a nibble gather that reads two nibbles per output byte and XORs 15
+where negated, and for uint8 rows of a multiple of four values (plans of at
+most 65,536 units) variants that read four packed uint16 indices at once and
+store four bytes in one 32-bit word. Non-contiguous inputs are copied to
+contiguous chunks of a few MiB first.
 """
 
 from __future__ import annotations
@@ -469,7 +481,14 @@ def _apply_key(images, key, out, channels, inverse):
                                   allow_any_numeric=True)
     n_ch = x4.shape[3]
     _check_channels(key, n_ch)
+    if not (callable(getattr(key, "element_plan", None)) and callable(getattr(key, "inverse_plan", None))):
+        raise TypeError(f"key of type {type(key).__name__} says is_spatial=False but lacks element_plan and "
+                        "inverse_plan, so there is nothing to apply")
     plan = key.inverse_plan(n_ch) if inverse else key.element_plan(n_ch)
+    m_el = x4.shape[1] * x4.shape[2] * n_ch
+    if not isinstance(plan, ElementPlan) or plan.n_units != m_el * (2 if plan.unit == "nibble" else 1):
+        raise ValueError(f"key of type {type(key).__name__} gave a plan that does not fit {x4.shape[1]}x"
+                         f"{x4.shape[2]}x{n_ch} images (expected an ElementPlan over their values or nibbles)")
     check_plan_dtype(plan.unit, plan.negates, x4.dtype)
     result = prepare_out(out, np.asarray(images), is_batch)
     run_plan(x4, plan.unit, plan.src[None], None if plan.negate is None else plan.negate[None],
@@ -485,7 +504,11 @@ def encrypt(images, key, *, out=None, channels=None):
     images : array_like
         ``(H, W)``, ``(H, W, C)``, ``(B, H, W)`` or ``(B, H, W, C)`` on the
         key's grid, any real numeric dtype.
-    key : VortexKey, PermutationKey, BlockKey or IdentityKey
+    key : Key
+        Any key: VortexKey, PermutationKey, BlockKey, IdentityKey (any dtype,
+        any channel count), LEKey/ELEKey (uint8 only), EtCKey, PEKey,
+        BlockwiseKey (uint8 or float in [0, 1] when they negate; images with
+        the key's channel count), or a user's key.
     out : ndarray, optional
         Output buffer of the same shape and dtype.
     channels : bool, optional
@@ -509,7 +532,11 @@ def encrypt(images, key, *, out=None, channels=None):
 
 
 def decrypt(images, key, *, out=None, channels=None):
-    """Undo :func:`encrypt` exactly (bijective keys only).
+    """Undo :func:`encrypt` (bijective keys only).
+
+    Exact on every dtype for keys that only move data; for keys that negate
+    float images, within one rounding of ``1 - (1 - x)`` (at most
+    ``np.finfo(dtype).eps``); uint8 inverts bit for bit.
 
     Raises
     ------

@@ -37,7 +37,7 @@ from . import _vortex
 from ._limits import MAX_PIXELS, check_grid
 from ._protocol import check_decryptable
 
-__all__ = ["DIGEST_FIELD", "KINDS", "SPATIAL_KINDS", "SCHEME_KINDS", "IdentityKeyWarning", "KeyBase",
+__all__ = ["DIGEST_FIELD", "KINDS", "SPATIAL_KINDS", "SCHEME_KINDS", "IdentityKeyWarning", "KeyBase", "json_depth",
            "build_key", "get_field", "key_grid", "parse_key_doc", "read_only", "src_sha256", "warn_if_identity"]
 
 FORMAT = "vortexnumba-key"
@@ -87,7 +87,7 @@ def key_grid(shape, name: str = "shape") -> tuple[int, int]:
 _JSON_BRACKET = re.compile(r"[\[\]{}]")
 
 
-def _json_depth(text: str) -> int:
+def json_depth(text: str) -> int:
     """Deepest nesting of ``[``/``{`` outside strings, found without recursion.
 
     Escaped backslashes and quotes are dropped first, so every remaining
@@ -158,7 +158,7 @@ def parse_key_doc(text, kind: str | None, grid=None):
             raise ValueError(f"key has kind {near.group(1)!r}, expected one of {plain_list(KINDS)}")
         if kind is not None and near.group(1) != kind:
             raise ValueError(f"key has kind {near.group(1)!r}, but a {kind!r} key was expected (use key_from_json)")
-    if _json_depth(text) > MAX_DEPTH:
+    if json_depth(text) > MAX_DEPTH:
         raise ValueError(f"key is nested more than {MAX_DEPTH} levels deep; a key file never is "
                          "(damaged or not a key)")
     try:

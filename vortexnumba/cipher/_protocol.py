@@ -70,13 +70,9 @@ class Key(Protocol):
 
     def to_json(self) -> str: ...
 
-    @property
-    def is_spatial(self) -> bool: ...
-
-    @property
-    def channels(self) -> int | None: ...
-
-    def element_plan(self, channels: int): ...
+    # is_spatial, channels, element_plan and inverse_plan are optional (see the
+    # docstring): a user's key without them is a spatial key, so they are not
+    # members that isinstance(..., Key) would require.
 
 
 _NAMES = ("shape", "n_pixels", "src", "is_bijective", "inverse_src", "kind", "to_json")
@@ -106,7 +102,7 @@ def check_key(key, name: str = "key"):
     >>> check_key(None)
     Traceback (most recent call last):
     ...
-    TypeError: key must be a key (VortexKey, PermutationKey, BlockKey, IdentityKey or an object with shape, n_pixels, src, is_bijective, inverse_src, kind and to_json), got NoneType
+    TypeError: key must be a key (VortexKey, PermutationKey, BlockKey, IdentityKey or an object with ...), got NoneType
     """
     if not is_key(key):
         raise TypeError(

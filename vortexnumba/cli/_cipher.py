@@ -155,7 +155,11 @@ def run_keygen(args) -> int:
                          "--allow-identity")
     save_key(key, args.output, force=args.force)
     grid = f"{shape[0]}x{shape[1]}" + ("" if spatial else f"x{key.channels}")
-    share = f"moves {moved:.1%} of the pixels" if spatial else f"moves or negates {moved:.1%} of the values"
+    if spatial:
+        share = f"moves {moved:.1%} of the pixels"
+    else:
+        units = "nibbles" if key.element_plan(key.channels).unit == "nibble" else "values"
+        share = f"moves or negates {moved:.1%} of the {units}"
     print(f"wrote {args.scheme} key for {grid} images to {args.output} ({share}; fingerprint {key.fingerprint})",
           file=sys.stderr)
     return 0
