@@ -62,7 +62,7 @@ def bench_transform(batch: int = 256, repeats: int = 200) -> dict:
         # (for a nibble key, the sources of the low halves: a nibble key needs two such gathers)
         idx = torch.from_numpy(np.ascontiguousarray(g.arrays["lo" if g.unit == "nibble" else "index"]))
         flat = x.reshape(batch, -1)
-        bare = lambda flat=flat, idx=idx: flat.index_select(-1, idx).view(x.shape)  # noqa: E731
+        bare = lambda flat=flat, idx=idx: flat.index_select(-1, idx).view(x.shape)
         t_bare = t_enc = float("inf")
         for _ in range(repeats):  # interleaved, so a busy moment of the machine hits both alike
             t_bare = min(t_bare, _best(bare, 1))

@@ -5,10 +5,9 @@ from __future__ import annotations
 import naive_attack as naive
 import numpy as np
 import pytest
+from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
 
 import vortexnumba as vn
 from vortexnumba.cipher._vortex import vortex_src

@@ -1,12 +1,12 @@
 """The gather engine: every layout and dtype against a per-pixel reference; round trips; errors."""
 
+import naive
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-import naive
 import vortexnumba as vn
 
 # hypothesis draws tiny grids and weak strengths, where a key that moves nothing is expected

@@ -2,13 +2,13 @@
 
 import json
 
+import naive
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-import naive
 import vortexnumba as vn
 from vortexnumba.cipher._keys import src_sha256
 

@@ -51,7 +51,7 @@ def expect_clean_error(fn, *args, what="api", **kwargs):
         assert message and "Traceback" not in message
         assert "numba" not in message.lower() or "vortexnumba" in message.lower(), message
         return exc
-    except Exception as exc:  # noqa: BLE001 - the point is to catch what should not escape
+    except Exception as exc:
         raise AssertionError(f"{getattr(fn, '__name__', fn)} raised {type(exc).__name__}: {exc}") from exc
     raise AssertionError(f"{getattr(fn, '__name__', fn)} accepted a bad input")
 

@@ -4,13 +4,13 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import vortexnumba as vn
-from vortexnumba.cipher import _vortex
 from vortexnumba import security as sec
+from vortexnumba.cipher import _vortex
 
 SETTINGS = settings(max_examples=examples(20))
 

@@ -2,13 +2,13 @@
 
 import math
 
+import naive
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-import naive
 from vortexnumba.cipher import _vortex
 
 # hypothesis draws tiny grids and weak strengths, where a key that moves nothing is expected
