@@ -182,7 +182,8 @@ def test_truncated_gzip(isolated):
         data.load("mnist", data_dir=d)
 
 
-@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(), reason="Debian's dataset-fashion-mnist not installed")
+@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
+                    reason="Debian's dataset-fashion-mnist not installed")
 def test_debian_fashion_mnist():
     tx, ty, vx, vy = data.load("fashion-mnist")
     assert tx.shape == (60000, 28, 28) and vx.shape == (10000, 28, 28)

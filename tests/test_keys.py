@@ -68,7 +68,7 @@ def test_paper_key_has_no_inverse():
     key = vn.VortexKey.random((28, 28), mode="paper", seed=0)
     assert not key.is_bijective
     with pytest.raises(ValueError, match="no inverse"):
-        key.inverse_src
+        _ = key.inverse_src
 
 
 @pytest.mark.parametrize(

@@ -24,12 +24,9 @@ References
 
 __version__ = "0.2.0"
 
-# Numba's threading layer is chosen once, here, before any parallel kernel can run (fork-safety).
-from ._threading import choose_threading_layer as _choose_threading_layer
-
-_choose_threading_layer()
-
-from . import data, security  # public modules: vn.data.load(...), vn.security.recover_index(...)
+# _threading first: importing it chooses Numba's threading layer before any kernel can run (fork-safety).
+# data and security are public modules: vn.data.load(...), vn.security.recover_index(...).
+from . import _threading, data, security  # noqa: F401
 from .cipher import (
     BlockKey,
     BlockwiseKey,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from importlib import metadata
 
 __all__ = ["choose_threading_layer", "find_tbb"]
 
@@ -35,10 +36,8 @@ else:
 def _installed_tbb_paths() -> list[str]:
     """Full paths of the TBB library that a ``tbb`` distribution installed, if any."""
     try:
-        from importlib import metadata
-
         dist = metadata.distribution("tbb")
-    except Exception:  # no tbb distribution, or unreadable metadata
+    except (metadata.PackageNotFoundError, OSError, ValueError):  # none installed, or unreadable metadata
         return []
     paths = []
     for f in dist.files or ():
@@ -100,3 +99,7 @@ def choose_threading_layer() -> str:
     if find_tbb() is not None:
         config.THREADING_LAYER = "tbb"
     return config.THREADING_LAYER
+
+
+# Chosen on import: the package imports this module before any module that holds a kernel.
+choose_threading_layer()

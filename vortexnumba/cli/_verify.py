@@ -20,7 +20,8 @@ def register(subparsers) -> None:
             "Run one of the theorems' properties (swap: every swap of two pixels loses information; "
             "bijection: no permutation gains; lossy: retention of non-bijective maps is computed right) "
             "exhaustively on the smallest grids and through Hypothesis on grids up to --max-grid, every case "
-            "against the exact reference (decimal arithmetic, 120 digits or more). Prints the cases that passed per grid size, or a shrunk "
+            "against the exact reference (decimal arithmetic, 120 digits or more). Prints the cases that passed per "
+            "grid size, or a shrunk "
             "counterexample and exits 1. Needs Hypothesis (pip install 'vortexnumba[testing]')."
         ),
     )

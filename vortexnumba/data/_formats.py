@@ -78,7 +78,8 @@ def read_idx(path, *, ndim: int | None = None) -> np.ndarray:
     zero, dtype_code, dims = struct.unpack(">HBB", data[:4])
     if zero != 0 or dtype_code != 0x08:
         raise ValueError(
-            f"{path}: not an unsigned-byte IDX file (magic bytes {data[:4].hex()}, expected 0000 08 followed by the rank)"
+            f"{path}: not an unsigned-byte IDX file (magic bytes {data[:4].hex()}, "
+            "expected 0000 08 followed by the rank)"
         )
     if ndim is not None and dims != ndim:
         raise ValueError(f"{path}: IDX file has {dims} dimension(s), expected {ndim}")
@@ -90,7 +91,9 @@ def read_idx(path, *, ndim: int | None = None) -> np.ndarray:
     got = len(data) - header
     if got != expected:
         what = "truncated" if got < expected else "has trailing bytes"
-        raise ValueError(f"{path}: IDX file {what}: header promises {expected} data bytes for shape {shape}, found {got}")
+        raise ValueError(
+            f"{path}: IDX file {what}: header promises {expected} data bytes for shape {shape}, found {got}"
+        )
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
 
 
@@ -110,7 +113,8 @@ def load_idx_set(directory: Path):
     train_y = read_idx(paths["train_y"], ndim=1)
     test_x = read_idx(paths["test_x"], ndim=3)
     test_y = read_idx(paths["test_y"], ndim=1)
-    for x, y, px, py in ((train_x, train_y, paths["train_x"], paths["train_y"]), (test_x, test_y, paths["test_x"], paths["test_y"])):
+    sets = ((train_x, train_y, paths["train_x"], paths["train_y"]), (test_x, test_y, paths["test_x"], paths["test_y"]))
+    for x, y, px, py in sets:
         if len(x) != len(y):
             raise ValueError(f"{px} holds {len(x)} images but {py} holds {len(y)} labels")
     if train_x.shape[1:] != test_x.shape[1:]:
@@ -155,7 +159,7 @@ class _ArrayOnlyUnpickler(pickle.Unpickler):
 def _read_cifar_batch(data: bytes, where: str):
     try:
         batch = _ArrayOnlyUnpickler(io.BytesIO(data), encoding="bytes").load()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- whatever a hostile pickle raises becomes a ValueError naming the file
         raise ValueError(f"{where}: not a readable CIFAR-10 python batch ({type(exc).__name__}: {exc})") from None
     if not isinstance(batch, dict):
         raise ValueError(f"{where}: expected a pickled dict, found {type(batch).__name__}")

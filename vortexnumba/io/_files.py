@@ -216,7 +216,7 @@ def read_npy(path, *, name: str = "input", mmap: bool = True):
         return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
     except FileNotFoundError:
         raise
-    except Exception as exc:  # NumPy raises ValueError, EOFError, SyntaxError, TokenError, MemoryError...
+    except Exception as exc:  # noqa: BLE001 -- NumPy raises ValueError, EOFError, SyntaxError, TokenError, MemoryError...
         raise ValueError(f"{name} {str(path)!r} is not a readable .npy array ({type(exc).__name__}: {exc})") from None
 
 
@@ -237,7 +237,7 @@ def read_npz(path, *, name: str = "input") -> tuple[dict, bool]:
             return {key: data[key] for key in data.files}, compressed
     except FileNotFoundError:
         raise
-    except Exception as exc:  # BadZipFile, zlib.error, EOFError, ValueError (pickled objects), ...
+    except Exception as exc:  # noqa: BLE001 -- BadZipFile, zlib.error, EOFError, ValueError (pickled objects), ...
         raise ValueError(f"{name} {str(path)!r} is not a readable .npz archive ({type(exc).__name__}: {exc})") from None
 
 
