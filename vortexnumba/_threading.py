@@ -94,11 +94,13 @@ def choose_threading_layer() -> str:
     """
     from numba.core import config
 
-    if "NUMBA_THREADING_LAYER" in os.environ or config.THREADING_LAYER != "default":
-        return config.THREADING_LAYER
+    chosen: str = getattr(config, "THREADING_LAYER")  # noqa: B009 -- set at run time, unseen by the checker
+    if "NUMBA_THREADING_LAYER" in os.environ or chosen != "default":
+        return chosen
     if find_tbb() is not None:
-        config.THREADING_LAYER = "tbb"
-    return config.THREADING_LAYER
+        setattr(config, "THREADING_LAYER", "tbb")  # noqa: B010 -- as above
+        chosen = "tbb"
+    return chosen
 
 
 # Chosen on import: the package imports this module before any module that holds a kernel.

@@ -428,7 +428,7 @@ class PEEach(torch.nn.Module):
         _check_tensor(x, None, "image")
         if x.ndim != 3:
             raise ValueError(f"PEEach takes one (C, H, W) image per index, got {_describe(x)}")
-        return Encrypt(self.key(index, tuple(x.shape[1:]), x.shape[0])).transform_tensor(x)
+        return Encrypt(self.key(index, (int(x.shape[1]), int(x.shape[2])), x.shape[0])).transform_tensor(x)
 
     def forward(self, index: int, image: Any) -> Any:
         """Encrypt ``image`` (or the first image of a tuple) with the key of ``index``."""
