@@ -11,7 +11,9 @@ public name: the ``__all__`` of each public module below, written to
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -80,13 +82,15 @@ API_MODULES = [
 
 
 def public_names(module_name: str) -> list[str]:
+    """The module's ``__all__`` without its submodules (each has a page of its own)."""
     module = importlib.import_module(module_name)
-    return list(getattr(module, "__all__", []))
+    return [n for n in getattr(module, "__all__", []) if not inspect.ismodule(getattr(module, n, None))]
 
 
 def write_api_pages() -> None:
     api = HERE / "api"
-    api.mkdir(exist_ok=True)
+    shutil.rmtree(api, ignore_errors=True)  # generated on every build: no page of a name that is gone
+    api.mkdir()
     top = set(public_names("vortexnumba"))
     index = ["API reference", "=============", "",
              "Every public name, from its docstring. ``import vortexnumba as vn`` gives the top-level",
