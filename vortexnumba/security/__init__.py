@@ -22,10 +22,11 @@ the terms image-encryption papers use:
   vortex keys).
 - :func:`recover_index`, :func:`chosen_plaintext`, :func:`pairs_to_recover` --
   the known- and chosen-plaintext attacks on any fixed gather map.
-- :func:`ciphertext_only_attack`, :func:`attack_quality` -- what a party
-  that holds only ciphertexts (and knows the algorithm) recovers: a vortex-
-  aware attack that peels the vortices and a generic one for any fixed
-  permutation.
+- :func:`ciphertext_only_attack`, :func:`attack_quality`, :func:`family_for`
+  -- what a party that holds only ciphertexts (and knows the algorithm)
+  recovers: a vortex-aware attack that peels the vortices, a pixel attack
+  for any fixed permutation (the grid's topology from partial correlations
+  across the data set) and a jigsaw solver for block scrambling.
 - :func:`audit`, :func:`audit_figure` -- all of the above for one key on a
   set of images, as a dict and as a figure (``vortexnumba audit``).
 
@@ -48,10 +49,11 @@ from ._metrics import adjacent_correlation, adjacent_pairs, histogram, npcr_uaci
 from ._sensitivity import key_sensitivity, perturb_key, plaintext_sensitivity
 from ._keyspace import KeySpace, key_space
 from ._known_plaintext import chosen_plaintext, pairs_to_recover, recover_index
-from ._ciphertext_only import attack_quality, ciphertext_only_attack
+from ._ciphertext_only import AttackResult, attack_quality, ciphertext_only_attack, family_for
 from ._audit import audit, audit_figure
 
 __all__ = [
+    "AttackResult",
     "DIRECTIONS",
     "KeySpace",
     "adjacent_correlation",
@@ -60,6 +62,7 @@ __all__ = [
     "audit",
     "audit_figure",
     "chosen_plaintext",
+    "family_for",
     "ciphertext_only_attack",
     "histogram",
     "key_sensitivity",
