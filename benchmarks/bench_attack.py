@@ -15,6 +15,9 @@ Run:  .venv/bin/python benchmarks/bench_attack.py [--part counts|vortex10|fronti
              the ciphertext read as it is; block attacks also the direct and
              neighbour accuracies. Median [min, max] over keys, seconds per key
              and the process's peak memory.
+``time``     Each attack's wall-clock and CPU seconds on all 60,000 training
+             ciphertexts (one key each, kernels compiled beforehand) and the
+             peak memory.
 ``vortex10`` The paper's setting (10 vortices, S = 0.8, bijective) for seeds
              0-9 from 1,000 ciphertexts: the vortex-aware attack and ``auto``.
 ``frontier`` For a sweep of key settings: the CNN's test-accuracy drop against
@@ -222,6 +225,28 @@ def part_vortex10(train, test, n, seeds, out=None, with_pixel=True):
     return rows
 
 
+def part_time(train, out=None):
+    """Each attack's wall and CPU seconds (all threads) on every training ciphertext, after a warm-up."""
+    print(f"\n## time of each attack on {len(train)} ciphertexts (compiled kernels warmed up first); {load()}")
+    shape = train.shape[1:]
+    rows = {}
+    for key, family in ((vn.PermutationKey.random(shape, seed=100), "permutation"),
+                        (vn.BlockKey.random(shape, 4 if shape[0] % 4 == 0 else 2, seed=100), "block"),
+                        (vn.VortexKey.random(shape, 10, 0.8, seed=100), "vortex")):
+        attack(key, vn.encrypt(train[:200], key), family)
+        c = vn.encrypt(train, key)
+        r0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        attack(key, c, family)
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        rows[family] = {"n": len(train), "wall_s": time.perf_counter() - w0,
+                        "cpu_s": (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime), "peak_mib": peak_mib(),
+                        "load": list(os.getloadavg())}
+        print(f"{family:<12} wall {rows[family]['wall_s']:6.1f} s  CPU {rows[family]['cpu_s']:6.1f} s  "
+              f"peak {rows[family]['peak_mib']:.0f} MiB  [{load()}]", flush=True)
+        _write(out, rows)
+    return rows
+
+
 # --------------------------------------------------------------------------- frontier
 
 def frontier_keys(shape):
@@ -401,7 +426,7 @@ def part_photos(figures, size=32, names=("camera", "astronaut", "coffee", "chels
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", default="all",
-                    choices=("counts", "vortex10", "frontier", "frontier-attacks", "photos", "all"))
+                    choices=("counts", "vortex10", "time", "frontier", "frontier-attacks", "photos", "all"))
     ap.add_argument("--keys", type=int, default=3, help="keys per family for the counts table")
     ap.add_argument("--figures", default=None, help="folder for the figures (none if omitted)")
     ap.add_argument("--json", default=None, help="folder for the results as JSON (none if omitted)")
@@ -442,6 +467,8 @@ def main():
             part_vortex10(train_x, test[:200], 1000, list(range(10)), out=out("vortex10_short.json"), with_pixel=False)
         else:
             part_vortex10(train_x, test, 1000, list(range(10)), out=out("vortex10.json"))
+    if args.part in ("time", "all"):
+        part_time(train_x[:500] if args.quick else train_x, out=None if args.quick else out("time.json"))
     if args.part in ("frontier", "frontier-attacks", "all") and not args.quick:
         accuracy = None
         if args.part == "frontier-attacks":
