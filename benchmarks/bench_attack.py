@@ -349,31 +349,45 @@ def part_frontier(train, train_y, test, test_y, *, n_train, epochs, n_attack, fi
     k90, _ = sec.pairs_to_recover(test[:batch], c, target=0.9)
     record("fresh key per batch", label, drop, corr, est, q, k90, t0)
     if figures:
-        from matplotlib.figure import Figure
-
-        from vortexnumba.io._files import save_figure
-
-        fig = Figure(figsize=(8, 5.5))
-        ax = fig.subplots()
-        fams = list(dict.fromkeys(r["family"] for r in rows))
-        markers = "osD^vP*X"
-        for i, fam in enumerate(fams):
-            pts = [r for r in rows if r["family"] == fam]
-            ax.plot([p["ssim"] for p in pts], [100 * p["accuracy_drop"] for p in pts], markers[i % len(markers)],
-                    color=f"C{i}", label=fam)
-            for j, p in enumerate(pts):
-                ax.annotate(p["setting"].split(",")[0], (p["ssim"], 100 * p["accuracy_drop"]), fontsize=7,
-                            xytext=(4, 4 + 9 * (j % 3)), textcoords="offset points", color=f"C{i}")
-        ax.set_xlabel("ciphertext-only attacker's SSIM on test images (higher = more recovered; pixel attack: "
-                      "best of 8 symmetries)")
-        ax.set_ylabel("CNN accuracy drop vs. plain training (points of %)")
-        ax.set_title(f"Learnability-privacy frontier on Fashion-MNIST\n(CNN {n_train} images x {epochs} epochs; "
-                     f"baseline {100 * base:.1f} %; the wanted corner is bottom left)", fontsize=10)
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        save_figure(fig, Path(figures) / "security_frontier.png", force=True)
+        figure_frontier(rows, base, f"CNN {n_train} images x {epochs} epochs", figures)
     return rows
+
+
+def figure_frontier(rows, base, training, figures):
+    """The frontier figure: accuracy drop against the attacker's SSIM, one labelled point per setting."""
+    from matplotlib.figure import Figure
+
+    from vortexnumba.io._files import save_figure
+
+    fig = Figure(figsize=(8, 5.5))
+    ax = fig.subplots()
+    fams = list(dict.fromkeys(r["family"] for r in rows))
+    markers = "osD^vP*X"
+    labels = []
+    for i, fam in enumerate(fams):
+        pts = [r for r in rows if r["family"] == fam]
+        ax.plot([p["ssim"] for p in pts], [100 * p["accuracy_drop"] for p in pts], markers[i % len(markers)],
+                color=f"C{i}", label=fam)
+        labels += [(100 * p["accuracy_drop"], p["ssim"], f"{fam}: {p['setting'].split(',')[0]}", f"C{i}")
+                   for p in pts]
+    # labels in a column left of the points, spread so that none overlaps, each joined to its point
+    lo, hi = ax.get_ylim()
+    gap = (hi - lo) / 28
+    placed = []
+    for y, x, text, colour in sorted(labels):
+        ty = max(y, placed[-1] + gap) if placed else y
+        placed.append(ty)
+        ax.annotate(text, (x, y), xytext=(x - 0.03 * (1.0 - min(labels)[1] + 0.3), ty), fontsize=7, color=colour,
+                    ha="right", va="center", arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.5})
+    ax.set_xlabel("ciphertext-only attacker's SSIM on test images (higher = more recovered; pixel attack: "
+                  "best of 8 symmetries)")
+    ax.set_ylabel("CNN accuracy drop vs. plain training (points of %)")
+    ax.set_title(f"Learnability-privacy frontier on Fashion-MNIST\n({training}; baseline {100 * base:.1f} %; "
+                 "the wanted corner is bottom left)", fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, Path(figures) / "security_frontier.png", force=True)
 
 
 # --------------------------------------------------------------------------- photographs

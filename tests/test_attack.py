@@ -340,6 +340,9 @@ def test_auto_keeps_the_oriented_estimate_when_it_is_as_good():
     result = vn.security.ciphertext_only_attack(vn.encrypt(images, key), family="auto", progress_bar=False)
     assert result.family == "vortex" and np.array_equal(result.key.src, key.src)
     assert set(result.candidates) == {"vortex (correlation)", "vortex (partial)", "permutation"}
+    # fewer ciphertexts than positions: the pixel attack's statistics are not defined, it does not take part
+    few = vn.security.ciphertext_only_attack(vn.encrypt(images[:100], key), family="auto", progress_bar=False)
+    assert few.family == "vortex" and "permutation" not in few.candidates
     blocks = vn.BlockKey.random((12, 12), 3, seed=4)
     result = vn.security.ciphertext_only_attack(vn.encrypt(images, blocks), family="auto", block=3,
                                                 progress_bar=False)

@@ -163,7 +163,9 @@ def ciphertext_only_attack(ciphertexts, *, family: str = "vortex", mode: str = "
         (:mod:`vortexnumba.security._block_attack`). ``"auto"``: the vortex
         and pixel attacks (and the block attack if ``block`` is given), the
         estimate with the largest pixel objective kept (an oriented estimate
-        wins unless the pixel attack beats it by more than 0.1 %). :func:`family_for` names the family for a
+        wins unless the pixel attack beats it by more than 0.1 %); the pixel
+        attack joins only when there are at least as many values per
+        position (ciphertexts x channels) as positions. :func:`family_for` names the family for a
         key of known kind.
     mode : {"bijective", "paper"}
         The vortex mode to model (vortex attack only).
@@ -256,13 +258,20 @@ def ciphertext_only_attack(ciphertexts, *, family: str = "vortex", mode: str = "
             tried["vortex (partial)"] = _vortex(x, shape, bar=bar, **{**vortex_options, "similarity": "partial"})
         if block is not None:
             tried["block"] = _block(x, shape, block, bar=bar)
-        tried["permutation"] = pixel = _permutation(x, shape, bar=bar)
+        # with fewer observations than positions the covariance is singular: the partial correlations are
+        # then mostly shrinkage, the pixel attack fails and its objective cannot judge the others
+        enough = b * c >= h * w
+        if enough:
+            tried["permutation"] = _permutation(x, shape, bar=bar)
         cov = position_covariance(x)
         scores = {name: objective_of(cov, r.key.inverse_src, shape) for name, r in tried.items()}
         oriented = [name for name in tried if tried[name].symmetry == "none"]
         best = max(oriented, key=lambda name: scores[name])
-        top = scores["permutation"]
-        keep = tried[best] if scores[best] >= top - _AUTO_MARGIN * abs(top) else pixel
+        keep = tried[best]
+        if enough:
+            top = scores["permutation"]
+            if scores[best] < top - _AUTO_MARGIN * abs(top):
+                keep = tried["permutation"]
         return AttackResult(keep.key, keep.family, keep.objective, keep.symmetry, candidates=scores,
                             alternatives=tried)
 
