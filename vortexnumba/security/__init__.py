@@ -28,10 +28,11 @@ the terms image-encryption papers use:
   :func:`plan_pairs_to_recover` -- the same for the keys that change values
   (LE, ELE, EtC, PE, block-wise): their element or nibble gather and its
   negation mask.
-- :func:`ciphertext_only_attack`, :func:`attack_quality` -- what a party
-  that holds only ciphertexts (and knows the algorithm) recovers: a vortex-
-  aware attack that peels the vortices and a generic one for any fixed
-  permutation.
+- :func:`ciphertext_only_attack`, :func:`attack_quality`, :func:`family_for`
+  -- what a party that holds only ciphertexts (and knows the algorithm)
+  recovers: a vortex-aware attack that peels the vortices, a pixel attack
+  for any fixed permutation (the grid's topology from partial correlations
+  across the data set) and a jigsaw solver for block scrambling.
 - :func:`audit`, :func:`audit_figure` -- all of the above for one key on a
   set of images, as a dict and as a figure (``vortexnumba audit``).
 
@@ -50,7 +51,7 @@ References
 
 
 from ._audit import audit, audit_figure
-from ._ciphertext_only import attack_quality, ciphertext_only_attack
+from ._ciphertext_only import AttackResult, attack_quality, ciphertext_only_attack, family_for
 from ._common import DIRECTIONS
 from ._keyspace import KeySpace, key_space
 from ._known_plaintext import (
@@ -65,6 +66,7 @@ from ._metrics import adjacent_correlation, adjacent_pairs, histogram, npcr_uaci
 from ._sensitivity import key_sensitivity, perturb_key, plaintext_sensitivity
 
 __all__ = [
+    "AttackResult",
     "DIRECTIONS",
     "KeySpace",
     "adjacent_correlation",
@@ -74,6 +76,7 @@ __all__ = [
     "audit_figure",
     "chosen_plaintext",
     "chosen_plaintext_plan",
+    "family_for",
     "ciphertext_only_attack",
     "histogram",
     "key_sensitivity",
