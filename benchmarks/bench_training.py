@@ -83,8 +83,7 @@ from _timing import best_of
 
 from vortexnumba.data import load
 from vortexnumba.io._files import atomic_writer, check_output_path
-from vortexnumba.learn import MODELS, evaluate, make_model, n_params, train
-from vortexnumba.learn._train import _compiled
+from vortexnumba.learn import MODELS, Pipeline, compiled_step, evaluate, make_model, n_params, train
 from vortexnumba.learn._xla import compiler_options
 
 try:
@@ -257,7 +256,7 @@ def _torch_eval_batch(x, mean, std):
 def jax_side(name, tx, ty, vx, vy, *, epochs, batch_size, seed, devices, eval_repeats, loop):
     model = make_model(name, tx.shape[1:], 10, seed=seed)
     res = train(model, tx, ty, epochs=epochs, batch_size=batch_size, learning_rate=LEARNING_RATE,
-                weight_decay=WEIGHT_DECAY, seed=seed, progress=False, devices=devices, loop=loop)
+                weight_decay=WEIGHT_DECAY, seed=seed, progress=False, pipeline=Pipeline(loop=loop, devices=devices))
     acc = evaluate(res, vx, vy)  # also compiles the evaluation
     t_eval = best_of(lambda: evaluate(res, vx, vy), eval_repeats)
     return {"warmup": res.history[0]["seconds"],
@@ -276,9 +275,9 @@ def _jax_step_block(name, tx, ty, *, steps, seed, devices, options):
     """
     bs = BATCH.get(name, 128)
     model = make_model(name, tx.shape[1:], 10, seed=seed)
-    state = eqx.nn.State(model)
-    params, static = eqx.partition(eqx.nn.delete_init_state(model), eqx.is_inexact_array)
-    optimizer, step, _ = _compiled(static, LEARNING_RATE, WEIGHT_DECAY, 10**6, None, options)
+    cs = compiled_step(model, total_steps=10**6, learning_rate=LEARNING_RATE, weight_decay=WEIGHT_DECAY,
+                       devices=devices, xla_options=options)
+    params, state, optimizer, step = cs.params, cs.state, cs.optimizer, cs.step
     put = lambda a: jax.device_put(a, devices[0])
     batch = (put(tx[:bs, ..., None]), put(ty[:bs].astype(np.int32)), put(np.arange(bs, dtype=np.int32)),
              put(np.ones(bs, np.float32)), put(jnp.float32(0.286)), put(jnp.float32(0.353)))
@@ -414,7 +413,7 @@ def run(args, log):
         if name == "cnn" and args.breakdown_steps:
             times = step_breakdown(tx, ty, steps=args.breakdown_steps, seed=args.seed, device=tdevice,
                                    devices=devices)
-            ratio = [b / a for a, b in zip(times["jax"], times["torch"])]
+            ratio = [b / a for a, b in zip(times["jax"], times["torch"], strict=False)]
             lines.append(f"| one step alone (batch {BATCH['cnn']}, input on the device), ms, 5 interleaved blocks | "
                          f"{np.median(times['jax']):.2f} [{min(times['jax']):.2f}-{max(times['jax']):.2f}] | "
                          f"{np.median(times['torch']):.2f} [{min(times['torch']):.2f}-{max(times['torch']):.2f}] | "
@@ -433,7 +432,7 @@ def run(args, log):
             for name, (bs, without, with_) in ab.items():
                 lines.append(f"| {name} | {bs} | {np.median(without):,.1f} [{min(without):,.1f}-{max(without):,.1f}] | "
                              f"{np.median(with_):,.1f} [{min(with_):,.1f}-{max(with_):,.1f}] | "
-                             f"{_ratio([a / b for a, b in zip(without, with_)])} |")
+                             f"{_ratio([a / b for a, b in zip(without, with_, strict=False)])} |")
             lines.append("")
     loads["end"] = load_average()
     dev = jax.devices()[0] if args.device == "gpu" else devices[0]

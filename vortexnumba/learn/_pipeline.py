@@ -15,11 +15,58 @@ state are replicated and the compiler inserts the gradient all-reduce.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Placement", "encrypt_on_device", "fits_on_device"]
+__all__ = ["LOOPS", "Pipeline", "Placement", "encrypt_on_device", "fits_on_device"]
+
+#: Training loops: one compiled call per batch, or one per epoch (``lax.scan``).
+LOOPS = ("step", "scan")
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """How :func:`vortexnumba.learn.train` feeds the device: the loop, where batches are cut, which devices.
+
+    Parameters
+    ----------
+    loop : {"step", "scan"}
+        ``"step"``: one compiled call per batch (a progress bar per batch);
+        ``"scan"``: one compiled call per epoch (``lax.scan``; a bar per
+        epoch). Same numbers either way (to float rounding). On XLA's CPU
+        backend the scanned epoch is the slower one, so ``"step"`` is the
+        default; ``"scan"`` removes per-step dispatch on an accelerator.
+    data_on_device : bool, optional
+        Place the training set on the device(s) once and cut batches there;
+        default: when it fits (:func:`fits_on_device`). ``False`` cuts each
+        batch on the host and copies it (``loop="step"`` only).
+    devices : sequence of jax.Device, optional
+        Devices to train on, data-parallel; default all that JAX sees. The
+        batch size is rounded up to a multiple of their number.
+
+    Examples
+    --------
+    >>> from vortexnumba.learn import Pipeline
+    >>> Pipeline(loop="scan").loop
+    'scan'
+    """
+
+    loop: str = "step"
+    data_on_device: bool | None = None
+    devices: tuple | None = None
+
+    def __post_init__(self):
+        if self.loop not in LOOPS:
+            raise ValueError(f"loop must be one of {', '.join(LOOPS)}, got {self.loop!r}")
+        if self.data_on_device not in (None, True, False):
+            raise TypeError(f"data_on_device must be True, False or None, got {self.data_on_device!r}")
+        if self.data_on_device is False and self.loop == "scan":
+            raise ValueError("loop='scan' needs the data on the device (data_on_device=True)")
+        if self.devices is not None:
+            object.__setattr__(self, "devices", tuple(self.devices))
 
 #: Largest training set placed on a device that reports no memory size (the CPU).
 DEFAULT_DEVICE_BYTES = 2 << 30
