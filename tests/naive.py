@@ -282,3 +282,192 @@ def rvt_apply(image, src):
         q = src[p]
         y[p // w, p % w] = x[q // w, q % w]
     return y
+
+
+# ---------------------------------------------------------------------------
+# The field's learnable encryptions (LE, ELE, EtC, PE, block-wise)
+# ---------------------------------------------------------------------------
+# Transcribed from the algorithm text, one image and one block at a time:
+# loops over the blocks, np.rot90 / np.flipud / np.fliplr for EtC, an explicit
+# split of each byte into its low and high nibble for LE. They read only the
+# key's parameters (perm, perms, block_perm, rotation, ...), never its plan.
+
+def _negative(v, dtype):
+    """255 - v for uint8, 1 - v for float values (in the array's own dtype)."""
+    if np.dtype(dtype) == np.uint8:
+        return (255 - v.astype(np.int64)).astype(np.uint8)
+    return (np.asarray(1, dtype=dtype) - v).astype(dtype)
+
+
+def _as_hwc(image):
+    x = np.asarray(image)
+    return (x[:, :, None], True) if x.ndim == 2 else (x, False)
+
+
+def _blocks(h, w, m):
+    """Block positions (top, left) in row-major order."""
+    return [(bi * m, bj * m) for bi in range(h // m) for bj in range(w // m)]
+
+
+def le_block(block, k, inverse=False):
+    """Tanaka's LE on one (M, M, C) uint8 block with permutation k (its flip set F = {i : k[i] > d})."""
+    flat = [int(v) for v in np.asarray(block).reshape(-1)]  # (row, column, channel) order
+    d = len(flat)
+    v = [b & 15 for b in flat] + [b >> 4 for b in flat]  # d low nibbles, then d high nibbles
+    flips = [i for i in range(2 * d) if k[i] > d]
+    perm = list(k)
+    if inverse:
+        perm = [0] * (2 * d)
+        for i, ki in enumerate(k):
+            perm[ki] = i
+    for i in flips:
+        v[i] = 15 - v[i]
+    v = [v[perm[i]] for i in range(2 * d)]
+    for i in flips:
+        v[i] = 15 - v[i]
+    out = [(v[d + j] << 4) + v[j] for j in range(d)]
+    return np.array(out, dtype=np.uint8).reshape(np.asarray(block).shape)
+
+
+def _move_blocks(x, m, block_perm, inverse):
+    """Output block b shows input block block_perm[b] (or the inverse move)."""
+    h, w = x.shape[:2]
+    pos = _blocks(h, w, m)
+    y = np.empty_like(x)
+    for b, (i, j) in enumerate(pos):
+        si, sj = pos[block_perm[b]]
+        if inverse:
+            y[si:si + m, sj:sj + m] = x[i:i + m, j:j + m]
+        else:
+            y[i:i + m, j:j + m] = x[si:si + m, sj:sj + m]
+    return y
+
+
+def le_apply(image, block, perm, inverse=False):
+    """LE: the same block key on every block, where the block is."""
+    x, grey = _as_hwc(image)
+    y = x.copy()
+    for i, j in _blocks(x.shape[0], x.shape[1], block):
+        y[i:i + block, j:j + block] = le_block(x[i:i + block, j:j + block], perm, inverse)
+    return y[:, :, 0] if grey else y
+
+
+def ele_apply(image, block, perms, block_perm, inverse=False):
+    """ELE: LE with perms[b] on the block at position b, then the block shuffle."""
+    x, grey = _as_hwc(image)
+    if inverse:
+        x = _move_blocks(x, block, block_perm, inverse=True)
+    y = x.copy()
+    for b, (i, j) in enumerate(_blocks(x.shape[0], x.shape[1], block)):
+        y[i:i + block, j:j + block] = le_block(x[i:i + block, j:j + block], perms[b], inverse)
+    if not inverse:
+        y = _move_blocks(y, block, block_perm, inverse=False)
+    return y[:, :, 0] if grey else y
+
+
+def etc_apply(image, block, block_perm, rotation, flip, negate, channel_perm, inverse=False):
+    """EtC: per source block rotate, flip, negate, shuffle colours; then move the blocks."""
+    x, grey = _as_hwc(image)
+    m = block
+    if inverse:
+        x = _move_blocks(x, m, block_perm, inverse=True)
+    y = x.copy()
+    for b, (i, j) in enumerate(_blocks(x.shape[0], x.shape[1], m)):
+        blk = x[i:i + m, j:j + m].copy()
+        cp = list(channel_perm[b])
+        if not inverse:
+            blk = np.rot90(blk, k=int(rotation[b]))
+            if flip[b] == 1:
+                blk = np.flipud(blk)
+            elif flip[b] == 2:
+                blk = np.fliplr(blk)
+            if negate[b]:
+                blk = _negative(blk, x.dtype)
+            blk = np.stack([blk[:, :, cp[c]] for c in range(len(cp))], axis=2)
+        else:
+            undone = np.empty_like(blk)
+            for c in range(len(cp)):
+                undone[:, :, cp[c]] = blk[:, :, c]
+            blk = undone
+            if negate[b]:
+                blk = _negative(blk, x.dtype)
+            if flip[b] == 1:
+                blk = np.flipud(blk)
+            elif flip[b] == 2:
+                blk = np.fliplr(blk)
+            blk = np.rot90(blk, k=-int(rotation[b]))
+        y[i:i + m, j:j + m] = blk
+    if not inverse:
+        y = _move_blocks(y, m, block_perm, inverse=False)
+    return y[:, :, 0] if grey else y
+
+
+def pe_apply(image, negate, channel_perm, inverse=False):
+    """PE: per pixel, negate the channels marked, then gather the channels by channel_perm."""
+    x, grey = _as_hwc(image)
+    h, w, c = x.shape
+    y = np.empty_like(x)
+    for i in range(h):
+        for j in range(w):
+            perm = list(channel_perm[i, j])
+            if not inverse:
+                v = [x[i, j, ch] for ch in range(c)]
+                v = [_negative(np.asarray(v[ch]), x.dtype) if negate[i, j, ch] else v[ch] for ch in range(c)]
+                for ch in range(c):
+                    y[i, j, ch] = v[perm[ch]]
+            else:
+                v = [None] * c
+                for ch in range(c):
+                    v[perm[ch]] = x[i, j, ch]
+                for ch in range(c):
+                    y[i, j, ch] = _negative(np.asarray(v[ch]), x.dtype) if negate[i, j, ch] else v[ch]
+    return y[:, :, 0] if grey else y
+
+
+def blockwise_apply(image, block, pixel_perm, negate_slots, block_perm, inverse=False):
+    """Block-wise: (channel, row, column) slots gathered by pixel_perm, slots negated, blocks moved."""
+    x, grey = _as_hwc(image)
+    p = block
+    c = x.shape[2]
+    if inverse and block_perm is not None:
+        x = _move_blocks(x, p, block_perm, inverse=True)
+    y = x.copy()
+    d = c * p * p
+    for i, j in _blocks(x.shape[0], x.shape[1], p):
+        blk = x[i:i + p, j:j + p]
+        slots = [blk[r, col, ch] for ch in range(c) for r in range(p) for col in range(p)]
+        out = [None] * d
+        if not inverse:
+            for s in range(d):
+                v = slots[pixel_perm[s]]
+                out[s] = _negative(np.asarray(v), x.dtype) if negate_slots[s] else v
+        else:
+            for s in range(d):
+                v = _negative(np.asarray(slots[s]), x.dtype) if negate_slots[s] else slots[s]
+                out[pixel_perm[s]] = v
+        n = 0
+        for ch in range(c):
+            for r in range(p):
+                for col in range(p):
+                    y[i + r, j + col, ch] = out[n]
+                    n += 1
+    if not inverse and block_perm is not None:
+        y = _move_blocks(y, p, block_perm, inverse=False)
+    return y[:, :, 0] if grey else y
+
+
+def scheme_apply(image, key, inverse=False):
+    """One image (H, W) or (H, W, C) through a value-changing key, by its kind and parameters."""
+    kind = key.kind
+    if kind == "le":
+        return le_apply(image, key.block, key.perm, inverse)
+    if kind == "ele":
+        return ele_apply(image, key.block, key.perms, key.block_perm, inverse)
+    if kind == "etc":
+        return etc_apply(image, key.block, key.block_perm, key.rotation, key.flip, key.negate,
+                         key.channel_perm, inverse)
+    if kind == "pe":
+        return pe_apply(image, key.negate, key.channel_perm, inverse)
+    if kind == "blockwise":
+        return blockwise_apply(image, key.block, key.pixel_perm, key.negate_slots, key.block_perm, inverse)
+    raise ValueError(f"no reference for kind {kind!r}")

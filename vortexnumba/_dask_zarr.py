@@ -37,7 +37,7 @@ import numpy as np
 from ._progress import progress
 from ._validate import as_image_batch
 from .cipher._files import pop_fingerprint, push_fingerprint
-from .cipher._protocol import check_key
+from .cipher._protocol import check_decryptable, check_key
 from .io._files import atomic_folder
 
 __all__ = ["SLAB_BYTES", "ZARR_ATTR", "is_zarr_path", "transform_zarr"]
@@ -156,8 +156,8 @@ def _transform(source, target, key, *, inverse, force, scheduler, channels, show
     from .cipher._gather import decrypt, encrypt
 
     check_key(key)
-    if inverse and not key.is_bijective:
-        raise ValueError("this key cannot decrypt: its map is lossy (use a mode='bijective' key)")
+    if inverse:
+        check_decryptable(key)
     slab_bytes = int(slab_bytes)
     if slab_bytes < 1:
         raise ValueError(f"slab_bytes must be >= 1, got {slab_bytes}")

@@ -121,21 +121,34 @@ def rechunk_batch(images):
 
 
 def _key_src(key, inverse: bool):
-    from .cipher._gather import _key_src as key_src
+    from .cipher._gather import key_src
 
     return key_src(key, inverse)
 
 
-def _gather_block(block: np.ndarray, src: np.ndarray) -> np.ndarray:
+def _gather_block(block: np.ndarray, src, key=None, inverse: bool = False) -> np.ndarray:
     # A 3-D block is a (b, H, W) batch, never one (H, W, C) image.
-    return apply_src(block, src, channels=False if block.ndim == 3 else None)
+    channels = False if block.ndim == 3 else None
+    if key is not None:  # a key that changes values: the same engine, through encrypt/decrypt
+        from .cipher._gather import decrypt, encrypt
+
+        return (decrypt if inverse else encrypt)(block, key, channels=channels)
+    return apply_src(block, src, channels=channels)
 
 
 def _apply_key(images, key, inverse: bool):
     _dask_array_module()
     import dask
 
-    src, shape = _key_src(key, inverse)
+    from .cipher._protocol import check_decryptable, check_key, is_spatial
+
+    spatial = is_spatial(check_key(key))
+    if spatial:
+        src, shape = _key_src(key, inverse)
+    else:
+        if inverse:
+            check_decryptable(key)
+        src, shape = None, tuple(key.shape)
     images = _check_dask_images(images, "images", pixel_kinds="biuf", kinds_text="a real numeric dtype")
     if tuple(images.shape[1:3]) != shape:
         raise ValueError(
@@ -143,9 +156,13 @@ def _apply_key(images, key, inverse: bool):
             f"{shape[0]}x{shape[1]}"
         )
     blocks = rechunk_batch(images)
+    name = "vortexnumba-decrypt" if inverse else "vortexnumba-encrypt"
+    if not spatial:
+        key_task = dask.delayed(key, pure=True)
+        return blocks.map_blocks(_gather_block, None, key_task, inverse, dtype=blocks.dtype,
+                                 meta=np.empty((0,) * blocks.ndim, dtype=blocks.dtype), name=name)
     # One task holds the gather index; every block depends on it instead of carrying its own copy.
     src_task = dask.delayed(np.asarray(src), pure=True)
-    name = "vortexnumba-decrypt" if inverse else "vortexnumba-encrypt"
     return blocks.map_blocks(_gather_block, src_task, dtype=blocks.dtype,
                              meta=np.empty((0,) * blocks.ndim, dtype=blocks.dtype), name=name)
 

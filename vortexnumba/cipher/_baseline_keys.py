@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _vortex
-from ._keybase import _KeyBase, _build, _field, _grid, _parse, _read_only, _warn_if_identity
 from .._validate import as_int, as_seed
+from . import _vortex
+from ._keybase import KeyBase, build_key, get_field, key_grid, parse_key_doc, read_only, warn_if_identity
 
-__all__ = ["BlockKey", "IdentityKey", "PermutationKey"]
+__all__ = ["BlockKey", "IdentityKey", "PermutationKey", "check_perm", "perm_list"]
 
 
-def _check_perm(values, n: int, name: str) -> np.ndarray:
+def check_perm(values, n: int, name: str) -> np.ndarray:
     if values is None or isinstance(values, (str, bytes, dict)):
         raise TypeError(f"{name} must be a permutation of 0..{n - 1} ({n} ints), got {type(values).__name__}")
     arr = np.asarray(values)
@@ -29,11 +29,11 @@ def _check_perm(values, n: int, name: str) -> np.ndarray:
     if not _vortex.is_permutation(arr):
         raise ValueError(f"{name} must hold every index 0..{n - 1} exactly once")
     # always a private copy: the caller's array stays as it was (writeable, unchanged)
-    return _read_only(np.array(arr, dtype=np.int64, copy=True))
+    return read_only(np.array(arr, dtype=np.int64, copy=True))
 
 
-def _perm_list(doc, name, n):
-    values = _field(doc, name, list)
+def perm_list(doc, name, n):
+    values = get_field(doc, name, list)
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         raise ValueError(f"key field {name!r} must hold ints only")
     if len(values) != n:
@@ -42,7 +42,7 @@ def _perm_list(doc, name, n):
 
 
 @dataclass(frozen=True, eq=False)
-class PermutationKey(_KeyBase):
+class PermutationKey(KeyBase):
     """One fixed random permutation of the pixels, used for every image.
 
     Parameters
@@ -63,11 +63,12 @@ class PermutationKey(_KeyBase):
     permutation: np.ndarray
 
     kind = "permutation"
+    channels = None
 
     def __post_init__(self):
-        shape = _grid(self.shape, "shape")
+        shape = key_grid(self.shape, "shape")
         object.__setattr__(self, "shape", shape)
-        object.__setattr__(self, "permutation", _check_perm(self.permutation, shape[0] * shape[1], "permutation"))
+        object.__setattr__(self, "permutation", check_perm(self.permutation, shape[0] * shape[1], "permutation"))
 
     def __eq__(self, other):
         return (type(other) is type(self) and self.shape == other.shape
@@ -76,11 +77,11 @@ class PermutationKey(_KeyBase):
     __hash__ = None
 
     @classmethod
-    def random(cls, shape, seed=None) -> "PermutationKey":
+    def random(cls, shape, seed=None) -> PermutationKey:
         """A uniformly random permutation from ``default_rng(seed).permutation(H * W)``."""
-        h, w = _grid(shape, "shape")
+        h, w = key_grid(shape, "shape")
         rng = np.random.default_rng(as_seed(seed))
-        return _warn_if_identity(cls((h, w), rng.permutation(h * w)))
+        return warn_if_identity(cls((h, w), rng.permutation(h * w)))
 
     def _build_src(self):
         return self.permutation.copy()
@@ -89,15 +90,15 @@ class PermutationKey(_KeyBase):
         return {"src": self.permutation.tolist()}
 
     @classmethod
-    def from_json(cls, text) -> "PermutationKey":
-        doc = _parse(text, "permutation")
+    def from_json(cls, text) -> PermutationKey:
+        doc = parse_key_doc(text, "permutation")
         shape = tuple(doc["shape"])
-        perm = _perm_list(doc, "src", shape[0] * shape[1])
-        return _build(cls, doc, shape=shape, permutation=perm)
+        perm = perm_list(doc, "src", shape[0] * shape[1])
+        return build_key(cls, doc, shape=shape, permutation=perm)
 
 
 @dataclass(frozen=True, eq=False)
-class BlockKey(_KeyBase):
+class BlockKey(KeyBase):
     """A fixed random shuffle of ``block x block`` tiles (block scrambling).
 
     The grid must be a whole number of blocks in each direction: a partial
@@ -125,9 +126,10 @@ class BlockKey(_KeyBase):
     order: np.ndarray
 
     kind = "block"
+    channels = None
 
     def __post_init__(self):
-        shape = _grid(self.shape, "shape")
+        shape = key_grid(self.shape, "shape")
         block = as_int(self.block, "block")
         if block < 1:
             raise ValueError(f"block must be >= 1, got {block}")
@@ -140,7 +142,7 @@ class BlockKey(_KeyBase):
         object.__setattr__(self, "shape", shape)
         object.__setattr__(self, "block", block)
         n_tiles = (h // block) * (w // block)
-        object.__setattr__(self, "order", _check_perm(self.order, n_tiles, "order"))
+        object.__setattr__(self, "order", check_perm(self.order, n_tiles, "order"))
 
     def __eq__(self, other):
         return (type(other) is type(self) and self.shape == other.shape and self.block == other.block
@@ -149,16 +151,16 @@ class BlockKey(_KeyBase):
     __hash__ = None
 
     @classmethod
-    def random(cls, shape, block: int = 4, seed=None) -> "BlockKey":
+    def random(cls, shape, block: int = 4, seed=None) -> BlockKey:
         """Shuffle the tiles with ``default_rng(seed).permutation(n_tiles)``."""
-        h, w = _grid(shape, "shape")
+        h, w = key_grid(shape, "shape")
         block = as_int(block, "block")
         if block < 1:
             raise ValueError(f"block must be >= 1, got {block}")
         if h % block or w % block:
             cls((h, w), block, np.arange(1))  # raises the explanatory error
         rng = np.random.default_rng(as_seed(seed))
-        return _warn_if_identity(cls((h, w), block, rng.permutation((h // block) * (w // block))))
+        return warn_if_identity(cls((h, w), block, rng.permutation((h // block) * (w // block))))
 
     def _build_src(self):
         h, w = self.shape
@@ -175,31 +177,32 @@ class BlockKey(_KeyBase):
         return {"block": self.block, "order": self.order.tolist()}
 
     @classmethod
-    def from_json(cls, text) -> "BlockKey":
-        doc = _parse(text, "block")
+    def from_json(cls, text) -> BlockKey:
+        doc = parse_key_doc(text, "block")
         shape = tuple(doc["shape"])
-        block = _field(doc, "block", int)
+        block = get_field(doc, "block", int)
         if isinstance(block, bool) or block < 1 or shape[0] % block or shape[1] % block:
             raise ValueError(f"key field 'block' = {block!r} does not divide the grid {shape}")
-        order = _perm_list(doc, "order", (shape[0] // block) * (shape[1] // block))
-        return _build(cls, doc, shape=shape, block=block, order=order)
+        order = perm_list(doc, "order", (shape[0] // block) * (shape[1] // block))
+        return build_key(cls, doc, shape=shape, block=block, order=order)
 
 
 @dataclass(frozen=True)
-class IdentityKey(_KeyBase):
+class IdentityKey(KeyBase):
     """The map that moves nothing (the unencrypted control)."""
 
     shape: tuple
 
     kind = "identity"
+    channels = None
 
     def __post_init__(self):
-        object.__setattr__(self, "shape", _grid(self.shape, "shape"))
+        object.__setattr__(self, "shape", key_grid(self.shape, "shape"))
 
     def _build_src(self):
         return np.arange(self.shape[0] * self.shape[1], dtype=np.int64)
 
     @classmethod
-    def from_json(cls, text) -> "IdentityKey":
-        doc = _parse(text, "identity")
-        return _build(cls, doc, shape=tuple(doc["shape"]))
+    def from_json(cls, text) -> IdentityKey:
+        doc = parse_key_doc(text, "identity")
+        return build_key(cls, doc, shape=tuple(doc["shape"]))

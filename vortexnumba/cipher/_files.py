@@ -38,7 +38,7 @@ from ..io._files import atomic_folder, atomic_writer, check_output_path, read_np
 from ..io._images import (IMAGE_SUFFIXES, LOSSY_SUFFIXES, PNG_TEXT_KEY, check_image_writable, image_files,
                           image_header, read_image, read_image_text, write_image)
 from ._gather import decrypt, encrypt
-from ._protocol import check_key
+from ._protocol import check_decryptable, check_key
 
 __all__ = ["FINGERPRINT_MEMBER", "Report", "input_grids", "transform_file"]
 
@@ -161,11 +161,8 @@ def transform_file(source, target, key, *, inverse: bool = False, force: bool = 
         The output exists and ``force`` is not set.
     """
     check_key(key)
-    if inverse and not key.is_bijective:
-        raise ValueError(
-            "this key cannot decrypt: in 'paper' mode its rounding copies some pixels twice and loses others "
-            "(use a mode='bijective' key)"
-        )
+    if inverse:
+        check_decryptable(key)
     src, dst = Path(source), Path(target)
     if not src.exists():
         raise FileNotFoundError(f"input {str(src)!r} does not exist")

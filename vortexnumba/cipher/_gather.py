@@ -17,9 +17,11 @@ import numpy as np
 from numba import njit, prange
 
 from .._validate import as_image_batch, as_index
-from ._protocol import check_key
+from ._plan import ElementPlan
+from ._protocol import check_decryptable, check_key, is_spatial, key_channels
 
-__all__ = ["apply_src", "decrypt", "encrypt"]
+__all__ = ["apply_plan", "apply_src", "batch_view", "check_plan_dtype", "decrypt", "encrypt", "key_src",
+           "prepare_out", "run", "run_plan"]
 
 _UINT_BY_SIZE = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
@@ -74,7 +76,7 @@ def _as_bits(a: np.ndarray) -> np.ndarray | None:
     return None if kind is None else a.view(kind)
 
 
-def _batch_view(arr: np.ndarray, is_batch: bool) -> np.ndarray:
+def batch_view(arr: np.ndarray, is_batch: bool) -> np.ndarray:
     """The same 4-D ``(B, H, W, C)`` view that as_image_batch gave for the input."""
     if arr.ndim == 2:
         return arr[None, :, :, None]
@@ -83,7 +85,7 @@ def _batch_view(arr: np.ndarray, is_batch: bool) -> np.ndarray:
     return arr[..., None] if is_batch else arr[None]
 
 
-def _prepare_out(out, images: np.ndarray, is_batch: bool) -> np.ndarray:
+def prepare_out(out, images: np.ndarray, is_batch: bool) -> np.ndarray:
     if out is None:
         return np.empty(images.shape, dtype=images.dtype)
     if not isinstance(out, np.ndarray):
@@ -99,7 +101,7 @@ def _prepare_out(out, images: np.ndarray, is_batch: bool) -> np.ndarray:
     return out
 
 
-def _run(x4: np.ndarray, src2: np.ndarray, o4: np.ndarray) -> None:
+def run(x4: np.ndarray, src2: np.ndarray, o4: np.ndarray) -> None:
     """Dispatch to the fastest kernel that fits the memory layout."""
     xb = _as_bits(x4)
     ob = _as_bits(o4)
@@ -164,29 +166,239 @@ def apply_src(images, src, *, out=None, channels=None, name: str = "images"):
         raise ValueError(f"src has shape {src2.shape} (one map per image) but images is a single image")
     src2 = src2.reshape(-1, src2.shape[-1])
     arr = np.asarray(images)
-    result = _prepare_out(out, arr, is_batch)
-    _run(x4, src2, _batch_view(result, is_batch))
+    result = prepare_out(out, arr, is_batch)
+    run(x4, src2, batch_view(result, is_batch))
     return result
 
 
-def _key_src(key, inverse: bool):
+def key_src(key, inverse: bool):
+    """The spatial gather index that encrypts (or decrypts) with ``key``, and its grid."""
     shape = check_key(key).shape
     if inverse:
-        if not key.is_bijective:
-            raise ValueError(
-                "this key cannot decrypt: in 'paper' mode the vortex rounds coordinates, so some pixels are "
-                "copied twice and others are lost; encrypt with a mode='bijective' key to be able to decrypt"
-            )
+        check_decryptable(key)
         return key.inverse_src, tuple(shape)
     return key.src, tuple(shape)
 
 
+# --------------------------------------------------------------------------- element plans
+
+@njit(cache=True, parallel=True)
+def _plan_gather(x, src, out):
+    """(B, M) units moved as raw bits, no negation; ``src`` (1, M) shared or (B, M)."""
+    n_img, m = out.shape
+    shared = src.shape[0] == 1
+    for b in prange(n_img):
+        s = src[0] if shared else src[b]
+        xb = x[b]
+        ob = out[b]
+        for k in range(m):
+            ob[k] = xb[s[k]]
+
+
+@njit(cache=True, parallel=True)
+def _plan_gather_xor(x, src, mask, out):
+    """uint8 elements: gather, then XOR 255 where negated (== 255 - v)."""
+    n_img, m = out.shape
+    shared = src.shape[0] == 1
+    for b in prange(n_img):
+        s = src[0] if shared else src[b]
+        mk = mask[0] if shared else mask[b]
+        xb = x[b]
+        ob = out[b]
+        for k in range(m):
+            ob[k] = xb[s[k]] ^ mk[k]
+
+
+@njit(cache=True, parallel=True)
+def _plan_gather_float(x, src, neg, one, out):
+    """float32/float64 elements: gather, then ``one - v`` where negated (``one`` of the images' dtype)."""
+    n_img, m = out.shape
+    shared = src.shape[0] == 1
+    for b in prange(n_img):
+        s = src[0] if shared else src[b]
+        nb = neg[0] if shared else neg[b]
+        xb = x[b]
+        ob = out[b]
+        for k in range(m):
+            v = xb[s[k]]
+            if nb[k]:
+                v = one - v
+            ob[k] = v
+
+
+@njit(cache=True, parallel=True)
+def _plan_gather_nibbles(x, units, mask, out):
+    """uint8 nibbles: output byte k reads units 2k (low) and 2k+1 (high), then XORs 15 / 240 where negated.
+
+    Unit ``u`` is nibble ``u & 1`` of byte ``u >> 1`` of the image.
+    """
+    n_img, m = out.shape
+    shared = units.shape[0] == 1
+    for b in prange(n_img):
+        u = units[0] if shared else units[b]
+        mk = mask[0] if shared else mask[b]
+        xb = x[b]
+        ob = out[b]
+        for k in range(m):
+            lo_unit = np.int64(u[2 * k])
+            hi_unit = np.int64(u[2 * k + 1])
+            lo = (xb[lo_unit >> 1] >> ((lo_unit & 1) << 2)) & 15
+            hi = (xb[hi_unit >> 1] >> ((hi_unit & 1) << 2)) & 15
+            ob[k] = ((hi << 4) | lo) ^ mk[k]
+
+
+def _narrow(src2: np.ndarray) -> np.ndarray:
+    """The gather index in the narrowest integer type that holds it (so a plan's tables stay in cache)."""
+    n = src2.shape[-1]
+    kind = np.uint16 if n <= 1 << 16 else np.int32 if n < 1 << 31 else np.int64
+    return np.ascontiguousarray(src2, dtype=kind)
+
+
+_FLOAT_KERNEL_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_plan_dtype(unit: str, negates: bool, dtype, name: str = "images") -> None:
+    """Refuse a dtype a plan cannot transform exactly (``TypeError`` naming it)."""
+    dtype = np.dtype(dtype)
+    if unit == "nibble":
+        if dtype != np.uint8:
+            raise TypeError(f"{name} has dtype {dtype}; this key shuffles 4-bit halves of 8-bit values, so it "
+                            "encrypts uint8 images only (convert with (x * 255).round().astype(np.uint8))")
+    elif negates and not (dtype == np.uint8 or dtype.kind == "f"):
+        raise TypeError(f"{name} has dtype {dtype}; this key negates values (255 - v for uint8, 1 - v for "
+                        "floats in [0, 1]), so it encrypts uint8 or float images only")
+
+
+def _plan_rows(x2, unit, src2, neg2, o2) -> None:
+    """Apply a plan to C-contiguous ``(B, M_elements)`` arrays."""
+    if unit == "nibble":
+        if neg2 is None:
+            mask = np.zeros((src2.shape[0], src2.shape[1] // 2), np.uint8)
+        else:
+            mask = (neg2[:, 0::2].astype(np.uint8) * np.uint8(15)) | (neg2[:, 1::2].astype(np.uint8) * np.uint8(240))
+        _plan_gather_nibbles(x2, _narrow(src2), np.ascontiguousarray(mask), o2)
+        return
+    src2 = _narrow(src2)
+    if neg2 is None:
+        xb, ob = _as_bits(x2), _as_bits(o2)
+        if xb is None:
+            for b in range(x2.shape[0]):
+                o2[b] = x2[b][src2[0] if src2.shape[0] == 1 else src2[b]]
+            return
+        _plan_gather(xb, src2, ob)
+        return
+    if x2.dtype == np.uint8:
+        _plan_gather_xor(x2, src2, np.ascontiguousarray(neg2.astype(np.uint8) * np.uint8(255)), o2)
+    elif x2.dtype in _FLOAT_KERNEL_TYPES:
+        _plan_gather_float(x2, src2, np.ascontiguousarray(neg2), np.ones(1, x2.dtype)[0], o2)
+    else:
+        # float16 and wider floats: NumPy arithmetic in the images' own dtype
+        one = x2.dtype.type(1)
+        for b in range(x2.shape[0]):
+            r = 0 if src2.shape[0] == 1 else b
+            v = x2[b][src2[r]]
+            v[neg2[r]] = one - v[neg2[r]]
+            o2[b] = v
+
+
+#: a non-contiguous batch is copied to contiguous chunks of about this many values
+_CHUNK_VALUES = 1 << 22
+
+
+def run_plan(x4: np.ndarray, unit: str, src2: np.ndarray, neg2, o4: np.ndarray) -> None:
+    """Apply an element plan to a ``(B, H, W, C)`` batch into ``o4``.
+
+    ``src2`` is ``(1, M)`` (one plan for every image) or ``(B, M)`` (one per
+    image); ``neg2`` the matching bool mask or None. Units are elements or,
+    for ``unit == "nibble"``, the two nibbles of each uint8 element.
+    """
+    n_img = x4.shape[0]
+    m_el = x4.shape[1] * x4.shape[2] * x4.shape[3]
+    shared = src2.shape[0] == 1
+    if x4.flags.c_contiguous and o4.flags.c_contiguous:
+        _plan_rows(x4.reshape(n_img, m_el), unit, src2, neg2, o4.reshape(n_img, m_el))
+        return
+    step = max(1, _CHUNK_VALUES // max(1, m_el))
+    for a in range(0, n_img, step):
+        z = min(n_img, a + step)
+        xc = np.ascontiguousarray(x4[a:z]).reshape(z - a, m_el)
+        oc = np.empty_like(xc)
+        s = src2 if shared else src2[a:z]
+        n = neg2 if neg2 is None or shared else neg2[a:z]
+        _plan_rows(xc, unit, s, n, oc)
+        o4[a:z] = oc.reshape(o4[a:z].shape)
+
+
+def _check_channels(key, n_channels: int) -> None:
+    want = key_channels(key)
+    if want is not None and want != n_channels:
+        raise ValueError(f"images have {n_channels} channel(s), but this {key.kind} key was built for "
+                         f"{want}-channel images (channels={want})")
+
+
+def apply_plan(images, plan, *, out=None, channels=None, name: str = "images"):
+    """Apply an :class:`ElementPlan` to images: gather the units, then negate.
+
+    Parameters
+    ----------
+    images : array_like
+        ``(H, W)``, ``(H, W, C)``, ``(B, H, W)`` or ``(B, H, W, C)`` whose
+        images hold ``plan.n_units`` units each (``H * W * C`` elements, or
+        twice that many nibbles). Nibble plans need uint8, negating plans
+        uint8 or float; other plans move any real dtype bit for bit.
+    plan : ElementPlan
+    out : ndarray, optional
+        Output buffer of the same shape and dtype, not overlapping ``images``.
+    channels : bool, optional
+        Resolves a 3-D array whose reading is ambiguous.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``images``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vortexnumba.cipher import ElementPlan, apply_plan
+    >>> x = np.array([[10, 20]], dtype=np.uint8)
+    >>> apply_plan(x, ElementPlan("element", np.array([1, 0]), np.array([True, False])))
+    array([[235,  10]], dtype=uint8)
+    """
+    if not isinstance(plan, ElementPlan):
+        raise TypeError(f"plan must be an ElementPlan, got {type(plan).__name__}")
+    per_element = 2 if plan.unit == "nibble" else 1
+    x4, is_batch = as_image_batch(images, name, channels=channels, allow_any_numeric=True)
+    m_el = x4.shape[1] * x4.shape[2] * x4.shape[3]
+    if m_el * per_element != plan.n_units:
+        raise ValueError(f"{name} has {m_el} values per image ({x4.shape[1]}x{x4.shape[2]}x{x4.shape[3]}), but "
+                         f"the plan has {plan.n_units} {plan.unit} units")
+    check_plan_dtype(plan.unit, plan.negates, x4.dtype, name)
+    result = prepare_out(out, np.asarray(images), is_batch)
+    run_plan(x4, plan.unit, plan.src[None], None if plan.negate is None else plan.negate[None],
+             batch_view(result, is_batch))
+    return result
+
+
 def _apply_key(images, key, out, channels, inverse):
-    src, shape = _key_src(key, inverse)
-    x4, is_batch = as_image_batch(images, "images", grid=shape, channels=channels, allow_any_numeric=True)
-    arr = np.asarray(images)
-    result = _prepare_out(out, arr, is_batch)
-    _run(x4, src.reshape(1, -1), _batch_view(result, is_batch))
+    if is_spatial(check_key(key)):
+        src, shape = key_src(key, inverse)
+        x4, is_batch = as_image_batch(images, "images", grid=shape, channels=channels, allow_any_numeric=True)
+        arr = np.asarray(images)
+        result = prepare_out(out, arr, is_batch)
+        run(x4, src.reshape(1, -1), batch_view(result, is_batch))
+        return result
+    if inverse:
+        check_decryptable(key)
+    x4, is_batch = as_image_batch(images, "images", grid=tuple(key.shape), channels=channels,
+                                  allow_any_numeric=True)
+    n_ch = x4.shape[3]
+    _check_channels(key, n_ch)
+    plan = key.inverse_plan(n_ch) if inverse else key.element_plan(n_ch)
+    check_plan_dtype(plan.unit, plan.negates, x4.dtype)
+    result = prepare_out(out, np.asarray(images), is_batch)
+    run_plan(x4, plan.unit, plan.src[None], None if plan.negate is None else plan.negate[None],
+             batch_view(result, is_batch))
     return result
 
 

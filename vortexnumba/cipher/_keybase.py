@@ -3,18 +3,23 @@
 The JSON form
 -------------
 Every key serialises to one JSON object with ``"format": "vortexnumba-key"``,
-``"version": 1``, a ``"kind"`` (``"vortex"``, ``"permutation"``, ``"block"`` or
-``"identity"``), ``"shape"``, the parameters of its kind and ``"src_sha256"``:
-the SHA-256 of ``src`` written as little-endian int64 bytes. Loading rebuilds
-``src`` from the parameters and refuses the key if the digest differs, so a
-key file can never silently stand for another map (after an edit of the file
-or a change of the code that builds the map). The digest detects accidents,
-not forgery. Floats are written with Python's shortest round-trip
-representation, which reads back bit for bit.
+``"version": 1``, a ``"kind"`` (one of :data:`KINDS`), ``"shape"``, the
+parameters of its kind and a digest of the map it stands for. Spatial kinds
+(vortex, permutation, block, identity) record ``"src_sha256"``: the SHA-256
+of ``src`` written as little-endian int64 bytes. The value-changing kinds
+(le, ele, etc, pe, blockwise) record ``"plan_sha256"``, the digest of their
+element plan (:func:`vortexnumba.cipher._plan.plan_sha256`: unit, gather and
+negation mask), since their pixel tracking map alone does not pin the key
+down. Loading rebuilds the map from the parameters and refuses the key if
+the digest differs, so a key file can never silently stand for another map
+(after an edit of the file or a change of the code that builds the map). The
+digest detects accidents, not forgery. Floats are written with Python's
+shortest round-trip representation, which reads back bit for bit.
 
-Loading checks the cheap things first (nesting depth, fields, the declared
-grid against the input's and against :mod:`._limits`) before any array is
-built.
+Loading checks the cheap things first (a document that does not end in
+``}``, a ``"kind"`` near the start that is not the one asked for, nesting
+depth, fields, the declared grid against the input's and against
+:mod:`._limits`) before any array is built.
 """
 
 from __future__ import annotations
@@ -27,26 +32,40 @@ import warnings
 
 import numpy as np
 
+from .._validate import as_grid_shape, as_int
 from . import _vortex
 from ._limits import MAX_PIXELS, check_grid
-from .._validate import as_grid_shape
+from ._protocol import check_decryptable
 
-__all__ = ["IdentityKeyWarning", "src_sha256"]
+__all__ = ["DIGEST_FIELD", "KINDS", "SPATIAL_KINDS", "SCHEME_KINDS", "IdentityKeyWarning", "KeyBase",
+           "build_key", "get_field", "key_grid", "parse_key_doc", "read_only", "src_sha256", "warn_if_identity"]
 
 FORMAT = "vortexnumba-key"
 VERSION = 1
-KINDS = ("vortex", "permutation", "block", "identity")
+SPATIAL_KINDS = ("vortex", "permutation", "block", "identity")
+SCHEME_KINDS = ("le", "ele", "etc", "pe", "blockwise")
+KINDS = SPATIAL_KINDS + SCHEME_KINDS
+#: the digest field of each kind
+DIGEST_FIELD = {**{k: "src_sha256" for k in SPATIAL_KINDS}, **{k: "plan_sha256" for k in SCHEME_KINDS}}
 #: Largest grid a key file may declare (kept for compatibility; see ``_limits``).
 MAX_KEY_PIXELS = MAX_PIXELS
 #: Deepest JSON nesting a key file may have (a vortex key needs 4).
 MAX_DEPTH = 8
-_COMMON_FIELDS = {"format", "version", "kind", "shape", "src_sha256"}
+_COMMON_FIELDS = {"format", "version", "kind", "shape"}
 _KIND_FIELDS = {
     "vortex": {"mode", "vortices"},
     "permutation": {"src"},
     "block": {"block", "order"},
     "identity": set(),
+    "le": {"channels", "block", "perm"},
+    "ele": {"channels", "block", "perms", "block_perm"},
+    "etc": {"channels", "block", "block_perm", "rotation", "flip", "negate", "channel_perm"},
+    "pe": {"channels", "negate", "channel_perm"},
+    "blockwise": {"channels", "block", "pixel_perm", "negate_slots", "block_perm"},
 }
+#: a key written by ``to_json`` names its kind within its first lines
+_KIND_NEAR_START = re.compile(r'"kind"\s*:\s*"([^"\\]{0,40})"')
+_START_CHARS = 4096
 
 
 # --------------------------------------------------------------------------- helpers
@@ -55,28 +74,33 @@ class IdentityKeyWarning(UserWarning):
     """A key that moves no pixel (its encryption is the plaintext)."""
 
 
-def _read_only(a: np.ndarray) -> np.ndarray:
+def read_only(a: np.ndarray) -> np.ndarray:
     a.setflags(write=False)
     return a
 
 
-def _grid(shape, name: str = "shape") -> tuple[int, int]:
+def key_grid(shape, name: str = "shape") -> tuple[int, int]:
     """A grid ``(H, W)`` of positive ints within the key size limits."""
     return check_grid(as_grid_shape(shape, name), name)
 
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _JSON_BRACKET = re.compile(r"[\[\]{}]")
 
 
 def _json_depth(text: str) -> int:
     """Deepest nesting of ``[``/``{`` outside strings, found without recursion.
 
-    Only the brackets are visited, so a large permutation key (two brackets)
-    costs one regular-expression pass.
+    Escaped backslashes and quotes are dropped first, so every remaining
+    ``"`` opens or closes a string; splitting on them leaves the text outside
+    strings at the even places. Only the brackets there are visited, so a
+    large key (few brackets, long lists or one long packed string) costs a
+    few passes of C string code.
     """
+    if "\\" in text:
+        text = text.replace("\\\\", "").replace('\\"', "")
+    outside = "".join(text.split('"')[::2])
     depth = deepest = 0
-    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
+    for m in _JSON_BRACKET.finditer(outside):
         if m.group() in "[{":
             depth += 1
             if depth > deepest:
@@ -92,11 +116,12 @@ def _json_depth(text: str) -> int:
 _IDENTITY_CHECK_PIXELS = 1 << 20
 
 
-def _warn_if_identity(key):
+def warn_if_identity(key):
     if key.n_pixels <= _IDENTITY_CHECK_PIXELS and key.moved_fraction == 0.0:
         hint = "more vortices, a stronger strength or another seed" if key.kind == "vortex" else \
             "another seed or a larger grid"
-        warnings.warn(f"this {key.kind} key moves no pixel, so its encryption is the plaintext (try {hint})",
+        what = "moves no pixel" if getattr(key, "is_spatial", True) else "changes no value"
+        warnings.warn(f"this {key.kind} key {what}, so its encryption is the plaintext (try {hint})",
                       IdentityKeyWarning, stacklevel=3)
     return key
 
@@ -110,7 +135,7 @@ def _header(kind: str, shape) -> dict:
     return {"format": FORMAT, "version": VERSION, "kind": kind, "shape": [int(shape[0]), int(shape[1])]}
 
 
-def _parse(text, kind: str | None, grid=None):
+def parse_key_doc(text, kind: str | None, grid=None):
     """Decode a key document and check the fields every kind shares.
 
     Cheap checks come first: nesting depth before decoding, then the declared
@@ -124,6 +149,15 @@ def _parse(text, kind: str | None, grid=None):
             raise ValueError("key is not UTF-8 text") from None
     if not isinstance(text, str):
         raise TypeError(f"key text must be str or bytes, got {type(text).__name__}")
+    # the cheapest refusals first: a cut-off file, a file of another kind (no decoding of the rest)
+    if text.lstrip().startswith("{") and not text.rstrip().endswith("}"):
+        raise ValueError("key is not valid JSON (truncated or corrupted?): it does not end with '}'")
+    near = _KIND_NEAR_START.search(text, 0, _START_CHARS)
+    if near is not None:
+        if near.group(1) not in KINDS:
+            raise ValueError(f"key has kind {near.group(1)!r}, expected one of {KINDS}")
+        if kind is not None and near.group(1) != kind:
+            raise ValueError(f"key has kind {near.group(1)!r}, but a {kind!r} key was expected (use key_from_json)")
     if _json_depth(text) > MAX_DEPTH:
         raise ValueError(f"key is nested more than {MAX_DEPTH} levels deep; a key file never is "
                          "(damaged or not a key)")
@@ -143,13 +177,14 @@ def _parse(text, kind: str | None, grid=None):
         raise ValueError(f"key has kind {found!r}, expected one of {KINDS}")
     if kind is not None and found != kind:
         raise ValueError(f"key has kind {found!r}, but a {kind!r} key was expected (use key_from_json)")
-    extra = set(doc) - _COMMON_FIELDS - _KIND_FIELDS[found]
+    digest_field = DIGEST_FIELD[found]
+    extra = set(doc) - _COMMON_FIELDS - _KIND_FIELDS[found] - {digest_field}
     if extra:
         raise ValueError(f"key has unknown field(s) {sorted(extra)} for a {found!r} key")
-    digest = doc.get("src_sha256")
+    digest = doc.get(digest_field)
     if not isinstance(digest, str) or len(digest) != 64:
-        raise ValueError("key lacks a valid 'src_sha256' (64 hex digits)")
-    shape = _field(doc, "shape", list)
+        raise ValueError(f"key lacks a valid {digest_field!r} (64 hex digits)")
+    shape = get_field(doc, "shape", list)
     if len(shape) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in shape):
         raise ValueError(f"key field 'shape' must be [H, W] of ints, got {shape!r}")
     if shape[0] < 1 or shape[1] < 1:
@@ -167,7 +202,7 @@ def _parse(text, kind: str | None, grid=None):
     return doc
 
 
-def _field(doc: dict, name: str, kind, where: str = "key"):
+def get_field(doc: dict, name: str, kind, where: str = "key"):
     if name not in doc:
         raise ValueError(f"{where} lacks the field {name!r}")
     value = doc[name]
@@ -181,16 +216,15 @@ def _field(doc: dict, name: str, kind, where: str = "key"):
 
 
 def _check_digest(key, doc) -> None:
-    expected = doc["src_sha256"]
-    actual = src_sha256(key.src)
-    if actual != expected.lower():
+    expected = doc[DIGEST_FIELD[key.kind]]
+    if key.digest != expected.lower():
         raise ValueError(
             "key's gather index does not match its recorded SHA-256: the file was altered, "
             "or it was written by a version of vortexnumba that builds a different map"
         )
 
 
-def _build(cls, doc, **kwargs):
+def build_key(cls, doc, **kwargs):
     """Construct a key from parsed fields, reporting bad values as ValueError."""
     try:
         key = cls(**kwargs)
@@ -200,10 +234,12 @@ def _build(cls, doc, **kwargs):
     return key
 
 
-class _KeyBase:
+class KeyBase:
     """Shared behaviour: the cached gather index, its inverse and JSON."""
 
     kind = ""
+    #: spatial keys move whole pixels by ``src`` and change no value
+    is_spatial = True
 
     @property
     def n_pixels(self) -> int:
@@ -224,7 +260,33 @@ class _KeyBase:
         can compute it for a key they hold, and it lets a guessed key be
         checked against a ciphertext.
         """
-        return src_sha256(self.src)[:16]
+        return self.digest[:16]
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """The SHA-256 recorded in the key's JSON (of ``src``; of the element plan for non-spatial kinds)."""
+        return src_sha256(self.src)
+
+    def element_plan(self, channels: int):
+        """The key as an :class:`ElementPlan` for images of ``channels`` channels.
+
+        Spatial keys move every channel with its pixel and negate nothing.
+
+        Examples
+        --------
+        >>> import vortexnumba as vn
+        >>> vn.PermutationKey((1, 2), [1, 0]).element_plan(2).src.tolist()
+        [2, 3, 0, 1]
+        """
+        from ._plan import spatial_plan
+
+        return spatial_plan(self.src, as_int(channels, "channels"))
+
+    def inverse_plan(self, channels: int):
+        """The :class:`ElementPlan` that decrypts images of ``channels`` channels."""
+        from ._plan import spatial_plan
+
+        return spatial_plan(self.inverse_src, as_int(channels, "channels"))
 
     @property
     def is_bijective(self) -> bool:
@@ -234,17 +296,13 @@ class _KeyBase:
     @functools.cached_property
     def src(self) -> np.ndarray:
         """Gather index (N,) int64, read-only: ``Y.flat[p] = X.flat[src[p]]``."""
-        return _read_only(self._build_src())
+        return read_only(self._build_src())
 
     @functools.cached_property
     def inverse_src(self) -> np.ndarray:
         """Gather index of the inverse map (N,) int64, read-only."""
-        if not self.is_bijective:
-            raise ValueError(
-                f"a {self.kind} key in {getattr(self, 'mode', '?')!r} mode reads some pixels twice and "
-                "drops others, so it has no inverse; use mode='bijective' for a key that can decrypt"
-            )
-        return _read_only(_vortex.inverse(self.src))
+        check_decryptable(self)
+        return read_only(_vortex.inverse(self.src))
 
     def _payload(self) -> dict:
         return {}
@@ -257,7 +315,7 @@ class _KeyBase:
         """
         doc = _header(self.kind, self.shape)
         doc.update(self._payload())
-        doc["src_sha256"] = src_sha256(self.src)
+        doc[DIGEST_FIELD[self.kind]] = self.digest
         lines = []
         for name, value in doc.items():
             if name == "vortices" and value:

@@ -1,7 +1,8 @@
 """Cipher keys: plain data that fix a gather index, with an exact JSON form.
 
 Every key has a grid ``shape = (H, W)`` and a gather index ``src`` of
-``H * W`` int64 entries (``Y.flat[p] = X.flat[src[p]]``). Keys are frozen
+``H * W`` int64 entries (``Y.flat[p] = X.flat[src[p]]``; for the keys that
+change values, :mod:`._scheme_keys`, the pixel tracking map). Keys are frozen
 dataclasses; ``src`` is computed once and cached as a read-only array.
 
 The JSON form, its checks and the shared base class are in
@@ -25,14 +26,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validate import as_float, as_int, as_seed
 from . import _vortex
 from ._baseline_keys import BlockKey, IdentityKey, PermutationKey
-from ._keybase import IdentityKeyWarning, _build, _field, _grid, _KeyBase, _parse, _warn_if_identity, src_sha256
+from ._keybase import (
+    IdentityKeyWarning,
+    KeyBase,
+    build_key,
+    get_field,
+    key_grid,
+    parse_key_doc,
+    src_sha256,
+    warn_if_identity,
+)
 from ._limits import check_vortex_area, check_vortex_count
-from .._validate import as_float, as_int, as_seed
+from ._scheme_keys import SCHEME_CLASSES, BlockwiseKey, ELEKey, EtCKey, LEKey, PEKey
 
-__all__ = ["BlockKey", "IdentityKey", "IdentityKeyWarning", "PermutationKey", "Vortex", "VortexKey",
-           "key_from_json", "src_sha256"]
+__all__ = ["BlockKey", "BlockwiseKey", "ELEKey", "EtCKey", "IdentityKey", "IdentityKeyWarning", "LEKey",
+           "PEKey", "PermutationKey", "Vortex", "VortexKey", "key_from_json", "src_sha256"]
 
 
 # --------------------------------------------------------------------------- vortex key
@@ -90,30 +101,30 @@ class Vortex:
         }
 
     @classmethod
-    def from_dict(cls, d) -> "Vortex":
+    def from_dict(cls, d) -> Vortex:
         if isinstance(d, Vortex):
             return d
         if not isinstance(d, dict):
             raise TypeError(f"a vortex must be a Vortex or a dict of its fields, got {type(d).__name__}")
         where = "vortex"
-        centre = _field(d, "centre", list, where)
-        weights = _field(d, "weights", list, where)
+        centre = get_field(d, "centre", list, where)
+        weights = get_field(d, "weights", list, where)
         for v in centre:
             if isinstance(v, bool) or not isinstance(v, int):
                 raise ValueError(f"vortex field 'centre' must hold two ints, got {centre!r}")
         for v in weights:
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise ValueError(f"vortex field 'weights' must hold six numbers, got {weights!r}")
-        radius = _field(d, "radius", int, where)
-        family = _field(d, "family", int, where)
+        radius = get_field(d, "radius", int, where)
+        family = get_field(d, "family", int, where)
         extra = set(d) - {"centre", "radius", "family", "weights", "strength"}
         if extra:
             raise ValueError(f"vortex has unknown field(s) {sorted(extra)}")
-        return cls(centre, radius, family, weights, _field(d, "strength", float, where))
+        return cls(centre, radius, family, weights, get_field(d, "strength", float, where))
 
 
 @dataclass(frozen=True)
-class VortexKey(_KeyBase):
+class VortexKey(KeyBase):
     """A Random Vortex Transformation key: vortices applied one after another.
 
     Parameters
@@ -155,9 +166,10 @@ class VortexKey(_KeyBase):
     vortices: tuple = ()
 
     kind = "vortex"
+    channels = None
 
     def __post_init__(self):
-        shape = _grid(self.shape, "shape")
+        shape = key_grid(self.shape, "shape")
         if not isinstance(self.mode, str) or self.mode not in _vortex.MODES:
             raise ValueError(f"mode must be one of {_vortex.MODES}, got {self.mode!r}")
         if isinstance(self.vortices, (dict, Vortex, str, bytes)) or not hasattr(self.vortices, "__iter__"):
@@ -176,13 +188,13 @@ class VortexKey(_KeyBase):
                     f"vortex {n}: the disc of centre ({cy}, {cx}) and radius {r} does not fit in the "
                     f"{h}x{w} grid (need r <= min(cy, cx, H-1-cy, W-1-cx))"
                 )
-        check_vortex_area((v.radius for v in vortices))
+        check_vortex_area(v.radius for v in vortices)
         object.__setattr__(self, "shape", shape)
         object.__setattr__(self, "vortices", vortices)
 
     @classmethod
     def random(cls, shape, n_vortices: int = 10, strength: float = 0.8, mode: str = "bijective",
-               seed=None) -> "VortexKey":
+               seed=None) -> VortexKey:
         """Draw a random key as the specification does (see the module docstring).
 
         Parameters
@@ -206,7 +218,7 @@ class VortexKey(_KeyBase):
             When the key moves no pixel (no vortices, or a strength too weak
             to turn any ring).
         """
-        h, w = _grid(shape, "shape")
+        h, w = key_grid(shape, "shape")
         n_vortices = check_vortex_count(as_int(n_vortices, "n_vortices"))
         strength = as_float(strength, "strength")
         if not isinstance(mode, str) or mode not in _vortex.MODES:
@@ -224,7 +236,7 @@ class VortexKey(_KeyBase):
                     break
             weights = tuple(float(v) for v in rng.uniform(-2.0, 0.0, 6))
             vortices.append(Vortex((cy, cx), r, (i % 5) + 1, weights, strength))
-        return _warn_if_identity(cls((h, w), mode, tuple(vortices)))
+        return warn_if_identity(cls((h, w), mode, tuple(vortices)))
 
     @property
     def is_bijective(self) -> bool:
@@ -238,20 +250,21 @@ class VortexKey(_KeyBase):
         return {"mode": self.mode, "vortices": [v.to_dict() for v in self.vortices]}
 
     @classmethod
-    def from_json(cls, text) -> "VortexKey":
+    def from_json(cls, text) -> VortexKey:
         """Read a key written by :meth:`to_json`; ``ValueError`` if it is damaged."""
-        doc = _parse(text, "vortex")
-        mode = _field(doc, "mode", str)
-        vortices = _field(doc, "vortices", list)
+        doc = parse_key_doc(text, "vortex")
+        mode = get_field(doc, "mode", str)
+        vortices = get_field(doc, "vortices", list)
         check_vortex_count(len(vortices), "key field 'vortices' (count)")
         try:
             parsed = tuple(Vortex.from_dict(v) for v in vortices)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"key holds an invalid vortex: {exc}") from None
-        return _build(cls, doc, shape=tuple(doc["shape"]), mode=mode, vortices=parsed)
+        return build_key(cls, doc, shape=tuple(doc["shape"]), mode=mode, vortices=parsed)
 
 
-_CLASSES = {"vortex": VortexKey, "permutation": PermutationKey, "block": BlockKey, "identity": IdentityKey}
+_CLASSES = {"vortex": VortexKey, "permutation": PermutationKey, "block": BlockKey, "identity": IdentityKey,
+            **SCHEME_CLASSES}
 
 
 def key_from_json(text, *, grid=None):
@@ -278,5 +291,8 @@ def key_from_json(text, *, grid=None):
     >>> vn.key_from_json(key.to_json()) == key
     True
     """
-    doc = _parse(text, None, grid)
-    return _CLASSES[doc["kind"]].from_json(text)
+    doc = parse_key_doc(text, None, grid)
+    cls = _CLASSES[doc["kind"]]
+    if hasattr(cls, "from_doc"):
+        return cls.from_doc(doc)  # decoded once: the value-changing keys can be large
+    return cls.from_json(text)

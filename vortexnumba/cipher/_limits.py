@@ -13,6 +13,9 @@ limit              value               what it bounds
 ``MAX_VORTICES``   10,000              vortices in one key
 ``MAX_VORTEX_AREA`` 16,777,216 (2**24) sum of ``(2 r + 1)**2`` over the vortices:
                                         the work of building a vortex key
+``MAX_CHANNELS``   64                  channels of a key built for a channel count
+``MAX_PLAN_UNITS`` 8,388,608 (2**23)   units (values, or nibbles for LE/ELE) of one
+                                        image under a value-changing key: its plan
 =================  ==================  ==========================================
 
 At these limits the costliest key (four vortices filling a 2048x2048 grid)
@@ -25,13 +28,15 @@ cost bounded where the input's grid is not known in advance (where it is,
 
 from __future__ import annotations
 
-__all__ = ["MAX_PIXELS", "MAX_SIDE", "MAX_VORTEX_AREA", "MAX_VORTICES", "check_grid", "check_vortex_count",
-           "check_vortex_area"]
+__all__ = ["MAX_CHANNELS", "MAX_PIXELS", "MAX_PLAN_UNITS", "MAX_SIDE", "MAX_VORTEX_AREA", "MAX_VORTICES",
+           "check_grid", "check_plan_units", "check_vortex_count", "check_vortex_area"]
 
 MAX_SIDE = 1 << 14
 MAX_PIXELS = 1 << 22
 MAX_VORTICES = 10_000
 MAX_VORTEX_AREA = 1 << 24
+MAX_CHANNELS = 64
+MAX_PLAN_UNITS = 1 << 23
 
 
 def check_grid(shape, name: str = "shape") -> tuple[int, int]:
@@ -62,3 +67,12 @@ def check_vortex_area(radii, name: str = "vortices") -> None:
                 f"{name}: the vortices cover more than {MAX_VORTEX_AREA} pixels in all (sum of (2r+1)**2), "
                 "the most a key may take to build; use fewer or smaller vortices"
             )
+
+
+def check_plan_units(shape, channels: int, per_value: int, name: str = "key") -> None:
+    """Refuse a value-changing key whose plan would exceed :data:`MAX_PLAN_UNITS` units."""
+    units = int(shape[0]) * int(shape[1]) * int(channels) * int(per_value)
+    if units > MAX_PLAN_UNITS:
+        raise ValueError(f"a {name} key for {shape[0]}x{shape[1]}x{channels} images has {units} units to map; "
+                         f"a key maps at most {MAX_PLAN_UNITS} (e.g. 1024x1024x3 values, or half as many for "
+                         "LE/ELE, which map nibbles)")

@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Key", "check_key", "is_key"]
+__all__ = ["Key", "check_decryptable", "check_key", "is_key", "is_spatial", "key_channels"]
 
 
 @runtime_checkable
@@ -32,7 +32,18 @@ class Key(Protocol):
     inverse_src : ndarray of int64
         The inverse gather index (bijective keys only).
     kind : str
-        ``"vortex"``, ``"permutation"``, ``"block"``, ``"identity"`` or a user's own.
+        ``"vortex"``, ``"permutation"``, ``"block"``, ``"identity"``, ``"le"``,
+        ``"ele"``, ``"etc"``, ``"pe"``, ``"blockwise"`` or a user's own.
+    is_spatial : bool, optional
+        True when encryption moves whole pixels by ``src`` (the same map for
+        every channel) and never changes a value. A key without the
+        attribute is treated as spatial.
+    channels : int or None, optional
+        The channel count the key was built for (None: any; the default).
+    element_plan, inverse_plan : callable, optional
+        ``element_plan(channels) -> ElementPlan``: the gather over the image's
+        elements (or nibbles) and the negation mask that encrypt; the keys
+        that are not spatial must have both.
 
     Examples
     --------
@@ -58,6 +69,14 @@ class Key(Protocol):
     def inverse_src(self) -> np.ndarray: ...
 
     def to_json(self) -> str: ...
+
+    @property
+    def is_spatial(self) -> bool: ...
+
+    @property
+    def channels(self) -> int | None: ...
+
+    def element_plan(self, channels: int): ...
 
 
 _NAMES = ("shape", "n_pixels", "src", "is_bijective", "inverse_src", "kind", "to_json")
@@ -99,3 +118,56 @@ def check_key(key, name: str = "key"):
             or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)):
         raise TypeError(f"{name}.shape must be a pair (H, W) of positive ints, got {shape!r}")
     return key
+
+
+def is_spatial(key) -> bool:
+    """Whether ``key`` moves whole pixels only (``key.is_spatial``; True for a key without it).
+
+    Examples
+    --------
+    >>> import vortexnumba as vn
+    >>> from vortexnumba.cipher import is_spatial
+    >>> is_spatial(vn.IdentityKey((2, 2))), is_spatial(vn.PEKey.random((2, 2), channels=3, seed=0))
+    (True, False)
+    """
+    return bool(getattr(key, "is_spatial", True))
+
+
+def key_channels(key) -> int | None:
+    """The channel count ``key`` was built for, or None when it serves any.
+
+    Examples
+    --------
+    >>> import vortexnumba as vn
+    >>> from vortexnumba.cipher import key_channels
+    >>> key_channels(vn.LEKey.random((4, 4), channels=3, seed=0)) is None
+    False
+    """
+    value = getattr(key, "channels", None)
+    return None if value is None else int(value)
+
+
+def check_decryptable(key) -> None:
+    """Raise the one ``ValueError`` for a key that cannot decrypt; do nothing for one that can.
+
+    Every decrypting path (arrays, files, Dask, the command line) calls this,
+    so a lossy key is refused everywhere with the same words.
+
+    Examples
+    --------
+    >>> import vortexnumba as vn
+    >>> from vortexnumba.cipher import check_decryptable
+    >>> check_decryptable(vn.VortexKey.random((8, 8), mode="paper", seed=0))
+    Traceback (most recent call last):
+    ...
+    ValueError: this vortex key cannot decrypt: its map is not a permutation, so it has no inverse ...
+    """
+    if key.is_bijective:
+        return
+    kind = getattr(key, "kind", type(key).__name__)
+    raise ValueError(
+        f"this {kind} key cannot decrypt: its map is not a permutation, so it has no inverse (in mode='paper' "
+        "the vortex rounds "
+        "coordinates, so some pixels are copied twice and others are lost); encrypt with a mode='bijective' "
+        "key to be able to decrypt"
+    )

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import security as sec
 from ..cipher._keyfile import load_key
-from ..io._files import check_output_path, save_figure, read_npy
+from ..io._files import check_output_path, read_npy, save_figure
 
 # the data set to use when --dataset is not given, by the key's grid
 _DATASET_BY_SHAPE = {(8, 8): "digits", (28, 28): "fashion-mnist", (32, 32): "cifar10"}
@@ -110,15 +110,21 @@ def _rows(report: dict, n_pixels: int) -> list[tuple[str, str, str]]:
     rows.append(("key space (bits)", f"{ks.parameter_bits:.1f} (parameters)",
                  f"{ks.bits:.1f} ({'exact' if ks.exact else 'estimate'})"))
     k, curve = report["known_plaintext"]["pairs_for_all"], report["known_plaintext"]["curve"]
+    unit = report["known_plaintext"].get("unit", "pixel")
+    what = "positions" if unit == "pixel" else f"{unit}s (source and negation)"
     done = int(np.count_nonzero(~np.isnan(curve)))
-    one = f"{100 * curve[0]:.1f} % of positions from 1 pair"
+    one = f"{100 * curve[0]:.1f} % of {what} from 1 pair"
     rows.append(("known-plaintext attack", "",
-                 (f"all positions from {k} pairs; " if k else
-                  f"{100 * curve[done - 1]:.1f} % of positions from all {report['n_images']} pairs; ") + one))
+                 (f"all {what} from {k} pairs; " if k else
+                  f"{100 * curve[done - 1]:.1f} % of {what} from all {report['n_images']} pairs; ") + one))
     chosen = report["chosen_plaintext"]
+    total = chosen.get("units", n_pixels)
     rows.append(("chosen-plaintext attack", "",
-                 f"{chosen['images']} crafted image(s) leave {chosen['ambiguous']} of {n_pixels} positions ambiguous"))
-    if "ciphertext_only" in report:
+                 f"{chosen['images']} crafted image(s) leave {chosen['ambiguous']} of {total} {what.split()[0]} "
+                 "ambiguous"))
+    if "ciphertext_only" in report and "error" in report["ciphertext_only"]:
+        rows.append(("ciphertext-only attack", "n/a", report["ciphertext_only"]["error"]))
+    elif "ciphertext_only" in report:
         a = report["ciphertext_only"]
         rows.append((f"ciphertext-only attack ({a['family']})", f"SSIM {a['ssim_cipher']:.3f} (cipher)",
                      f"recovers {100 * a['recovered']:.1f} % of the map; reconstruction SSIM {a['ssim']:.3f}, "
@@ -137,8 +143,9 @@ def run(args) -> int:
     rows = _rows(report, key.n_pixels)
 
     out = sys.stdout
+    channels = getattr(key, "channels", None)
     print(f"key:      {args.key} ({key.kind}{', ' + key.mode if key.kind == 'vortex' else ''}, "
-          f"{key.shape[0]}x{key.shape[1]})", file=out)
+          f"{key.shape[0]}x{key.shape[1]}{'' if channels is None else f'x{channels}'})", file=out)
     print(f"images:   {len(images)} test images of {name} {images.shape[1:]} {images.dtype}", file=out)
     width = max(len(r[0]) for r in rows)
     print(f"{'metric':<{width}}  {'plain':>18}  encrypted", file=out)

@@ -31,23 +31,47 @@ import warnings
 from pathlib import Path
 
 from ..cipher._files import input_grids, transform_file
-from ..cipher._preview import comparison_grid, read_images
 from ..cipher._keyfile import load_key, save_key
-from ..cipher._keys import BlockKey, IdentityKeyWarning, PermutationKey, VortexKey
+from ..cipher._keys import (
+    BlockKey,
+    BlockwiseKey,
+    ELEKey,
+    EtCKey,
+    IdentityKeyWarning,
+    LEKey,
+    PEKey,
+    PermutationKey,
+    VortexKey,
+)
+from ..cipher._preview import comparison_grid, read_images
+from ..cipher._protocol import check_decryptable
 from ..io._files import check_output_path
 from ..io._images import write_image
+
+SCHEMES = ("vortex", "permutation", "block", "le", "ele", "etc", "pe", "blockwise")
+_VALUE_SCHEMES = ("le", "ele", "etc", "pe", "blockwise")
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("keygen", help="draw a random key and write it as JSON",
                               description="Draw a random key and write it as JSON.")
     p.add_argument("--shape", nargs=2, type=int, required=True, metavar=("H", "W"), help="image grid")
-    p.add_argument("--kind", choices=("vortex", "permutation", "block"), default="vortex")
+    p.add_argument("--scheme", "--kind", dest="scheme", choices=SCHEMES, default="vortex",
+                   help="vortex (default), permutation, block (tile shuffle), le (Tanaka's learnable encryption), "
+                        "ele (extended LE), etc (encryption-then-compression scrambling), pe (pixel-based "
+                        "encryption) or blockwise (block-wise encryption for ViTs); --kind is the old name")
     p.add_argument("--vortices", type=int, default=10, help="number of vortices (vortex keys; default 10)")
     p.add_argument("--strength", type=float, default=0.8, help="swirl strength S (vortex keys; default 0.8)")
     p.add_argument("--mode", choices=("bijective", "paper"), default="bijective",
                    help="bijective: exactly invertible (default); paper: the lossy reference arithmetic")
-    p.add_argument("--block", type=int, default=4, help="tile side (block keys; default 4)")
+    p.add_argument("--block", type=int, default=4,
+                   help="block side (block, le, ele, etc and blockwise keys; must divide H and W; default 4)")
+    p.add_argument("--channels", type=int, default=None, metavar="C",
+                   help="channels of the images (le, ele, etc, pe and blockwise keys: 1 grey, 3 colour; default 1)")
+    p.add_argument("--negate", action="store_true",
+                   help="blockwise keys: also negate a fixed random half of the block's slots")
+    p.add_argument("--keep-blocks", action="store_true",
+                   help="blockwise keys: shuffle inside blocks only, leave the blocks where they are")
     p.add_argument("--seed", type=int, default=None, help="seed for a reproducible key")
     p.add_argument("--allow-identity", action="store_true",
                    help="write the key even if it moves no pixel (its encryption would be the plaintext)")
@@ -88,29 +112,50 @@ def _add_channels(p) -> None:
 
 # --------------------------------------------------------------------------- keygen
 
+def _draw_key(args, shape):
+    scheme = args.scheme
+    if scheme != "vortex" and args.mode != "bijective":
+        raise ValueError(f"--mode applies to vortex keys only, not --scheme {scheme}")
+    if scheme not in _VALUE_SCHEMES and args.channels is not None:
+        raise ValueError(f"--channels applies to le, ele, etc, pe and blockwise keys; a {scheme} key serves "
+                         "images of any channel count")
+    if scheme != "blockwise" and (args.negate or args.keep_blocks):
+        raise ValueError(f"--negate and --keep-blocks apply to blockwise keys only, not --scheme {scheme}")
+    channels = 1 if args.channels is None else args.channels
+    if scheme == "vortex":
+        return VortexKey.random(shape, n_vortices=args.vortices, strength=args.strength, mode=args.mode,
+                                seed=args.seed)
+    if scheme == "permutation":
+        return PermutationKey.random(shape, seed=args.seed)
+    if scheme == "block":
+        return BlockKey.random(shape, block=args.block, seed=args.seed)
+    if scheme == "pe":
+        return PEKey.random(shape, channels=channels, seed=args.seed)
+    if scheme == "blockwise":
+        return BlockwiseKey.random(shape, block=args.block, channels=channels, negate=args.negate,
+                                   shuffle_blocks=not args.keep_blocks, seed=args.seed)
+    cls = {"le": LEKey, "ele": ELEKey, "etc": EtCKey}[scheme]
+    return cls.random(shape, block=args.block, channels=channels, seed=args.seed)
+
+
 def run_keygen(args) -> int:
     shape = tuple(args.shape)
     check_output_path(args.output, force=args.force)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IdentityKeyWarning)  # reported below, in the command's own words
-        if args.kind == "vortex":
-            key = VortexKey.random(shape, n_vortices=args.vortices, strength=args.strength,
-                                   mode=args.mode, seed=args.seed)
-        else:
-            if args.mode != "bijective":
-                raise ValueError(f"--mode applies to vortex keys only, not --kind {args.kind}")
-            if args.kind == "permutation":
-                key = PermutationKey.random(shape, seed=args.seed)
-            else:
-                key = BlockKey.random(shape, block=args.block, seed=args.seed)
+        key = _draw_key(args, shape)
     moved = key.moved_fraction
+    spatial = getattr(key, "is_spatial", True)
     if moved == 0.0 and not args.allow_identity:
-        raise ValueError(f"this {args.kind} key moves no pixel, so encrypting with it would write the plaintext; "
+        what = "moves no pixel" if spatial else "changes no value"
+        raise ValueError(f"this {args.scheme} key {what}, so encrypting with it would write the plaintext; "
                          "draw another (other --seed, more --vortices, a non-zero --strength) or pass "
                          "--allow-identity")
     save_key(key, args.output, force=args.force)
-    print(f"wrote {args.kind} key for {shape[0]}x{shape[1]} images to {args.output} "
-          f"(moves {moved:.1%} of the pixels; fingerprint {key.fingerprint})", file=sys.stderr)
+    grid = f"{shape[0]}x{shape[1]}" + ("" if spatial else f"x{key.channels}")
+    share = f"moves {moved:.1%} of the pixels" if spatial else f"moves or negates {moved:.1%} of the values"
+    print(f"wrote {args.scheme} key for {grid} images to {args.output} ({share}; fingerprint {key.fingerprint})",
+          file=sys.stderr)
     return 0
 
 
@@ -131,11 +176,11 @@ def _run_transform(args, inverse: bool) -> int:
     if args.scheduler is not None and not zarr_input:
         raise ValueError(f"--scheduler applies to Zarr stores only, not to {str(src)!r}")
     key = load_key(args.key, grid=None if zarr_input else input_grids(src))
-    if inverse and not key.is_bijective:
-        raise ValueError(
-            f"key {args.key!r} is a paper-mode vortex key: its rounding copies some pixels twice and loses "
-            "others, so its encryptions cannot be decrypted (use a --mode bijective key)"
-        )
+    if inverse:
+        try:
+            check_decryptable(key)
+        except ValueError as exc:
+            raise ValueError(f"key {args.key!r}: {exc}") from None
     if zarr_input:
         from ..dask import decrypt_zarr, encrypt_zarr
 

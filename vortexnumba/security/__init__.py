@@ -1,7 +1,9 @@
 """How much a fixed spatial map hides: the standard cipher metrics and the known-plaintext attack.
 
-Every key of vortexnumba (vortex, permutation, block) moves pixels and never
-changes a value. This module measures what that does and does not protect, in
+The spatial keys of vortexnumba (vortex, permutation, block) move pixels and
+never change a value; the field's learnable encryptions (LE, ELE, EtC, PE,
+block-wise) also negate values or move parts of pixels, so they change the
+histogram and spread a one-pixel change. This module measures what that does and does not protect, in
 the terms image-encryption papers use:
 
 - :func:`adjacent_correlation` -- correlation of horizontally, vertically and
@@ -18,10 +20,14 @@ the terms image-encryption papers use:
   one output pixel when one input pixel changes, so its plaintext NPCR is
   ``100 / N`` percent.
 - :func:`key_space` -- the number of distinct index maps a key kind can stand
-  for, in bits (exact for permutation and block keys, a sampled estimate for
-  vortex keys).
+  for, in bits (exact for permutation, block and the value-changing keys, a
+  sampled estimate for vortex keys).
 - :func:`recover_index`, :func:`chosen_plaintext`, :func:`pairs_to_recover` --
-  the known- and chosen-plaintext attacks on any fixed gather map.
+  the known- and chosen-plaintext attacks on any fixed gather map;
+  :func:`recover_plan`, :func:`chosen_plaintext_plan`,
+  :func:`plan_pairs_to_recover` -- the same for the keys that change values
+  (LE, ELE, EtC, PE, block-wise): their element or nibble gather and its
+  negation mask.
 - :func:`ciphertext_only_attack`, :func:`attack_quality` -- what a party
   that holds only ciphertexts (and knows the algorithm) recovers: a vortex-
   aware attack that peels the vortices and a generic one for any fixed
@@ -47,7 +53,8 @@ from ._common import DIRECTIONS
 from ._metrics import adjacent_correlation, adjacent_pairs, histogram, npcr_uaci, shannon_entropy
 from ._sensitivity import key_sensitivity, perturb_key, plaintext_sensitivity
 from ._keyspace import KeySpace, key_space
-from ._known_plaintext import chosen_plaintext, pairs_to_recover, recover_index
+from ._known_plaintext import (chosen_plaintext, chosen_plaintext_plan, pairs_to_recover, plan_pairs_to_recover,
+                               recover_index, recover_plan)
 from ._ciphertext_only import attack_quality, ciphertext_only_attack
 from ._audit import audit, audit_figure
 
@@ -60,6 +67,7 @@ __all__ = [
     "audit",
     "audit_figure",
     "chosen_plaintext",
+    "chosen_plaintext_plan",
     "ciphertext_only_attack",
     "histogram",
     "key_sensitivity",
@@ -67,7 +75,9 @@ __all__ = [
     "npcr_uaci",
     "pairs_to_recover",
     "perturb_key",
+    "plan_pairs_to_recover",
     "plaintext_sensitivity",
     "recover_index",
+    "recover_plan",
     "shannon_entropy",
 ]

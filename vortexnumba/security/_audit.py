@@ -10,10 +10,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..cipher._gather import encrypt
-from ._common import DIRECTIONS, _check_key
+from ..cipher._protocol import is_spatial
 from ._ciphertext_only import attack_quality, ciphertext_only_attack
+from ._common import DIRECTIONS, _check_key
 from ._keyspace import key_space
-from ._known_plaintext import chosen_plaintext, pairs_to_recover, recover_index
+from ._known_plaintext import (
+    chosen_plaintext,
+    chosen_plaintext_plan,
+    pairs_to_recover,
+    plan_pairs_to_recover,
+    recover_index,
+    recover_plan,
+)
 from ._metrics import adjacent_correlation, adjacent_pairs, histogram, shannon_entropy
 from ._sensitivity import key_sensitivity, plaintext_sensitivity
 
@@ -24,6 +32,11 @@ KEY_CHANGES = {
     "permutation": {"swap": "two entries swapped"},
     "block": {"swap": "two entries swapped"},
     "identity": {},
+    "le": {"swap": "two entries of perm swapped"},
+    "ele": {"swap": "two entries of one block's perm swapped"},
+    "etc": {"swap": "two blocks of block_perm swapped", "negate": "one block's negation flipped"},
+    "pe": {"swap": "one pixel's channel order changed", "negate": "one negation bit flipped"},
+    "blockwise": {"swap": "two entries of pixel_perm swapped"},
 }
 
 
@@ -44,7 +57,7 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
     images : ndarray
         A batch ``(B, H, W)`` or ``(B, H, W, C)`` on the key's grid, uint8 or
         float in [0, 1].
-    key : VortexKey, PermutationKey, BlockKey or IdentityKey
+    key : any key of vortexnumba (spatial or value-changing)
     key_space_samples : int
         Weight draws per radius for the vortex key-space estimate.
     sensitivity_images : int
@@ -64,8 +77,11 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         change), ``key_changes`` ({label: {"npcr", "uaci", "map_changed"} or
         {"error": reason}}), ``key_space`` (:class:`KeySpace`),
         ``known_plaintext`` ({"pairs_for_all": int or None, "curve": share of
-        positions recovered after k pairs}), ``chosen_plaintext``
-        ({"images": n, "ambiguous": positions left ambiguous}); with
+        positions recovered after k pairs, "unit": "pixel" for spatial keys,
+        "element" or "nibble" for the keys that change values, whose plan --
+        gather and negation -- is recovered}), ``chosen_plaintext``
+        ({"images": n, "ambiguous": positions (or units) left ambiguous,
+        "units": how many there are}); with
         ``attack=True`` also ``ciphertext_only`` ({"family", "recovered",
         "ssim", "psnr", "ssim_cipher", "psnr_cipher"}; SSIM and PSNR on the
         grey level of colour images, the generic attack's at its best grid
@@ -86,16 +102,26 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         raise ValueError(f"images of shape {images.shape} do not fit the key's {key.shape[0]}x{key.shape[1]} grid")
     cipher = encrypt(images, key, channels=ch)
     channels = images.ndim == 4
-    npcr, uaci = zip(*(plaintext_sensitivity(img, key, channels=channels) for img in images[:sensitivity_images]))
+    pairs = [plaintext_sensitivity(img, key, channels=channels) for img in images[:sensitivity_images]]
+    npcr, uaci = zip(*pairs, strict=True)
     changes = {}
     for parameter, label in KEY_CHANGES.get(key.kind, {}).items():
         try:
             changes[label] = key_sensitivity(images, key, parameter)
         except ValueError as exc:  # e.g. a vortex whose centre cannot move on a tiny grid
             changes[label] = {"error": str(exc)}
-    pairs_for_all, curve = pairs_to_recover(images, cipher)
-    probe = chosen_plaintext(key.shape)
-    _, n_ambiguous = recover_index(probe, encrypt(probe, key, channels=False))
+    if is_spatial(key):
+        pairs_for_all, curve = pairs_to_recover(images, cipher)
+        probe = chosen_plaintext(key.shape)
+        _, n_ambiguous = recover_index(probe, encrypt(probe, key, channels=False))
+        unit = "pixel"
+    else:
+        # value-changing keys: recover the element (or nibble) plan, negation included
+        unit = key.element_plan(key.channels).unit
+        pairs_for_all, curve = plan_pairs_to_recover(images, cipher, unit=unit, channels=ch)
+        probe = chosen_plaintext_plan(key.shape, key.channels, unit=unit)
+        probe_in = probe[..., 0] if images.ndim == 3 else probe
+        _, _, n_ambiguous = recover_plan(probe_in, encrypt(probe_in, key, channels=ch), unit=unit, channels=ch)
     report = {
         "n_images": int(images.shape[0]),
         "correlation": {"plain": adjacent_correlation(images, channels=ch),
@@ -106,11 +132,16 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         "plaintext_uaci": float(np.mean(uaci)),
         "key_changes": changes,
         "key_space": key_space(key, n_samples=key_space_samples),
-        "known_plaintext": {"pairs_for_all": pairs_for_all, "curve": curve},
-        "chosen_plaintext": {"images": int(len(probe)), "ambiguous": int(n_ambiguous)},
+        "known_plaintext": {"pairs_for_all": pairs_for_all, "curve": curve, "unit": unit},
+        "chosen_plaintext": {"images": int(len(probe)), "ambiguous": int(n_ambiguous),
+                             "units": int(key.n_pixels if unit == "pixel" else key.element_plan(key.channels).n_units)},
     }
     if attack:
-        report["ciphertext_only"] = _attack_report(images, cipher, key)
+        if is_spatial(key):
+            report["ciphertext_only"] = _attack_report(images, cipher, key)
+        else:
+            report["ciphertext_only"] = {"error": f"the ciphertext-only attacks here undo pixel maps; a {key.kind} "
+                                                  "key also changes values"}
     return report
 
 
@@ -173,7 +204,8 @@ def audit_figure(images, key, *, cipher=None, seed: int = 0):
             ax.set_aspect("equal")
             ax.set_title(f"{label}: {direction} neighbours, r = {corr[direction]:+.3f}", fontsize=9)
     kind = key.kind + (f" ({key.mode})" if key.kind == "vortex" else "")
-    fig.suptitle(f"{kind} key on {key.shape[0]}x{key.shape[1]} images: a pixel permutation keeps the histogram "
-                 "and lowers the neighbour correlation")
+    what = ("a pixel permutation keeps the histogram and lowers the neighbour correlation" if is_spatial(key)
+            else "a key that negates or splits values changes the histogram too")
+    fig.suptitle(f"{kind} key on {key.shape[0]}x{key.shape[1]} images: {what}")
     fig.tight_layout()
     return fig

@@ -6,12 +6,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from numba import njit
 
-from ..cipher._vortex import bijective_moves, paper_moves
-from ..cipher._keys import BlockKey, IdentityKey, PermutationKey
 from .._validate import as_int, as_seed
+from ..cipher._keys import BlockKey, BlockwiseKey, ELEKey, EtCKey, IdentityKey, LEKey, PEKey, PermutationKey
+from ..cipher._vortex import bijective_moves, paper_moves
 from ._common import _check_key
 
 # --------------------------------------------------------------------------- key space
@@ -43,6 +42,52 @@ class KeySpace:
 
 def _log2_factorial(n: int) -> float:
     return math.lgamma(n + 1) / math.log(2)
+
+
+def _log2_binomial(n: int, k: int) -> float:
+    return _log2_factorial(n) - _log2_factorial(k) - _log2_factorial(n - k)
+
+
+def _scheme_key_space(key) -> KeySpace:
+    """Exact counts of distinct element plans for the value-changing keys."""
+    c = key.channels
+    if isinstance(key, PEKey):
+        per_pixel = c + _log2_factorial(c)
+        b = key.n_pixels * per_pixel
+        return KeySpace(b, True, f"(2^C * C!)^N with C = {c}, N = {key.n_pixels}: a negation bit per value and a "
+                        "channel permutation per pixel", b)
+    m = key.block
+    n = key.n_pixels // (m * m)
+    if isinstance(key, LEKey):
+        d = m * m * c
+        b = _log2_factorial(2 * d)
+        return KeySpace(b, True, f"log2((2d)!) with d = {d} bytes per {m}x{m}x{c} block: one nibble permutation "
+                        "(its flip set follows from it)", b)
+    if isinstance(key, ELEKey):
+        d = m * m * c
+        b = n * _log2_factorial(2 * d) + _log2_factorial(n)
+        return KeySpace(b, True, f"n * log2((2d)!) + log2(n!) with n = {n} blocks, d = {d}: a nibble permutation "
+                        "per block and the block order", b)
+    if isinstance(key, EtCKey):
+        # rotation then flip: 12 parameter pairs, but only the 8 symmetries of the square (1 for 1x1 blocks)
+        geometric = 3.0 if m >= 2 else 0.0
+        b = _log2_factorial(n) + n * geometric + _log2_binomial(n, n // 2) + n * _log2_factorial(c)
+        param = _log2_factorial(n) + n * math.log2(12) + _log2_binomial(n, n // 2) + n * _log2_factorial(c)
+        return KeySpace(b, True, f"n! * 8^n * C(n, n/2) * (C!)^n with n = {n} blocks: block order, the 8 "
+                        "symmetries of a square (4 rotations x 3 flips give only 8 distinct maps), which half is "
+                        "negated, a channel permutation per block", param)
+    if isinstance(key, BlockwiseKey):
+        d = m * m * c
+        b = _log2_factorial(d)
+        parts = [f"d! with d = {d}"]
+        if key.negates:
+            b += _log2_binomial(d, d // 2)
+            parts.append("C(d, d/2) negated slots")
+        if key.block_perm is not None:
+            b += _log2_factorial(n)
+            parts.append(f"n! block orders (n = {n})")
+        return KeySpace(b, True, " * ".join(parts), b)
+    raise TypeError(f"no key-space count for a {key.kind} key")
 
 
 @njit(cache=True)
@@ -88,8 +133,8 @@ def key_space(key, *, n_samples: int = 4096, seed: int = 0) -> KeySpace:
 
     Parameters
     ----------
-    key : VortexKey, PermutationKey, BlockKey or IdentityKey
-        Only its kind, grid, block size, mode, number of vortices and
+    key : any key of vortexnumba
+        Only its kind, grid, block size, channels, mode, number of vortices and
         strength matter (the strength is a public setting, not key material).
     n_samples : int
         Weight draws per (radius, family) for the vortex estimate.
@@ -104,6 +149,13 @@ def key_space(key, *, n_samples: int = 4096, seed: int = 0) -> KeySpace:
     -----
     Permutation key: ``log2(N!)`` exactly. Block key: ``log2(T!)`` with
     ``T = HW / B^2`` tiles, exactly (distinct tile orders give distinct maps).
+
+    Value-changing keys, exactly (distinct parameters give distinct element
+    plans, except EtC's rotation/flip pairs, counted as the 8 symmetries of
+    a square): LE ``(2d)!`` for ``d = M*M*C``; ELE ``((2d)!)^n * n!`` for ``n``
+    blocks; EtC ``n! * 8^n * C(n, floor(n/2)) * (C!)^n``; PE
+    ``(2^C * C!)^(HW)``; block-wise ``d!`` times ``C(d, floor(d/2))`` with
+    negation and ``n!`` with block shuffling.
 
     Vortex key, an **estimate**. A vortex's map depends on its centre only
     through its radius (the disc just moves), and on its six real weights only
@@ -131,6 +183,8 @@ def key_space(key, *, n_samples: int = 4096, seed: int = 0) -> KeySpace:
     """
     _check_key(key)
     n = key.n_pixels
+    if isinstance(key, (LEKey, ELEKey, EtCKey, PEKey, BlockwiseKey)):
+        return _scheme_key_space(key)
     if isinstance(key, IdentityKey):
         return KeySpace(0.0, True, "one map", 0.0)
     if isinstance(key, PermutationKey):
@@ -155,9 +209,9 @@ def key_space(key, *, n_samples: int = 4096, seed: int = 0) -> KeySpace:
     cache = {}
     details = []
     total_bits = 0.0
-    for i, v in enumerate(key.vortices):
+    for v in key.vortices:
         coll_sum = 0.0
-        for r, count in zip(*np.unique(radii, return_counts=True)):
+        for r, count in zip(*np.unique(radii, return_counts=True), strict=True):
             r = int(r)
             ck = (r, v.family, v.strength)
             if ck not in cache:

@@ -1,4 +1,4 @@
-"""Known- and chosen-plaintext attacks on any fixed gather map."""
+"""Known- and chosen-plaintext attacks on any fixed gather map, and on element plans with negation."""
 
 from __future__ import annotations
 
@@ -188,3 +188,194 @@ def chosen_plaintext(shape, *, layout: str = "images") -> np.ndarray:
     q = np.arange(n, dtype=np.int64)
     planes = np.stack([(q >> (8 * d)) & 0xFF for d in range(digits)]).astype(np.uint8).reshape(digits, h, w)
     return planes if layout == "images" else np.ascontiguousarray(np.moveaxis(planes, 0, -1))
+
+
+# --------------------------------------------------------------------------- element plans (value-changing keys)
+
+def _units(x4: np.ndarray, unit: str) -> tuple[np.ndarray, int]:
+    """``(U, B)`` values of every unit over the images, and the top value that negation maps 0 to."""
+    b = x4.shape[0]
+    flat = np.ascontiguousarray(x4).reshape(b, -1)
+    if unit == "element":
+        top = 255 if x4.dtype == np.uint8 else 1
+        return np.ascontiguousarray(flat.T), top
+    if x4.dtype != np.uint8:
+        raise TypeError(f"nibble units need uint8 images, got dtype {x4.dtype}")
+    nib = np.empty((b, 2 * flat.shape[1]), np.uint8)
+    nib[:, 0::2] = flat & 15
+    nib[:, 1::2] = flat >> 4
+    return np.ascontiguousarray(nib.T), 15
+
+
+def _row_labels(rows: np.ndarray) -> np.ndarray:
+    rows = np.ascontiguousarray(rows)
+    view = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    return np.unique(view, return_inverse=True)[1].ravel()
+
+
+def _match(labels: np.ndarray, n: int):
+    """From labels of [plain units, negated plain units, cipher units]: source, negation, matches per cipher unit."""
+    n_labels = int(labels.max()) + 1
+    plain, negated, cipher = labels[:n], labels[n:2 * n], labels[2 * n:]
+    count_p = np.bincount(plain, minlength=n_labels)
+    count_n = np.bincount(negated, minlength=n_labels)
+    owner_p = np.full(n_labels, -1, np.int64)
+    owner_p[plain] = np.arange(n)
+    owner_n = np.full(n_labels, -1, np.int64)
+    owner_n[negated] = np.arange(n)
+    hits = count_p[cipher] + count_n[cipher]
+    from_plain = count_p[cipher] == 1
+    src = np.where(hits == 1, np.where(from_plain, owner_p[cipher], owner_n[cipher]), -1)
+    negate = (hits == 1) & ~from_plain
+    return src, negate, hits
+
+
+def recover_plan(plain, cipher, *, unit: str = "element", channels=None):
+    """Known-plaintext attack on a fixed element (or nibble) gather with negation.
+
+    The generalisation of :func:`recover_index` to the keys that change
+    values (LE, ELE, EtC, PE, block-wise): each unit (a value at a position
+    and channel, or a 4-bit half of one) has a signature, its values over
+    all plaintexts. Output unit ``m`` comes from input unit ``q`` un-negated
+    when its signature equals ``q``'s, negated when it equals the negation
+    of ``q``'s (``255 - v``, ``15 - v`` for nibbles, ``1 - v`` for floats).
+    Where exactly one of these matches, the plan entry is found.
+
+    Parameters
+    ----------
+    plain, cipher : array_like
+        ``(B, H, W)`` or ``(B, H, W, C)`` pairs under one key, same shape and
+        dtype (uint8 for ``unit="nibble"``).
+    unit : {"element", "nibble"}
+    channels : bool, optional
+        As for :func:`recover_index`.
+
+    Returns
+    -------
+    src : ndarray of int64, shape (M,)
+        The recovered gather over units, -1 where ambiguous.
+    negate : ndarray of bool, shape (M,)
+        Whether the recovered entry is negated (False where ambiguous).
+    n_ambiguous : int
+
+    Raises
+    ------
+    ValueError
+        If a cipher unit matches no plaintext unit, plain or negated.
+
+    Examples
+    --------
+    >>> import numpy as np, vortexnumba as vn
+    >>> key = vn.PEKey.random((4, 4), channels=3, seed=0)
+    >>> x = np.random.default_rng(1).integers(0, 256, (3, 4, 4, 3), dtype=np.uint8)
+    >>> src, negate, n_ambiguous = recover_plan(x, vn.encrypt(x, key))
+    >>> plan = key.element_plan(3)
+    >>> n_ambiguous, bool((src == plan.src).all()), bool((negate == plan.negate).all())
+    (0, True, True)
+    """
+    if unit not in ("element", "nibble"):
+        raise ValueError(f"unit must be 'element' or 'nibble', got {unit!r}")
+    p4, c4 = _pair_batches(plain, cipher, channels)
+    pu, top = _units(p4, unit)
+    cu, _ = _units(c4, unit)
+    negated = (top - pu).astype(pu.dtype)
+    n = pu.shape[0]
+    labels = _row_labels(np.concatenate([pu, negated, cu]))
+    src, negate, hits = _match(labels, n)
+    if (hits == 0).any():
+        p = int(np.flatnonzero(hits == 0)[0])
+        raise ValueError(f"cipher unit {p} holds values found at no plaintext unit, plain or negated: the pairs "
+                         f"are not related by one fixed {unit} plan ({int((hits == 0).sum())} such unit(s))")
+    return src, negate, int(np.count_nonzero(src < 0))
+
+
+def plan_pairs_to_recover(plain, cipher, *, unit: str = "element", channels=None, target: float = 1.0):
+    """How many of the given pairs, in order, :func:`recover_plan` needs for ``target`` of the units.
+
+    Returns
+    -------
+    k : int or None
+        The smallest number of pairs recovering at least ``target`` of the
+        units (gather and negation); None if all pairs do not.
+    recovered : ndarray of float64, shape (B,)
+        Share of units recovered after ``1, 2, ...`` pairs (NaN after ``k``).
+
+    Examples
+    --------
+    >>> import numpy as np, vortexnumba as vn
+    >>> key = vn.LEKey.random((4, 4), block=2, channels=1, seed=0)
+    >>> x = np.random.default_rng(1).integers(0, 256, (8, 4, 4), dtype=np.uint8)
+    >>> k, curve = plan_pairs_to_recover(x, vn.encrypt(x, key), unit="nibble")
+    >>> k is not None and bool(curve[k - 1] == 1.0)
+    True
+    """
+    target = float(target)
+    if not 0.0 < target <= 1.0:
+        raise ValueError(f"target must lie in (0, 1], got {target}")
+    if unit not in ("element", "nibble"):
+        raise ValueError(f"unit must be 'element' or 'nibble', got {unit!r}")
+    p4, c4 = _pair_batches(plain, cipher, channels)
+    b = p4.shape[0]
+    curve = np.full(b, np.nan)
+    labels = None
+    for k in range(b):
+        pu, top = _units(p4[k:k + 1], unit)
+        cu, _ = _units(c4[k:k + 1], unit)
+        values = np.concatenate([pu, (top - pu).astype(pu.dtype), cu])
+        value_labels = _row_labels(values)
+        if labels is None:
+            labels = value_labels
+        else:
+            _, labels = np.unique(labels * (int(value_labels.max()) + 1) + value_labels, return_inverse=True)
+            labels = labels.ravel()
+        src, _, hits = _match(labels, pu.shape[0])
+        if (hits == 0).any():
+            raise ValueError(f"pair {k}: the pairs are not related by one fixed {unit} plan")
+        curve[k] = float(np.count_nonzero(src >= 0)) / pu.shape[0]
+        if curve[k] >= target:
+            return k + 1, curve
+    return None, curve
+
+
+def chosen_plaintext_plan(shape, channels: int, *, unit: str = "element") -> np.ndarray:
+    """uint8 plaintexts that reveal any element (or nibble) plan with negation in one encryption each.
+
+    Image 0 is all zeros: a negated unit comes out as its top value (255 or
+    15), an un-negated one as 0, so it reads off the negation mask. Images
+    ``1..D`` hold, in unit ``q``, digit ``d`` of ``q`` in base 256 (elements)
+    or 16 (nibbles); once the negation is undone the cipher spells the gather.
+    ``D = ceil(log_base(M))`` for ``M`` units, so ``1 + D`` images in all
+    (e.g. 3 for 32x32x3 elements, 5 for its 6,144 nibbles).
+
+    Returns
+    -------
+    ndarray of uint8, shape (1 + D, H, W, C)
+
+    Examples
+    --------
+    >>> import vortexnumba as vn
+    >>> key = vn.EtCKey.random((8, 8), block=2, channels=3, seed=0)
+    >>> probe = chosen_plaintext_plan((8, 8), 3)
+    >>> src, negate, n_ambiguous = recover_plan(probe, vn.encrypt(probe, key))
+    >>> probe.shape[0], n_ambiguous, bool((src == key.element_plan(3).src).all())
+    (2, 0, True)
+    """
+    h, w = as_grid_shape(shape, "shape")
+    c = int(channels)
+    if c < 1:
+        raise ValueError(f"channels must be >= 1, got {channels!r}")
+    if unit not in ("element", "nibble"):
+        raise ValueError(f"unit must be 'element' or 'nibble', got {unit!r}")
+    base = 256 if unit == "element" else 16
+    n_units = h * w * c * (1 if unit == "element" else 2)
+    digits = 1
+    while base**digits < n_units:
+        digits += 1
+    q = np.arange(n_units, dtype=np.int64)
+    planes = [np.zeros(n_units, np.int64)] + [(q // base**d) % base for d in range(digits)]
+    out = []
+    for values in planes:
+        if unit == "nibble":
+            values = values[0::2] | (values[1::2] << 4)
+        out.append(values.astype(np.uint8).reshape(h, w, c))
+    return np.stack(out)

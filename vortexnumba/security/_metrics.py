@@ -6,8 +6,7 @@ import math
 
 import numpy as np
 
-from .._validate import as_int
-from .._validate import as_image_batch, as_pixel_array
+from .._validate import as_image_batch, as_int, as_pixel_array
 from ._common import DIRECTIONS, _full_scale
 
 # --------------------------------------------------------------------------- correlation

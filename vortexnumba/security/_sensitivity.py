@@ -7,12 +7,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from .._validate import as_image_batch, as_int, as_position
 from ..cipher._gather import encrypt
-from ..cipher._keys import BlockKey, PermutationKey, VortexKey
-from .._validate import as_int
-from .._validate import as_image_batch, as_position
+from ..cipher._keys import BlockKey, BlockwiseKey, ELEKey, EtCKey, LEKey, PEKey, PermutationKey, VortexKey
+from ..cipher._protocol import is_spatial
 from ._common import _check_key
 from ._metrics import npcr_uaci
+
 
 def plaintext_sensitivity(image, key, position=None, *, channels=None):
     """NPCR and UACI between the encryptions of an image and of a copy changed in one pixel.
@@ -84,7 +85,10 @@ def perturb_key(key, parameter: str, *, vortex: int = 0, delta: float | None = N
         ``"centre"`` (moved by one pixel, to the first of right, left, down,
         up that keeps the disc inside the grid). Permutation and block keys:
         ``"swap"`` (the first two entries of the permutation or tile order
-        trade places: the smallest change such a key allows).
+        trade places: the smallest change such a key allows). LE, ELE,
+        EtC, PE and block-wise keys: ``"swap"`` (two entries of ``perm``,
+        ``perms[0]``, ``block_perm``, ``channel_perm[0, 0]`` or ``pixel_perm``)
+        and, for EtC and PE, ``"negate"`` (the first negation flag turned).
     vortex : int
         Which vortex of a vortex key to change (0-based).
     delta : float, optional
@@ -133,7 +137,52 @@ def perturb_key(key, parameter: str, *, vortex: int = 0, delta: float | None = N
         if isinstance(key, PermutationKey):
             return PermutationKey(key.shape, perm)
         return BlockKey(key.shape, key.block, perm)
+    if isinstance(key, (LEKey, ELEKey, EtCKey, PEKey, BlockwiseKey)):
+        return _perturb_scheme(key, parameter)
     raise ValueError("an identity key has no parameter to change")
+
+
+def _swapped(a: np.ndarray, what: str) -> np.ndarray:
+    a = np.array(a)
+    flat = a.reshape(-1)
+    if flat.size < 2:
+        raise ValueError(f"{what} has a single entry: nothing to swap")
+    flat[[0, 1]] = flat[[1, 0]]
+    return a
+
+
+def _perturb_scheme(key, parameter: str):
+    """The smallest change of a value-changing key: two entries of its main permutation swapped
+    (``"swap"``), or one negation flag turned (``"negate"``, EtC and PE)."""
+    allowed = ("swap", "negate") if isinstance(key, (EtCKey, PEKey)) else ("swap",)
+    if parameter not in allowed:
+        raise ValueError(f"parameter must be one of {allowed} for a {key.kind} key, got {parameter!r}")
+    if isinstance(key, LEKey):
+        return LEKey(key.shape, key.block, key.channels, _swapped(key.perm, "perm"))
+    if isinstance(key, ELEKey):
+        perms = np.array(key.perms)
+        perms[0] = _swapped(perms[0], "perms[0]")
+        return ELEKey(key.shape, key.block, key.channels, perms, key.block_perm)
+    if isinstance(key, BlockwiseKey):
+        return BlockwiseKey(key.shape, key.block, key.channels, _swapped(key.pixel_perm, "pixel_perm"),
+                            key.negate_slots, key.block_perm)
+    if isinstance(key, EtCKey):
+        if parameter == "negate":
+            negate = np.array(key.negate)
+            negate[0] = ~negate[0]
+            return EtCKey(key.shape, key.block, key.channels, key.block_perm, key.rotation, key.flip, negate,
+                          key.channel_perm)
+        return EtCKey(key.shape, key.block, key.channels, _swapped(key.block_perm, "block_perm"), key.rotation,
+                      key.flip, key.negate, key.channel_perm)
+    if parameter == "negate":
+        negate = np.array(key.negate)
+        negate[0, 0, 0] = ~negate[0, 0, 0]
+        return PEKey(key.shape, key.channels, negate, key.channel_perm)
+    if key.channels < 2:
+        raise ValueError("a one-channel PE key has no channel permutation to change; use parameter='negate'")
+    perm = np.array(key.channel_perm)
+    perm[0, 0] = _swapped(perm[0, 0], "channel_perm[0, 0]")
+    return PEKey(key.shape, key.channels, key.negate, perm)
 
 
 def key_sensitivity(images, key, parameter: str, *, vortex: int = 0, delta=None, channels=None) -> dict:
@@ -151,7 +200,8 @@ def key_sensitivity(images, key, parameter: str, *, vortex: int = 0, delta=None,
     dict
         ``npcr`` and ``uaci`` (percent, over all images), ``map_changed``:
         the fraction of output positions whose source differs between the two
-        keys' gather indices.
+        keys' gather indices (for value-changing keys: of units whose source
+        or negation differs between the two element plans).
 
     Examples
     --------
@@ -165,5 +215,13 @@ def key_sensitivity(images, key, parameter: str, *, vortex: int = 0, delta=None,
     as_image_batch(images, "images", grid=key.shape, channels=channels)  # validate once, clearly
     npcr, uaci = npcr_uaci(encrypt(images, key, channels=channels), encrypt(images, other, channels=channels),
                            channels=channels)
-    changed = float(np.count_nonzero(key.src != other.src)) / key.n_pixels
+    if is_spatial(key):
+        changed = float(np.count_nonzero(key.src != other.src)) / key.n_pixels
+    else:
+        # the share of units (values, or nibbles) whose source or negation differs
+        c = key.channels
+        a, b = key.element_plan(c), other.element_plan(c)
+        neg_a = np.zeros(a.n_units, bool) if a.negate is None else a.negate
+        neg_b = np.zeros(b.n_units, bool) if b.negate is None else b.negate
+        changed = float(np.count_nonzero((a.src != b.src) | (neg_a != neg_b))) / a.n_units
     return {"npcr": npcr, "uaci": uaci, "map_changed": changed}
