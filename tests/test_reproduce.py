@@ -250,3 +250,20 @@ def test_results_record_what_was_used(tiny_run):
     assert result["training"]["optimizer"] == "adamw" and result["training"]["learning_rate"] == cfg.learning_rate
     # a config object runs the same experiment as its keywords
     assert [r["transform"] for r in result["runs"][::2]] == list(cfg.transforms)
+
+
+def test_field_schemes_and_model_encryption(tmp_path):
+    res = reproduce(dataset="digits", models="mlp,vit-tiny", transforms="le,pe-each,blockwise", epochs=2, seed=0,
+                    out=tmp_path, train_limit=300, test_limit=120, info_loss_limit=10, progress=False)
+    runs = {(r["model"], r["transform"]): r for r in res["runs"]}
+    assert set(runs) == {(m, t) for m in ("mlp", "vit-tiny") for t in ("origin", "le", "pe-each", "blockwise")} | {
+        ("vit-tiny+model-encryption", "blockwise")}
+    assert res["models"] == ["mlp", "vit-tiny", "vit-tiny+model-encryption"]
+    # The ViT trained on plain images, encrypted with the key, classifies the encrypted test images as the
+    # plain ViT classifies the plain ones (its logits agree to float rounding).
+    enc = runs[("vit-tiny+model-encryption", "blockwise")]
+    assert abs(enc["accuracy"] - runs[("vit-tiny", "origin")]["accuracy"]) <= 1 / 120
+    assert 0.0 < runs[("mlp", "le")]["info_loss"] <= 1.0
+    assert runs[("mlp", "pe-each")]["info_loss_method"] in ("tracking map", "key (encrypted values)")
+    md = (tmp_path / "digits" / "results.md").read_text()
+    assert "| vit-tiny+model-encryption (this run, 2 epochs) | – | – | – |" in md

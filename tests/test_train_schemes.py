@@ -150,3 +150,23 @@ def test_encrypt_model_refuses_what_does_not_fit():
         encrypt_model(model, object())
     with pytest.raises(TypeError, match="ViT"):
         encrypt_model(make_model("cnn", (8, 8), 4), _key(rng, 4, 1, 4, False, False))
+
+
+@settings(max_examples=examples(4), deadline=None)
+@given(channels=st.sampled_from([1, 3]), negate=st.booleans(), shuffle=st.booleans(), seed=st.integers(0, 2**16))
+def test_encrypt_model_with_the_package_key(channels, negate, shuffle, seed):
+    import vortexnumba as vn
+
+    rng = np.random.default_rng(seed)
+    key = vn.BlockwiseKey.random((8, 8), block=4, channels=channels, negate=negate, shuffle_blocks=shuffle,
+                                 seed=seed)
+    x = rng.integers(0, 256, (3, 8, 8, channels), dtype=np.uint8)
+    enc_x = vn.encrypt(x, key)
+    # the package's encryption is the one this file writes from the definition
+    np.testing.assert_array_equal(enc_x, blockwise_encrypt(x, 4, key.pixel_perm, key.negate_slots if negate
+                                                           else None, key.block_perm))
+    model = make_model("vit-tiny", (8, 8, channels), 5, seed=1, patch=4)
+    result = TrainResult(model=model, state=eqx.nn.State(model), mean=0.4, std=0.3)
+    plain = logits(result, x)
+    np.testing.assert_allclose(logits(encrypt_model(result, key), enc_x), plain, rtol=1e-4,
+                               atol=1e-5 * np.abs(plain).max())
