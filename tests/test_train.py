@@ -194,6 +194,15 @@ def test_encrypt_on_device_equals_encrypt():
             out = encrypt_on_device(jnp.asarray(x), key)
             assert isinstance(out, jax.Array)
             np.testing.assert_array_equal(np.asarray(out), vn.encrypt(x, key))
+    # keys that change values go through their element plan on the device, bit for bit as vn.encrypt
+    for c in (1, 3):
+        xc = rng.integers(0, 256, (3, 8, 8, c), dtype=np.uint8)
+        for key in (vn.LEKey.random((8, 8), block=4, channels=c, seed=3),
+                    vn.ELEKey.random((8, 8), block=2, channels=c, seed=4),
+                    vn.EtCKey.random((8, 8), block=4, channels=c, seed=5),
+                    vn.PEKey.random((8, 8), channels=c, seed=6),
+                    vn.BlockwiseKey.random((8, 8), block=4, channels=c, negate=True, seed=7)):
+            np.testing.assert_array_equal(np.asarray(encrypt_on_device(jnp.asarray(xc), key)), vn.encrypt(xc, key))
     with pytest.raises(ValueError, match="gather index of shape"):
         encrypt_on_device(x, np.arange(10))
     with pytest.raises(ValueError, match="must lie in"):

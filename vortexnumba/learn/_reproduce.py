@@ -159,14 +159,9 @@ def _apply(name, key, images, part, seed, on_device):
         return shuffle_each(images, seed=_seed_for(seed, f"random-{part}"))
     if name == "pe-each":
         return _pe_each(np.asarray(images), _seed_for(seed, f"pe-each-{part}"))
-    if getattr(key, "is_spatial", True):
-        return encrypt_on_device(images, key.src) if on_device else encrypt(images, key)
-    enc = encrypt(np.asarray(images), key)  # value-changing keys: encrypted on the host, then moved
     if on_device:
-        import jax
-
-        return jax.device_put(enc)
-    return enc
+        return encrypt_on_device(images, key.src if getattr(key, "is_spatial", True) else key)
+    return encrypt(images, key)
 
 
 def _information(name, key, test_x, n_info, seed):
