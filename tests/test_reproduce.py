@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -10,7 +11,7 @@ import pytest
 
 from vortexnumba.cli import main as cli_main
 from vortexnumba.learn._reproduce import (
-    TRANSFORMS,
+    DEFAULT_TRANSFORMS,
     correlation,
     reproduce,
     transform_settings,
@@ -32,8 +33,8 @@ def test_json_fields_and_ranges(tiny_run):
     doc = json.loads((folder / "results.json").read_text())
     assert doc == json.loads(json.dumps(result))
     assert doc["dataset"] == "digits"
-    assert doc["transforms"] == list(TRANSFORMS)  # origin first
-    assert len(doc["runs"]) == 2 * len(TRANSFORMS)
+    assert doc["transforms"] == list(DEFAULT_TRANSFORMS)  # origin first
+    assert len(doc["runs"]) == 2 * len(DEFAULT_TRANSFORMS)
     for run in doc["runs"]:
         assert set(run) >= {"model", "transform", "accuracy", "accuracy_drop", "info_loss", "epochs", "seconds"}
         for key in ("accuracy", "accuracy_drop", "info_loss", "seconds"):
@@ -47,7 +48,7 @@ def test_json_fields_and_ranges(tiny_run):
         origin = runs[(model, "origin")]
         assert origin["accuracy_drop"] == 0.0 and origin["info_loss"] < 1e-9
         assert origin["accuracy"] > 0.5  # learns far above chance (0.1) even in 3 epochs
-        for t in TRANSFORMS:
+        for t in DEFAULT_TRANSFORMS:
             assert runs[(model, t)]["accuracy_drop"] == pytest.approx(origin["accuracy"] - runs[(model, t)]["accuracy"])
     # The transforms' information loss does not depend on the model, and order as expected.
     assert runs[("mlp", "vor")]["info_loss"] == runs[("cnn", "vor")]["info_loss"]
@@ -88,8 +89,8 @@ def test_paper_table_for_fashion_layout():
     result = {
         "dataset": "fashion-mnist", "transforms": ["origin", "vor", "random"], "models": ["cnn"], "epochs": 2,
         "seed": 0, "n_info_loss_images": 10, "settings": {"n_vortices": 10, "strength": 0.8, "block": 4},
-        "runs": [{"model": "cnn", "transform": t, "accuracy": a, "accuracy_drop": 0.9 - a, "info_loss": l,
-                  "seconds": 1.0} for t, a, l in (("origin", 0.9, 0.0), ("vor", 0.88, 0.2), ("random", 0.5, 0.8))],
+        "runs": [{"model": "cnn", "transform": t, "accuracy": a, "accuracy_drop": 0.9 - a, "info_loss": il,
+                  "seconds": 1.0} for t, a, il in (("origin", 0.9, 0.0), ("vor", 0.88, 0.2), ("random", 0.5, 0.8))],
         "correlation": correlation([0.0, 0.2, 0.8], [0.0, 0.02, 0.4]),
     }
     md = _markdown(result)
@@ -200,8 +201,69 @@ def test_encrypt_on_device_gives_the_same_run(tmp_path):
     host = reproduce(out=tmp_path / "host", encrypt_on="host", **kw)
     device = reproduce(out=tmp_path / "device", encrypt_on="device", **kw)
     assert device["training"]["encrypt_on"] == "device"
-    for a, b in zip(host["runs"], device["runs"]):
+    for a, b in zip(host["runs"], device["runs"], strict=False):
         assert (a["transform"], a["accuracy"], a["info_loss"], a["final_train_loss"]) == \
                (b["transform"], b["accuracy"], b["info_loss"], b["final_train_loss"])
     with pytest.raises(ValueError, match="encrypt_on"):
         reproduce(out=tmp_path / "x", encrypt_on="gpu", **kw)
+
+
+def test_experiment_config_round_trip_and_checks():
+    from vortexnumba.learn import ExperimentConfig
+
+    cfg = ExperimentConfig("fashion", models="cnn,adapt-cnn", transforms=["le", "origin", "le"], seed=3)
+    assert cfg.dataset == "fashion-mnist" and cfg.models == ("cnn", "adapt-cnn")
+    assert cfg.transforms == ("origin", "le") and cfg.epochs == 5
+    assert ExperimentConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    with pytest.raises(TypeError, match="unknown experiment setting.*'epoch'"):
+        ExperimentConfig.from_keywords("digits", epoch=3)
+    with pytest.raises(ValueError, match="learning_rate must be a finite number"):
+        ExperimentConfig(learning_rate=float("nan"))
+    with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):
+        ExperimentConfig(weight_decay=-1.0)
+    with pytest.raises(TypeError, match="seed must be"):
+        ExperimentConfig(seed=1.5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.seed = 4
+
+
+@pytest.mark.parametrize("kw", [{"batch_size": 0}, {"learning_rate": float("nan")}, {"weight_decay": float("inf")},
+                                {"epochs": -1}, {"train_limit": 0}, {"models": "resnet50"}, {"seed": -1},
+                                {"encrypt_on": "gpu"}, {"loop": "while"}])
+def test_every_check_happens_before_the_disk_is_touched(tmp_path, kw):
+    out = tmp_path / "new"
+    with pytest.raises(ValueError):
+        reproduce(dataset="digits", out=out, progress=False, **kw)
+    assert not out.exists()  # no empty output folder left behind
+    with pytest.raises(TypeError, match="unknown experiment setting"):
+        reproduce(dataset="digits", out=out, progress=False, batchsize=3)
+    assert not out.exists()
+
+
+def test_results_record_what_was_used(tiny_run):
+    from vortexnumba.learn import ExperimentConfig
+
+    _, result = tiny_run
+    cfg = ExperimentConfig.from_dict(result["config"])
+    assert cfg.epochs == 3 and cfg.seed == 1 and cfg.train_limit == 500 and cfg.encrypt_on in ("host", "device")
+    assert result["training"]["weight_decay"] == cfg.weight_decay == 1e-4
+    assert result["training"]["optimizer"] == "adamw" and result["training"]["learning_rate"] == cfg.learning_rate
+    # a config object runs the same experiment as its keywords
+    assert [r["transform"] for r in result["runs"][::2]] == list(cfg.transforms)
+
+
+def test_field_schemes_and_model_encryption(tmp_path):
+    res = reproduce(dataset="digits", models="mlp,vit-tiny", transforms="le,pe-each,blockwise", epochs=2, seed=0,
+                    out=tmp_path, train_limit=300, test_limit=120, info_loss_limit=10, progress=False)
+    runs = {(r["model"], r["transform"]): r for r in res["runs"]}
+    assert set(runs) == {(m, t) for m in ("mlp", "vit-tiny") for t in ("origin", "le", "pe-each", "blockwise")} | {
+        ("vit-tiny+model-encryption", "blockwise")}
+    assert res["models"] == ["mlp", "vit-tiny", "vit-tiny+model-encryption"]
+    # The ViT trained on plain images, encrypted with the key, classifies the encrypted test images as the
+    # plain ViT classifies the plain ones (its logits agree to float rounding).
+    enc = runs[("vit-tiny+model-encryption", "blockwise")]
+    assert abs(enc["accuracy"] - runs[("vit-tiny", "origin")]["accuracy"]) <= 1 / 120
+    assert 0.0 < runs[("mlp", "le")]["info_loss"] <= 1.0
+    assert runs[("mlp", "pe-each")]["info_loss_method"] in ("tracking map", "key (encrypted values)")
+    md = (tmp_path / "digits" / "results.md").read_text()
+    assert "| vit-tiny+model-encryption (this run, 2 epochs) | – | – | – |" in md

@@ -11,7 +11,9 @@ import pytest
 import vortexnumba as vn
 from vortexnumba import data
 from vortexnumba.learn import (
+    MODEL_NAMES,
     MODELS,
+    Pipeline,
     encrypt_on_device,
     evaluate,
     make_model,
@@ -19,8 +21,11 @@ from vortexnumba.learn import (
     predict,
     train,
 )
-from vortexnumba.learn._models import _max_pool
+from vortexnumba.learn._layers import batch_norm, batch_norm_layer, max_pool
 from vortexnumba.learn._vit import vit_patch_size
+
+#: Options that fit the test's 6x6 images.
+OPTIONS = {"adapt-cnn": {"block": 2}}
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +42,17 @@ def _call(model, x, state):
     return model(x, state)
 
 
-@pytest.mark.parametrize("name", MODELS)
+def test_registry_is_a_dict_of_constructors():
+    assert MODEL_NAMES == tuple(MODELS) and all(callable(c) for c in MODELS.values())
+    assert {"mlp", "cnn", "resnet", "resnet18", "vit", "vit-tiny", "adapt-cnn"} == set(MODELS)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_model_shapes_and_finite_output(name):
-    m = make_model(name, (6, 6, 3), 7, seed=1)
+    opts = OPTIONS.get(name, {})
+    m = make_model(name, (6, 6, 3), 7, seed=1, **opts)
     assert isinstance(m, eqx.Module) and m.name == name
-    assert m.image_shape == (6, 6, 3) and make_model(name, (6, 6), 7).image_shape == (6, 6, 1)
+    assert m.image_shape == (6, 6, 3) and make_model(name, (6, 6), 7, **opts).image_shape == (6, 6, 1)
     state = eqx.nn.State(m)
     x = jax.random.uniform(jax.random.PRNGKey(1), (3,) + m.image_shape)
     logits, _ = _call(m, x, state)
@@ -54,10 +65,10 @@ def test_model_shapes_and_finite_output(name):
     assert not np.allclose(np.asarray(_call(m, x2, state)[0]), np.asarray(logits))
     assert n_params(m) > 1000
     # Parameters are plain data: the same seed gives the same arrays, another seed others.
-    again = make_model(name, (6, 6, 3), 7, seed=1)
-    assert all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(again)))
-    other = make_model(name, (6, 6, 3), 7, seed=2)
-    assert not all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(other)))
+    again = make_model(name, (6, 6, 3), 7, seed=1, **opts)
+    assert all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(again), strict=False))
+    other = make_model(name, (6, 6, 3), 7, seed=2, **opts)
+    assert not all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(other), strict=False))
 
 
 def test_resnet18_is_the_cifar_resnet18():
@@ -70,19 +81,17 @@ def test_resnet18_is_the_cifar_resnet18():
 
 def test_resnet18_batch_norm_uses_the_batch_in_training_and_running_averages_in_inference():
     """PyTorch's batch norm: batch statistics while training (Equinox's "ema" mode would not), running ones after."""
-    from vortexnumba.learn._resnet import _batch_norm, _bn
-
-    bn = _bn(4)
+    bn = batch_norm_layer(4)
     state = eqx.nn.State(bn)
     rng = np.random.default_rng(0)
     for _ in range(3):  # fill the running averages with batches around 2 +- 1
-        _, state = _batch_norm(bn, jnp.asarray(rng.normal(2.0, 1.0, (16, 5, 5, 4)), jnp.float32), state)
+        _, state = batch_norm(bn, jnp.asarray(rng.normal(2.0, 1.0, (16, 5, 5, 4)), jnp.float32), state)
     x = jnp.asarray(rng.normal(-3.0, 7.0, (16, 5, 5, 4)), jnp.float32)  # a batch unlike them
-    y, state = _batch_norm(bn, x, state)
+    y, state = batch_norm(bn, x, state)
     np.testing.assert_allclose(np.asarray(y.mean(axis=(0, 1, 2))), 0.0, atol=1e-5)
     np.testing.assert_allclose(np.asarray(y.std(axis=(0, 1, 2))), 1.0, rtol=1e-4)
     # inference: the running mean, (1 - 0.9^k)-weighted towards the batches seen, not this batch's
-    y_inf, _ = _batch_norm(eqx.nn.inference_mode(bn), x, state)
+    y_inf, _ = batch_norm(eqx.nn.inference_mode(bn), x, state)
     assert np.all(np.abs(np.asarray(y_inf.mean(axis=(0, 1, 2)))) > 0.3)
 
 
@@ -114,7 +123,7 @@ def test_paper_models_train_a_couple_of_steps(name):
     res = train(m, x, y, epochs=2, batch_size=4, progress=False)
     assert len(res.history) == 2 and all(np.isfinite(h["loss"]) for h in res.history)
     # the weights moved
-    assert not all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(res.model)))
+    assert not all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(res.model), strict=False))
     if name == "resnet18":
         # batch-norm running statistics were updated in the state, and inference uses them
         first_bn = res.model.stem_bn
@@ -147,9 +156,10 @@ def test_training_learns_and_is_bit_identical(digits):
     assert len(first.history) == 8 and first.data_on_device
 
     # the step donates its buffers, but the caller's model is untouched and can be trained again
-    assert all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(make_model("cnn", tx.shape[1:], 10, seed=3))))
+    fresh = make_model("cnn", tx.shape[1:], 10, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(fresh), strict=False))
     second = train(m, tx, ty, **kw)
-    assert all(np.array_equal(a, b) for a, b in zip(leaves(first.model), leaves(second.model)))
+    assert all(np.array_equal(a, b) for a, b in zip(leaves(first.model), leaves(second.model), strict=False))
     assert [h["loss"] for h in first.history] == [h["loss"] for h in second.history]
     np.testing.assert_array_equal(predict(first, vx), predict(second, vx))
 
@@ -163,15 +173,15 @@ def test_pipelines_agree(digits):
     tx, ty = tx[:300], ty[:300]
     m = make_model("cnn", tx.shape[1:], 10)
     kw = dict(epochs=2, batch_size=64, seed=1, progress=False)
-    runs = [train(m, tx, ty, data_on_device=False, **kw), train(m, tx, ty, **kw),
-            train(m, tx, ty, loop="scan", **kw), train(m, jnp.asarray(tx), ty, **kw)]
+    runs = [train(m, tx, ty, pipeline=Pipeline(data_on_device=False), **kw), train(m, tx, ty, **kw),
+            train(m, tx, ty, pipeline=Pipeline(loop="scan"), **kw), train(m, jnp.asarray(tx), ty, **kw)]
     assert [r.data_on_device for r in runs] == [False, True, True, True]
     for r in runs[1:]:
-        for a, b in zip(leaves(runs[0].model), leaves(r.model)):
+        for a, b in zip(leaves(runs[0].model), leaves(r.model), strict=False):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)  # same training, float rounding apart
         np.testing.assert_allclose([h["loss"] for h in r.history], [h["loss"] for h in runs[0].history], rtol=1e-4)
     with pytest.raises(ValueError, match="loop='scan' needs the data on the device"):
-        train(m, tx, ty, loop="scan", data_on_device=False, **kw)
+        Pipeline(loop="scan", data_on_device=False)
 
 
 def test_encrypt_on_device_equals_encrypt():
@@ -184,6 +194,15 @@ def test_encrypt_on_device_equals_encrypt():
             out = encrypt_on_device(jnp.asarray(x), key)
             assert isinstance(out, jax.Array)
             np.testing.assert_array_equal(np.asarray(out), vn.encrypt(x, key))
+    # keys that change values go through their element plan on the device, bit for bit as vn.encrypt
+    for c in (1, 3):
+        xc = rng.integers(0, 256, (3, 8, 8, c), dtype=np.uint8)
+        for key in (vn.LEKey.random((8, 8), block=4, channels=c, seed=3),
+                    vn.ELEKey.random((8, 8), block=2, channels=c, seed=4),
+                    vn.EtCKey.random((8, 8), block=4, channels=c, seed=5),
+                    vn.PEKey.random((8, 8), channels=c, seed=6),
+                    vn.BlockwiseKey.random((8, 8), block=4, channels=c, negate=True, seed=7)):
+            np.testing.assert_array_equal(np.asarray(encrypt_on_device(jnp.asarray(xc), key)), vn.encrypt(xc, key))
     with pytest.raises(ValueError, match="gather index of shape"):
         encrypt_on_device(x, np.arange(10))
     with pytest.raises(ValueError, match="must lie in"):
@@ -215,7 +234,13 @@ def test_train_rejects_bad_input(digits):
     with pytest.raises(ValueError, match="epochs must be a positive int"):
         train(m, tx, ty, epochs=0, progress=False)
     with pytest.raises(ValueError, match="loop must be one of"):
-        train(m, tx, ty, epochs=1, loop="while", progress=False)
+        train(m, tx, ty, epochs=1, pipeline=Pipeline(loop="while"), progress=False)
+    with pytest.raises(TypeError, match="epochs must be an int"):
+        train(m, tx, ty, epochs=2.5, progress=False)
+    with pytest.raises(TypeError, match="pipeline must be"):
+        train(m, tx, ty, epochs=1, pipeline="scan", progress=False)
+    with pytest.raises(TypeError, match="optimizer must be an optax.GradientTransformation"):
+        train(m, tx, ty, epochs=1, optimizer="adam", progress=False)
     with pytest.raises(TypeError, match="model must come from make_model"):
         train(object(), tx, ty, epochs=1, progress=False)
     with pytest.raises(TypeError, match="TrainResult"):
@@ -231,7 +256,63 @@ def test_max_pool_equals_reduce_window(shape):
         return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "SAME")
 
     x = jnp.asarray(np.random.default_rng(sum(shape)).standard_normal(shape), jnp.float32)
-    np.testing.assert_array_equal(np.asarray(_max_pool(x)), np.asarray(reference(x)))
-    grad = jax.grad(lambda v: (_max_pool(v) ** 2).sum())(x)
+    np.testing.assert_array_equal(np.asarray(max_pool(x)), np.asarray(reference(x)))
+    grad = jax.grad(lambda v: (max_pool(v) ** 2).sum())(x)
     grad_ref = jax.grad(lambda v: (reference(v) ** 2).sum())(x)
     np.testing.assert_array_equal(np.asarray(grad), np.asarray(grad_ref))
+
+
+@pytest.mark.parametrize("kw, name", [({"learning_rate": float("nan")}, "learning_rate"),
+                                      ({"learning_rate": float("inf")}, "learning_rate"),
+                                      ({"learning_rate": -1e-3}, "learning_rate"),
+                                      ({"learning_rate": 0.0}, "learning_rate"),
+                                      ({"weight_decay": float("nan")}, "weight_decay"),
+                                      ({"weight_decay": -1.0}, "weight_decay"),
+                                      ({"epochs": 0}, "epochs"),
+                                      ({"batch_size": 0}, "batch_size")])
+def test_bad_numbers_are_refused_before_any_work(kw, name):
+    # The number is checked first: even with no model and no data the error names it.
+    with pytest.raises(ValueError, match=rf"^{name} must be a "):
+        train(object(), None, None, progress=False, **kw)
+    with pytest.raises(TypeError, match=rf"^{name} must be"):
+        train(object(), None, None, progress=False, **{name: "1"})
+
+
+def test_optimizer_default_is_adamw_cosine_and_any_optax_optimizer_works(digits):
+    import optax
+
+    from vortexnumba.learn import default_optimizer
+
+    tx, ty, _, _ = digits
+    tx, ty = tx[:128], ty[:128]
+    m = make_model("mlp", tx.shape[1:], 10, seed=0)
+    kw = dict(epochs=2, batch_size=64, seed=0, progress=False)
+    default = train(m, tx, ty, learning_rate=2e-3, weight_decay=1e-3, **kw)
+    assert default.optimizer == {"name": "adamw", "learning_rate": 2e-3, "weight_decay": 1e-3,
+                                 "schedule": "cosine decay to 0", "decay_steps": 4, "b1": 0.9, "b2": 0.999,
+                                 "eps": 1e-8}
+    # The same optimizer passed explicitly: the same training, bit for bit.
+    explicit = train(m, tx, ty, optimizer=default_optimizer(2e-3, 1e-3, 4), **kw)
+    assert all(np.array_equal(a, b) for a, b in zip(leaves(default.model), leaves(explicit.model), strict=False))
+    assert explicit.optimizer["name"] == "custom"
+    sgd = train(m, tx, ty, optimizer=optax.sgd(0.05), **kw)
+    assert sgd.optimizer["name"] == "custom" and sgd.optimizer["init"]
+    assert not np.array_equal(leaves(sgd.model)[0], leaves(default.model)[0])
+    assert all(np.isfinite(h["loss"]) for h in sgd.history)
+
+
+def test_compiled_step_is_the_training_step(digits):
+    from vortexnumba.learn import compiled_step
+
+    tx, ty, _, _ = digits
+    m = make_model("mlp", tx.shape[1:], 10, seed=0)
+    cs = compiled_step(m, total_steps=2, xla_options=None)
+    x, y = jnp.asarray(tx[:64, ..., None]), jnp.asarray(ty[:64].astype(np.int32))
+    before = np.asarray(jax.tree_util.tree_leaves(cs.params)[0])
+    p, o, s, metrics = cs.step(cs.params, cs.optimizer.init(cs.params), cs.state, x, y,
+                               jnp.arange(64, dtype=jnp.int32), jnp.ones(64), jnp.float32(0.3), jnp.float32(0.4))
+    assert float(metrics[2]) == 64.0 and 0 <= float(metrics[1]) <= 64
+    assert not np.array_equal(np.asarray(jax.tree_util.tree_leaves(p)[0]), before)
+    np.testing.assert_array_equal(np.asarray(m.hidden[0].weight), before)  # the model's own arrays survive
+    with pytest.raises(ValueError, match="total_steps must be a positive int"):
+        compiled_step(m, total_steps=0)

@@ -19,7 +19,7 @@ SCRIPT = r"""
 import json, sys
 import equinox as eqx, jax, numpy as np
 from vortexnumba.data import load
-from vortexnumba.learn import evaluate, make_model, train
+from vortexnumba.learn import Pipeline, evaluate, make_model, train
 
 assert len(jax.devices()) == 2, jax.devices()
 tx, ty, vx, vy = load("digits")
@@ -27,15 +27,17 @@ tx, ty = tx[:400], ty[:400]
 out = {}
 for name, loop in (("mlp", "step"), ("cnn", "step"), ("cnn", "scan")):
     model = make_model(name, tx.shape[1:], 10, seed=3)
-    one = train(model, tx, ty, epochs=6, batch_size=64, seed=3, progress=False, devices=jax.devices()[:1], loop=loop)
-    two = train(model, tx, ty, epochs=6, batch_size=64, seed=3, progress=False, loop=loop)
+    one = train(model, tx, ty, epochs=6, batch_size=64, seed=3, progress=False,
+                pipeline=Pipeline(loop=loop, devices=jax.devices()[:1]))
+    two = train(model, tx, ty, epochs=6, batch_size=64, seed=3, progress=False, pipeline=Pipeline(loop=loop))
     leaves1 = [np.asarray(a) for a in jax.tree_util.tree_leaves(eqx.filter(one.model, eqx.is_inexact_array))]
     leaves2 = [np.asarray(a) for a in jax.tree_util.tree_leaves(eqx.filter(two.model, eqx.is_inexact_array))]
     sharding = jax.tree_util.tree_leaves(eqx.filter(two.model, eqx.is_inexact_array))[0].sharding
     out[name + "-" + loop] = {
         "devices": [len(one.devices), len(two.devices)],
         "param_devices": len(sharding.device_set),
-        "max_rel_diff": max(float(np.max(np.abs(a - b)) / (np.max(np.abs(a)) + 1e-12)) for a, b in zip(leaves1, leaves2)),
+        "max_rel_diff": max(float(np.max(np.abs(a - b)) / (np.max(np.abs(a)) + 1e-12))
+                            for a, b in zip(leaves1, leaves2)),
         "loss": [one.history[-1]["loss"], two.history[-1]["loss"]],
         "accuracy": [evaluate(one, vx, vy), evaluate(two, vx, vy)],
     }

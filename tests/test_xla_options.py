@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import re
 
-import equinox as eqx
 import jax
 import numpy as np
 import pytest
 
 from vortexnumba import data
-from vortexnumba.learn import make_model
-from vortexnumba.learn._train import _compiled
+from vortexnumba.learn import compiled_step, make_model
 from vortexnumba.learn._xla import CPU_OPTIONS, YNN_OPTION, compiler_options
 
 CPU = tuple(jax.devices("cpu"))[:1]
@@ -22,11 +20,10 @@ needs_option = pytest.mark.skipif(compiler_options(CPU) is None,
 def _step_and_inputs(options):
     tx, ty, _, _ = data.load("digits")
     model = make_model("cnn", tx.shape[1:], 10, seed=2)
-    state = eqx.nn.State(model)
-    params, static = eqx.partition(eqx.nn.delete_init_state(model), eqx.is_inexact_array)
-    optimizer, step, _ = _compiled(static, 1e-3, 1e-4, 100, None, options)
+    cs = compiled_step(model, total_steps=100, devices=CPU, xla_options=options)
+    step, params, state = cs.step, cs.params, cs.state
     bs = 32
-    args = (params, optimizer.init(params), state, tx[:bs, ..., None], ty[:bs].astype(np.int32),
+    args = (params, cs.optimizer.init(params), state, tx[:bs, ..., None], ty[:bs].astype(np.int32),
             np.arange(bs, dtype=np.int32), np.ones(bs, np.float32), np.float32(0.3), np.float32(0.3))
     return step, args
 
@@ -60,7 +57,7 @@ def test_cpu_options_change_speed_not_results():
         for _ in range(3):
             params, opt_state, state, metrics = step(params, opt_state, state, *args[3:])
         outs.append((jax.tree_util.tree_leaves(params), np.asarray(metrics)))
-    for a, b in zip(outs[0][0], outs[1][0]):
+    for a, b in zip(outs[0][0], outs[1][0], strict=False):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-5)
 

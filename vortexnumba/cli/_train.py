@@ -8,9 +8,9 @@ from .. import data as _data
 
 
 def register(subparsers) -> None:
-    from ..learn._models import MODELS
+    from ..learn._config import DEFAULT_TRANSFORMS, TRANSFORMS
+    from ..learn._registry import MODEL_NAMES
 
-    transforms = ("origin", "vor", "random", "perm", "block", "vor-paper")
     p = subparsers.add_parser(
         "reproduce",
         help="train networks on original and encrypted images and relate accuracy to information loss",
@@ -22,17 +22,19 @@ def register(subparsers) -> None:
     )
     p.add_argument("--dataset", default="digits", choices=_data.DATASETS, help="data set (default digits)")
     p.add_argument("--models", default="cnn,mlp",
-                   help=f"comma-separated subset of {','.join(MODELS)} (default cnn,mlp)")
+                   help=f"comma-separated subset of {','.join(MODEL_NAMES)} (default cnn,mlp)")
     p.add_argument("--epochs", type=int, default=None,
                    help="training epochs (default: digits 20, mnist/fashion-mnist 5, cifar10 10)")
-    p.add_argument("--transforms", default=",".join(transforms),
-                   help=f"comma-separated subset of {','.join(transforms)} (default all; origin always runs)")
+    p.add_argument("--transforms", default=",".join(DEFAULT_TRANSFORMS),
+                   help=f"comma-separated subset of {','.join(TRANSFORMS)} (default {','.join(DEFAULT_TRANSFORMS)}; "
+                   "origin always runs)")
     p.add_argument("--seed", type=int, default=0, help="seed for keys, permutations and training (default 0)")
     p.add_argument("--out", default="vortexnumba-results", help="output folder (default ./vortexnumba-results)")
     p.add_argument("--data-dir", default=None, help="folder to look for the data in first")
     p.add_argument("--force", action="store_true", help="overwrite existing result files")
     p.add_argument("--batch-size", type=int, default=128, help="images per training step (default 128)")
     p.add_argument("--learning-rate", type=float, default=1e-3, help="AdamW peak learning rate (default 1e-3)")
+    p.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW decoupled weight decay (default 1e-4)")
     p.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
     p.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
     p.add_argument("--info-loss-limit", type=int, default=None,
@@ -58,50 +60,40 @@ def register(subparsers) -> None:
     d.set_defaults(func=run_download)
 
 
-def _positive(value, flag):
-    if value is not None and value < 1:
-        raise ValueError(f"{flag} must be a positive int, got {value}")
+# The flags and the ExperimentConfig fields they set; the config checks every value (once).
+_SETTINGS = ("dataset", "models", "transforms", "epochs", "seed", "batch_size", "learning_rate", "weight_decay",
+             "train_limit", "test_limit", "info_loss_limit", "encrypt_on", "loop")
+
+
+def _config(args):
+    """The ExperimentConfig of the flags; a refused value names its flag."""
+    from ..learn import ExperimentConfig
+
+    try:
+        return ExperimentConfig(**{field: getattr(args, field) for field in _SETTINGS})
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        for field in _SETTINGS:
+            if message.startswith(field + " ") or message.startswith(field + ":"):
+                message = "--" + field.replace("_", "-") + message[len(field):]
+                break
+        raise type(exc)(message) from None
 
 
 def run_reproduce(args) -> int:
+    from pathlib import Path
+
     from ..learn import reproduce
 
-    _positive(args.epochs, "--epochs")
-    _positive(args.batch_size, "--batch-size")
-    _positive(args.train_limit, "--train-limit")
-    _positive(args.test_limit, "--test-limit")
-    _positive(args.info_loss_limit, "--info-loss-limit")
-    if args.seed < 0:
-        raise ValueError(f"--seed must be >= 0, got {args.seed}")
-    if not args.learning_rate > 0:
-        raise ValueError(f"--learning-rate must be > 0, got {args.learning_rate}")
-    result = reproduce(
-        dataset=args.dataset,
-        models=args.models,
-        epochs=args.epochs,
-        transforms=args.transforms,
-        seed=args.seed,
-        out=args.out,
-        data_dir=args.data_dir,
-        force=args.force,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        train_limit=args.train_limit,
-        test_limit=args.test_limit,
-        info_loss_limit=args.info_loss_limit,
-        encrypt_on=args.encrypt_on,
-        loop=args.loop,
-        progress=False if args.no_progress else None,
-        log=lambda line: print(line, file=sys.stderr, flush=True),
-    )
+    result = reproduce(_config(args), out=args.out, data_dir=args.data_dir, force=args.force,
+                       progress=False if args.no_progress else None,
+                       log=lambda line: print(line, file=sys.stderr, flush=True))
     c = result["correlation"]
     if c["pearson_r"] is None:
         print(f"correlation: not defined ({c['note']})")
     else:
         print(f"correlation over {c['n_runs']} runs: Pearson r = {c['pearson_r']:.3f} (p = {c['pearson_p']:.2g}), "
               f"Spearman rho = {c['spearman_r']:.3f} (p = {c['spearman_p']:.2g})")
-    from pathlib import Path
-
     print(f"results written to {Path(args.out) / result['dataset']}")
     return 0
 

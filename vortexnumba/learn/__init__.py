@@ -9,22 +9,31 @@ The public API::
     labels = vn.learn.predict(result, test_x)
     vn.reproduce("fashion-mnist", models="cnn", out="results")   # the paper's experiment
 
-Modules:
+Modules, lowest layer first (each imports only those above it):
 
-- ``_models``    -- the registry and the small models (MLP, CNN, ResNet)
+- ``_checks``    -- argument checks of the training code (on top of ``vortexnumba._validate``)
+- ``_layers``    -- the base class, initialisers and layer calls every model uses
+- ``_models``    -- MLP, CNN, small ResNet, Tanaka's adaptation network
 - ``_resnet``    -- ResNet-18 with batch norm (Equinox state)
 - ``_vit``       -- the vision transformers
+- ``_registry``  -- the dict of model names and ``make_model``
+- ``_encrypt_model`` -- a ViT transformed by a block-wise key
 - ``_pipeline``  -- device placement, device-resident data, encryption on the device
-- ``_train``     -- training, evaluation, prediction
 - ``_xla``       -- the XLA compiler options for the CPU (why and when)
+- ``_train``     -- training, evaluation, prediction
+- ``_config``    -- the experiment as plain data
+- ``_report``    -- the experiment's statistics, Markdown and figures
 - ``_reproduce`` -- the paper's experiment
-- ``_report``    -- its statistics, Markdown and figures
 """
 
-from ._models import MODELS, Classifier, make_model, n_params
-from ._pipeline import encrypt_on_device, fits_on_device
+from ._config import ExperimentConfig
+from ._encrypt_model import encrypt_model
+from ._layers import Classifier
+from ._pipeline import Pipeline, encrypt_on_device, fits_on_device
+from ._registry import MODEL_NAMES, MODELS, make_model, n_params
 from ._reproduce import reproduce
-from ._train import TrainResult, evaluate, predict, train
+from ._train import CompiledStep, TrainResult, compiled_step, default_optimizer, evaluate, predict, train
 
-__all__ = ["MODELS", "Classifier", "TrainResult", "encrypt_on_device", "evaluate", "fits_on_device", "make_model",
-           "n_params", "predict", "reproduce", "train"]
+__all__ = ["MODELS", "MODEL_NAMES", "Classifier", "CompiledStep", "ExperimentConfig", "Pipeline", "TrainResult",
+           "compiled_step", "default_optimizer", "encrypt_model", "encrypt_on_device", "evaluate", "fits_on_device",
+           "make_model", "n_params", "predict", "reproduce", "train"]

@@ -22,8 +22,8 @@ PAPER_RESULTS = {
     "cifar10": {"ResNet-18": (92.80, 87.56, 42.80), "ViT": (98.50, 92.04, 50.03)},
 }
 
-#: Transforms that apply one map to every image; "random" draws a map per image.
-FIXED_MAP = ("origin", "vor", "vor-paper", "perm", "block")
+#: Transforms that apply one key to every image; "random" and "pe-each" draw a key per image.
+FIXED_MAP = ("origin", "vor", "vor-paper", "perm", "block", "le", "ele", "etc", "pe", "blockwise")
 
 #: Up to this many runs Spearman's p-value counts every ordering (8! = 40,320).
 EXACT_SPEARMAN_MAX_RUNS = 8
@@ -116,8 +116,24 @@ def correlation(info_loss, accuracy_drop) -> dict:
 # --------------------------------------------------------------------------- Markdown
 
 
+def _epochs(n) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
 def markdown(result) -> str:
-    """The ``results.md`` text of a ``results.json`` structure."""
+    """The ``results.md`` text of a ``results.json`` structure (ending in one newline).
+
+    Examples
+    --------
+    >>> doc = {"dataset": "digits", "transforms": ["origin"], "models": ["mlp"], "epochs": 1, "seed": 0,
+    ...        "runs": [{"model": "mlp", "transform": "origin", "accuracy": 0.5, "accuracy_drop": 0.0,
+    ...                  "info_loss": 0.0, "seconds": 1.0}], "n_info_loss_images": 10,
+    ...        "correlation": correlation([0.0], [0.0]),
+    ...        "settings": {"n_vortices": 5, "strength": 0.8, "block": 2}}
+    >>> text = markdown(doc)
+    >>> "| mlp (this run, 1 epoch) | 50.00 |" in text, text.endswith(")\\n")
+    (True, True)
+    """
     ds = result["dataset"]
     transforms = result["transforms"]
     runs = result["runs"]
@@ -126,8 +142,8 @@ def markdown(result) -> str:
     lines.append("| model | " + " | ".join(transforms) + " |")
     lines.append("|---" * (len(transforms) + 1) + "|")
     for m in result["models"]:
-        cells = [f"{100 * acc[(m, t)]:.2f}" for t in transforms]
-        lines.append(f"| {m} (this run, {result['epochs']} epochs) | " + " | ".join(cells) + " |")
+        cells = [f"{100 * acc[(m, t)]:.2f}" if (m, t) in acc else "–" for t in transforms]
+        lines.append(f"| {m} (this run, {_epochs(result['epochs'])}) | " + " | ".join(cells) + " |")
     paper = PAPER_RESULTS.get(ds)
     if paper:
         for model, (o, v, r) in paper.items():
@@ -158,8 +174,8 @@ def markdown(result) -> str:
               f"{result['n_info_loss_images']} test images. Device: {env.get('device', '?')} "
               f"({env.get('backend', '?')} backend).", "",
               "![originals and transforms](transforms.png) ![information loss against accuracy drop]"
-              "(info_loss_vs_drop.png)", ""]
-    return "\n".join(lines)
+              "(info_loss_vs_drop.png)"]
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- figures
@@ -219,7 +235,7 @@ def figure_correlation(result):
         ax_fixed, ax_random = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1.2]})
     else:
         ax_fixed, ax_random = fig.subplots(), None
-    markers = dict(zip(models, "osD^v<>p"))
+    markers = {m: "osD^v<>pPX*h"[i % 12] for i, m in enumerate(models)}
     colours = {t: f"C{i}" for i, t in enumerate(transforms)}
     for m in models:
         mine = [r for r in runs if r["model"] == m]
@@ -243,7 +259,7 @@ def figure_correlation(result):
     fig.legend(handles=m_handles, title="model", fontsize=7, title_fontsize=8, loc="lower right",
                bbox_to_anchor=(0.995, 0.12))
     if ax_random is not None:
-        ax_random.set_title("per-image map (random)", fontsize=9)
+        ax_random.set_title(f"per-image map ({', '.join(per_image)})", fontsize=9)
         ax_random.set_xlabel("information loss rate L")
         ax_random.grid(alpha=0.3)
         ax_random.margins(x=0.5, y=0.3)
@@ -251,7 +267,7 @@ def figure_correlation(result):
     note = (f"All {c['n_runs']} runs: Spearman rho = {c['spearman_r']:.2f} (p = {c['spearman_p']:.2g}), "
             f"Pearson r = {c['pearson_r']:.2f} (p = {c['pearson_p']:.2g})" if c["spearman_r"] is not None
             else f"Correlation not defined: {c['note']}")
-    fig.suptitle(f"{result['dataset']}, {', '.join(models)}, {result['epochs']} epochs: "
+    fig.suptitle(f"{result['dataset']}, {', '.join(models)}, {_epochs(result['epochs'])}: "
                  "information loss vs accuracy drop", fontsize=10)
     fig.text(0.5, 0.01, note + "; grey lines join one model's fixed-map runs in order of L (not a fit).",
              ha="center", va="bottom", fontsize=7, color="0.25")

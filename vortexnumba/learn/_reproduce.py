@@ -1,19 +1,25 @@
 """The paper's experiment as one function: train on original and encrypted images.
 
-For each transform of the images (``origin``, the bijective vortex ``vor``,
-the paper-mode vortex ``vor-paper``, one fixed permutation ``perm``, block
-scrambling ``block`` and the per-image random permutation ``random``) and each
-model, train on the transformed training set, test on the test set
-transformed by the same key, and record the accuracy, its drop from
-``origin`` and the mean information loss rate of the transform on the test
-images. Across all runs, correlate information loss with accuracy drop.
+For each transform of the images (``origin``; the bijective vortex ``vor``
+and the paper-mode vortex ``vor-paper``; one fixed permutation ``perm``,
+block scrambling ``block`` and the per-image random permutation ``random``;
+the field's learnable encryptions ``le``, ``ele``, ``etc``, ``pe``,
+``pe-each`` and ``blockwise``) and each model, train on the transformed
+training set, test on the test set transformed by the same key, and record
+the accuracy, its drop from ``origin`` and the mean information loss rate of
+the transform on the test images. With ``blockwise`` and a ViT among the
+models, one more run evaluates the ViT trained on the plain images after
+model encryption (:func:`vortexnumba.learn.encrypt_model`) on the encrypted
+test images. Across all runs, correlate information loss with accuracy drop.
 
-Everything derives from one seed: the keys, the per-image permutations,
-the parameters and the batch order.
+Everything derives from one seed: the keys, the per-image maps, the
+parameters and the batch order. The settings are one
+:class:`~vortexnumba.learn.ExperimentConfig`; ``results.json`` records it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import time
@@ -22,20 +28,23 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import cipher as _cipher
 from .. import data as _data
 from ..cipher._baselines import shuffle_each
 from ..cipher._gather import encrypt
 from ..cipher._keys import BlockKey, IdentityKey, PermutationKey, VortexKey
 from ..framework._information import information_loss
 from ..io._files import atomic_writer, check_output_path
-from ._models import MODELS, make_model
-from ._pipeline import encrypt_on_device
+from ._config import DEFAULT_EPOCHS, DEFAULT_MODELS, DEFAULT_TRANSFORMS, TRANSFORMS, ExperimentConfig
+from ._encrypt_model import encrypt_model
+from ._pipeline import Pipeline, encrypt_on_device
+from ._registry import make_model
 from ._report import PAPER_RESULTS, correlation, markdown, write_figures
 from ._train import evaluate, train
+from ._vit import ViT
 
-__all__ = ["PAPER_RESULTS", "TRANSFORMS", "correlation", "reproduce", "transform_settings"]
-
-TRANSFORMS = ("origin", "vor", "random", "perm", "block", "vor-paper")
+__all__ = ["DEFAULT_EPOCHS", "DEFAULT_MODELS", "DEFAULT_TRANSFORMS", "PAPER_RESULTS", "TRANSFORMS", "correlation",
+           "reproduce", "transform_settings"]
 
 TRANSFORM_DESCRIPTIONS = {
     "origin": "the images as they are",
@@ -44,11 +53,18 @@ TRANSFORM_DESCRIPTIONS = {
     "perm": "one fixed random permutation of the pixels for all images",
     "block": "one fixed random shuffle of square tiles for all images",
     "vor-paper": "Random Vortex Transformation, the paper's lossy arithmetic (one key)",
+    "le": "Tanaka's learnable encryption: nibbles shuffled and negated inside every block (one key)",
+    "ele": "extended learnable encryption: an LE key per block position, then the blocks shuffled (one key)",
+    "etc": "encryption-then-compression: blocks rotated, flipped, negated, colour-shuffled and moved (one key)",
+    "pe": "pixel-based encryption: per-pixel negation and colour shuffle (one key)",
+    "pe-each": "pixel-based encryption with a fresh key for every image",
+    "blockwise": "block-wise encryption: one element shuffle in every block, then the blocks moved (one key)",
 }
 
-#: Epochs when none are given: enough for a useful result on a CPU.
-DEFAULT_EPOCHS = {"digits": 20, "fashion-mnist": 5, "mnist": 5, "cifar10": 10}
-DEFAULT_MODELS = ("cnn", "mlp")
+#: The key class of each keyed transform of the field's schemes (in ``vortexnumba.cipher``).
+SCHEME_KEYS = {"le": "LEKey", "ele": "ELEKey", "etc": "EtCKey", "pe": "PEKey", "blockwise": "BlockwiseKey"}
+#: Models that read block-wise encrypted images with the key's block as a model option.
+BLOCK_MODELS = ("adapt-cnn",)
 
 _OUTPUT_FILES = ("results.json", "results.md", "transforms.png", "info_loss_vs_drop.png")
 
@@ -61,7 +77,8 @@ def transform_settings(image_shape) -> dict:
     random centres allow only radius 1, where a vortex moves nothing (its
     angle vanishes at the rim); 5 vortices at S = 0.8 make a key that leaves
     the image unchanged unlikely while still moving well under half the pixels. Other
-    sizes keep the paper's density of about one vortex per 78 pixels.
+    sizes keep the paper's density of about one vortex per 78 pixels. The
+    tile side is also the block of the block-wise schemes.
 
     Parameters
     ----------
@@ -72,6 +89,11 @@ def transform_settings(image_shape) -> dict:
     -------
     dict
         ``n_vortices``, ``strength``, ``block``.
+
+    Examples
+    --------
+    >>> transform_settings((28, 28))
+    {'n_vortices': 10, 'strength': 0.8, 'block': 4}
     """
     h, w = int(image_shape[0]), int(image_shape[1])
     if (h, w) == (28, 28):
@@ -91,61 +113,167 @@ def _seed_for(seed: int, label: str) -> int:
     return int(np.random.SeedSequence([int(seed), zlib.crc32(label.encode())]).generate_state(1)[0])
 
 
-def _make_transform(name, shape, settings, seed, on_device=False):
-    """Return (apply(images, part) -> (images, src)) for transform ``name``.
+def _scheme_class(name):
+    cls = getattr(_cipher, SCHEME_KEYS[name], None)
+    if cls is None:  # pragma: no cover - a cipher package without the field's schemes
+        raise ValueError(f"transform {name!r} needs vortexnumba.cipher.{SCHEME_KEYS[name]}, which this "
+                         "installation lacks")
+    return cls
 
-    With ``on_device`` a keyed transform gathers on the accelerator
-    (:func:`encrypt_on_device`) and returns a JAX array; ``random`` draws its
-    per-image permutations on the host either way.
-    """
-    grid = shape[:2]
-    if name == "random":
 
-        def apply(images, part):
-            # Only the test images' permutations are needed (for the information loss).
-            if part == "test":
-                return shuffle_each(images, seed=_seed_for(seed, f"random-{part}"), return_src=True)
-            return shuffle_each(images, seed=_seed_for(seed, f"random-{part}")), None
-
-        return apply, None
+def _make_key(name, shape, settings, seed):
+    """The key of a keyed transform (None for the per-image ones, ``random`` and ``pe-each``)."""
+    grid = tuple(shape[:2])
+    channels = int(shape[2]) if len(shape) > 2 else 1
+    if name in ("random", "pe-each"):
+        return None
     if name == "origin":
-        key = IdentityKey(grid)
-    elif name == "vor":
-        key = VortexKey.random(grid, settings["n_vortices"], settings["strength"], mode="bijective",
-                               seed=_seed_for(seed, "vor"))
-    elif name == "vor-paper":
-        # The same vortices as "vor": the two differ only in the arithmetic that moves the pixels.
-        key = VortexKey.random(grid, settings["n_vortices"], settings["strength"], mode="paper",
-                               seed=_seed_for(seed, "vor"))
-    elif name == "perm":
-        key = PermutationKey.random(grid, seed=_seed_for(seed, "perm"))
-    elif name == "block":
-        key = BlockKey.random(grid, block=settings["block"], seed=_seed_for(seed, "block"))
-    else:  # pragma: no cover - names are checked earlier
-        raise ValueError(name)
-
-    def apply(images, part):
-        if on_device:
-            return encrypt_on_device(images, key.src), key.src
-        return encrypt(images, key), key.src
-
-    return apply, key
+        return IdentityKey(grid)
+    if name in ("vor", "vor-paper"):
+        # The same vortices for both: the two differ only in the arithmetic that moves the pixels.
+        mode = "bijective" if name == "vor" else "paper"
+        return VortexKey.random(grid, settings["n_vortices"], settings["strength"], mode=mode,
+                                seed=_seed_for(seed, "vor"))
+    if name == "perm":
+        return PermutationKey.random(grid, seed=_seed_for(seed, "perm"))
+    if name == "block":
+        return BlockKey.random(grid, block=settings["block"], seed=_seed_for(seed, "block"))
+    cls = _scheme_class(name)
+    if name == "pe":
+        return cls.random(grid, channels=channels, seed=_seed_for(seed, name))
+    return cls.random(grid, block=settings["block"], channels=channels, seed=_seed_for(seed, name))
 
 
-def _parse_list(value, allowed, name):
-    if isinstance(value, str):
-        items = [v.strip().lower() for v in value.split(",") if v.strip()]
-    else:
-        try:
-            items = [str(v).strip().lower() for v in value]
-        except TypeError:
-            raise TypeError(f"{name} must be a comma-separated string or a list, got {value!r}") from None
-    if not items:
-        raise ValueError(f"{name} must name at least one of {', '.join(allowed)}")
-    bad = [v for v in items if v not in allowed]
-    if bad:
-        raise ValueError(f"{name}: unknown {', '.join(map(repr, bad))}; expected some of {', '.join(allowed)}")
-    return list(dict.fromkeys(items))  # keep order, drop repeats
+def _pe_each(images, seed):
+    fn = getattr(_cipher, "pe_each", None)
+    if fn is None:  # pragma: no cover - a cipher package without the field's schemes
+        raise ValueError("transform 'pe-each' needs vortexnumba.cipher.pe_each, which this installation lacks")
+    out = fn(images, seed=seed)
+    return out[0] if isinstance(out, tuple) else out
+
+
+def _apply(name, key, images, part, seed, on_device):
+    """``images`` under transform ``name``: a NumPy array, or a JAX array when ``on_device``."""
+    if name == "random":
+        # Only the test images' permutations are needed (for the information loss).
+        return shuffle_each(images, seed=_seed_for(seed, f"random-{part}"))
+    if name == "pe-each":
+        return _pe_each(np.asarray(images), _seed_for(seed, f"pe-each-{part}"))
+    if on_device:
+        return encrypt_on_device(images, key.src if getattr(key, "is_spatial", True) else key)
+    return encrypt(images, key)
+
+
+def _information(name, key, test_x, n_info, seed):
+    """Mean information loss of the transform on the first ``n_info`` test images, and how it was measured."""
+    x = test_x[:n_info]
+    if name == "random":
+        _, src = shuffle_each(test_x, seed=_seed_for(seed, "random-test"), return_src=True)
+        return float(np.mean(information_loss(x, src[:n_info]))), "pixel map"
+    if name == "pe-each":
+        # Every image has its own key; each PE key moves no pixel, so its tracking map is the identity.
+        return float(np.mean(information_loss(x, np.arange(x.shape[1] * x.shape[2])))), "tracking map"
+    if getattr(key, "is_spatial", True):
+        return float(np.mean(information_loss(x, key.src))), "pixel map"
+    try:
+        return float(np.mean(information_loss(x, key))), "key (encrypted values)"
+    except (TypeError, ValueError):  # a framework that reads only index maps: the key's tracking map
+        return float(np.mean(information_loss(x, np.asarray(key.src)))), "tracking map"
+
+
+def _model_options(mname, settings):
+    return {"block": settings["block"]} if mname in BLOCK_MODELS else {}
+
+
+# --------------------------------------------------------------------------- the experiment's steps
+
+
+def _check_output(out, dataset, force):
+    """The output folder, after refusing existing results (nothing is created here)."""
+    out_dir = Path(out).expanduser() / dataset
+    for fname in _OUTPUT_FILES:
+        if (out_dir / fname).exists() and not force:
+            raise FileExistsError(f"{out_dir / fname} already exists (overwrite it with force=True)")
+        if (out_dir / fname).is_dir():
+            raise IsADirectoryError(f"result file {str(out_dir / fname)!r} is a directory, expected a file path")
+    parent = next((p for p in (out_dir, *out_dir.parents) if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise NotADirectoryError(f"out: {str(parent)!r} is not a folder")
+    return out_dir
+
+
+def _load(config, data_dir):
+    train_x, train_y, test_x, test_y = _data.load(config.dataset, data_dir)
+    if config.train_limit:
+        train_x, train_y = train_x[: config.train_limit], train_y[: config.train_limit]
+    if config.test_limit:
+        test_x, test_y = test_x[: config.test_limit], test_y[: config.test_limit]
+    n_classes = max(int(max(train_y.max(), test_y.max())) + 1, 10)
+    return train_x, train_y, test_x, test_y, n_classes
+
+
+def _run_transform(config, tname, data, settings, origin_accuracy, progress, log):
+    """Every model on one transform: (runs, test samples, trained results by model, the key's parts).
+
+    ``origin_accuracy`` (model -> accuracy) is filled on ``origin`` and read for the drops.
+    """
+    train_x, train_y, test_x, test_y, n_classes = data[:5]
+    seed, on_device = config.seed, config.encrypt_on == "device"
+    key = _make_key(tname, train_x.shape[1:], settings, seed)
+    t0 = time.perf_counter()
+    src_train, src_test = (train_x, test_x) if not on_device or tname in ("random", "pe-each") else data[5:7]
+    enc_train = _apply(tname, key, src_train, "train", seed, on_device)
+    enc_test = _apply(tname, key, src_test, "test", seed, on_device)
+    n_info = len(test_x) if config.info_loss_limit is None else min(config.info_loss_limit, len(test_x))
+    loss, method = _information(tname, key, test_x, n_info, seed)
+    loss = min(max(loss, 0.0), 1.0)  # rounding can put the identity a hair below 0
+    t_info = time.perf_counter() - t0
+    runs, trained = [], {}
+    for mname in config.models:
+        model = make_model(mname, train_x.shape[1:], n_classes, seed=config.seed, **_model_options(mname, settings))
+        t1 = time.perf_counter()
+        res = train(model, enc_train, train_y, epochs=config.epochs, batch_size=config.batch_size,
+                    learning_rate=config.learning_rate, weight_decay=config.weight_decay, seed=config.seed,
+                    progress=f"{mname}/{tname}" if progress is None else progress,
+                    pipeline=Pipeline(loop=config.loop))
+        acc = evaluate(res, enc_test, test_y)
+        if tname == "origin":
+            origin_accuracy[mname] = acc
+        runs.append(_run_record(mname, tname, acc, origin_accuracy[mname] - acc, loss, method, config.epochs,
+                                time.perf_counter() - t1, res))
+        trained[mname] = res
+        log(_run_line(config.dataset, runs[-1], t_info))
+    return runs, np.asarray(enc_test[: min(4, len(test_x))]), trained, (key, enc_test, loss, method)
+
+
+def _run_record(mname, tname, acc, drop, loss, method, epochs, seconds, res):
+    return {"model": mname, "transform": tname, "accuracy": acc, "accuracy_drop": drop, "info_loss": loss,
+            "info_loss_method": method, "epochs": int(epochs), "seconds": seconds,
+            "final_train_loss": res.history[-1]["loss"] if res is not None else None,
+            "train_accuracy": res.history[-1]["train_accuracy"] if res is not None else None}
+
+
+def _run_line(dataset, run, t_info):
+    return (f"{dataset} {run['model']:8s} {run['transform']:9s} accuracy {100 * run['accuracy']:6.2f}%  "
+            f"drop {100 * run['accuracy_drop']:+6.2f}  "
+            f"info loss {run['info_loss']:.4f}  ({run['seconds']:.1f} s train, {t_info:.1f} s transform + "
+            "information)")
+
+
+def _model_encrypted_runs(config, origin_results, origin_accuracy, blockwise, test_y, log):
+    """The ViTs trained on plain images, encrypted by the block-wise key, on the encrypted test images."""
+    key, enc_test, loss, method = blockwise
+    runs = []
+    for mname, res in origin_results.items():
+        if not isinstance(res.model, ViT) or res.model.patch != getattr(key, "block", None):
+            continue
+        t1 = time.perf_counter()
+        acc = evaluate(encrypt_model(res, key), enc_test, test_y)
+        run = _run_record(f"{mname}+model-encryption", "blockwise", acc, origin_accuracy[mname] - acc, loss, method,
+                          config.epochs, time.perf_counter() - t1, res)
+        runs.append(run)
+        log(_run_line(config.dataset, run, 0.0))
+    return runs
 
 
 def _version(module):
@@ -174,43 +302,116 @@ def _environment() -> dict:
     }
 
 
-# --------------------------------------------------------------------------- main
+def _document(config, runs, data, settings, optimizer, seconds):
+    train_x, _, test_x, _, _ = data[:5]
+    n_info = len(test_x) if config.info_loss_limit is None else min(config.info_loss_limit, len(test_x))
+    models = list(dict.fromkeys(r["model"] for r in runs))
+    optimizer = {k: v for k, v in optimizer.items() if k != "decay_steps"}  # one per run: steps differ by model
+    return {
+        "dataset": config.dataset,
+        "runs": runs,
+        "correlation": correlation([r["info_loss"] for r in runs], [r["accuracy_drop"] for r in runs]),
+        "models": models,
+        "transforms": list(config.transforms),
+        "transform_descriptions": {t: TRANSFORM_DESCRIPTIONS[t] for t in config.transforms},
+        "epochs": config.epochs,
+        "seed": config.seed,
+        "image_shape": list(train_x.shape[1:]),
+        "n_train": len(train_x),
+        "n_test": len(test_x),
+        "n_info_loss_images": int(n_info),
+        "settings": settings,
+        "training": {"optimizer": optimizer.pop("name"), **optimizer, "batch_size": config.batch_size,
+                     "loop": config.loop, "encrypt_on": config.encrypt_on},
+        "config": config.to_dict(),
+        "units": {"accuracy": "fraction of test images in [0, 1]", "accuracy_drop": "origin accuracy minus this "
+                  "run's, same model, as a fraction", "info_loss": "1 - retention, mean over test images"},
+        "paper": {m: dict(zip(("origin", "vor", "random"), v, strict=False))
+                  for m, v in PAPER_RESULTS.get(config.dataset, {}).items()} or None,
+        "environment": _environment(),
+        "total_seconds": seconds,
+    }
 
 
-def reproduce(
-    dataset: str = "digits",
-    *,
-    models=DEFAULT_MODELS,
-    transforms=TRANSFORMS,
-    epochs: int | None = None,
-    seed: int = 0,
-    out="vortexnumba-results",
-    data_dir=None,
-    force: bool = False,
-    batch_size: int = 128,
-    learning_rate: float = 1e-3,
-    train_limit: int | None = None,
-    test_limit: int | None = None,
-    info_loss_limit: int | None = None,
-    encrypt_on: str | None = None,
-    loop: str = "step",
-    progress: bool | None = None,
-    log=None,
-) -> dict:
+def _write(result, samples, out_dir, force):
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for fname in _OUTPUT_FILES:
+        check_output_path(out_dir / fname, force=force, name="result file")
+    with atomic_writer(out_dir / "results.json", force=force, mode="w", name="result file") as fh:
+        json.dump(result, fh, indent=2, allow_nan=False)
+        fh.write("\n")
+    with atomic_writer(out_dir / "results.md", force=force, mode="w", name="result file") as fh:
+        fh.write(markdown(result))
+    write_figures(result, samples, out_dir, force=force)
+
+
+def run_experiment(config: ExperimentConfig, *, data_dir=None, progress: bool | None = None, log=None) -> dict:
+    """Run the experiment of ``config`` and return the ``results.json`` structure (nothing is written).
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        The settings.
+    data_dir : str or path-like, optional
+        Where to look for the data first.
+    progress : bool, optional
+        Progress bars per epoch; default only when stderr is a terminal.
+    log : callable, optional
+        Called with one line of text per finished run.
+
+    Returns
+    -------
+    dict
+        ``results.json``'s content, and the test samples under ``"_samples"``
+        (transform -> first four encrypted test images), which are not written.
+
+    Examples
+    --------
+    >>> from vortexnumba.learn import ExperimentConfig
+    >>> from vortexnumba.learn._reproduce import run_experiment
+    >>> cfg = ExperimentConfig("digits", models="mlp", transforms="perm", epochs=1, train_limit=200,
+    ...                        info_loss_limit=10)
+    >>> [r["transform"] for r in run_experiment(cfg)["runs"]]
+    ['origin', 'perm']
+    """
+    import jax
+
+    if not isinstance(config, ExperimentConfig):
+        raise TypeError(f"config must be an ExperimentConfig, got {type(config).__name__}")
+    log = log if log is not None else (lambda line: None)
+    t_all = time.perf_counter()
+    if config.encrypt_on is None:
+        config = dataclasses.replace(config, encrypt_on="host" if jax.default_backend() == "cpu" else "device")
+    data = _load(config, data_dir)
+    if config.encrypt_on == "device":  # the plain images go to the accelerator once
+        data = (*data, jax.device_put(data[0]), jax.device_put(data[2]))
+    settings = transform_settings(data[0].shape[1:])
+    runs, samples, origin_results, origin_accuracy, optimizer = [], {}, {}, {}, {}
+    for tname in config.transforms:
+        t_runs, samples[tname], trained, parts = _run_transform(config, tname, data, settings, origin_accuracy,
+                                                                progress, log)
+        runs += t_runs
+        optimizer = optimizer or trained[config.models[0]].optimizer
+        if tname == "origin":
+            origin_results = trained
+        if tname == "blockwise":
+            runs += _model_encrypted_runs(config, origin_results, origin_accuracy, parts, data[3], log)
+        del trained, parts
+    result = _document(config, runs, data, settings, optimizer, None)
+    result["total_seconds"] = time.perf_counter() - t_all
+    result["_samples"] = samples
+    return result
+
+
+def reproduce(config: ExperimentConfig | str | None = None, *, out="vortexnumba-results", data_dir=None,
+              force: bool = False, progress: bool | None = None, log=None, **settings) -> dict:
     """Train every model on every transform of a data set and compare.
 
     Parameters
     ----------
-    dataset : {"digits", "fashion-mnist", "mnist", "cifar10"}
-        Which data (see :func:`vortexnumba.data.load`).
-    models : str or list of str
-        Subset of :data:`vortexnumba.learn.MODELS`; a comma-separated string works.
-    transforms : str or list of str
-        Subset of ``TRANSFORMS``; ``origin`` is always run (the drops are measured from it).
-    epochs : int, optional
-        Training epochs; default per data set (``DEFAULT_EPOCHS``).
-    seed : int
-        Seeds the keys, the per-image permutations, the initial weights and the batch order.
+    config : ExperimentConfig or str, optional
+        The experiment, or the name of its data set (``"digits"``,
+        ``"fashion-mnist"``, ``"mnist"``, ``"cifar10"``); default digits.
     out : str or path-like
         Results go to ``out/<dataset>/``: ``results.json``, ``results.md``,
         ``transforms.png``, ``info_loss_vs_drop.png``.
@@ -218,28 +419,26 @@ def reproduce(
         Where to look for the data first.
     force : bool
         Replace existing result files (otherwise they are refused before any training).
-    batch_size, learning_rate : optional
-        Training settings (AdamW, cosine decay).
-    train_limit, test_limit : int, optional
-        Use only the first this many training / test images (quick trials).
-    info_loss_limit : int, optional
-        Average the information loss over only the first this many test images.
-    encrypt_on : {"host", "device"}, optional
-        Where the keyed transforms run: ``"host"`` (Numba, :func:`vortexnumba.encrypt`)
-        or ``"device"`` (:func:`encrypt_on_device`, the images never leave the
-        accelerator); default ``"device"`` when JAX has an accelerator, else ``"host"``.
-        The encrypted images are the same.
-    loop : {"step", "scan"}
-        Training loop (see :func:`vortexnumba.learn.train`).
     progress : bool, optional
         Progress bars per epoch; default only when stderr is a terminal.
     log : callable, optional
         Called with one line of text per finished run (default: nothing).
+    **settings
+        Fields of :class:`~vortexnumba.learn.ExperimentConfig` (``dataset``,
+        ``models``, ``transforms``, ``epochs``, ``seed``, ``batch_size``,
+        ``learning_rate``, ``weight_decay``, ``train_limit``, ``test_limit``,
+        ``info_loss_limit``, ``encrypt_on``, ``loop``): build the
+        experiment from keywords, or replace those fields of ``config``.
+
+    Every setting and the output folder are checked before anything is
+    read, trained or written; the folder is created only when the results
+    are written.
 
     Returns
     -------
     dict
-        The content of ``results.json``.
+        The content of ``results.json``; its ``"config"`` is the experiment
+        as run (``ExperimentConfig.from_dict`` rebuilds it).
 
     Examples
     --------
@@ -251,127 +450,14 @@ def reproduce(
     >>> res["runs"][0]["accuracy"] > res["runs"][2]["accuracy"]
     True
     """
-    import jax
-
-    t_all = time.perf_counter()
-    if log is None:
-        def log(msg):
-            return None
-    name = _data._check_name(dataset)
-    model_names = _parse_list(models, MODELS, "models")
-    transform_names = _parse_list(transforms, TRANSFORMS, "transforms")
-    if "origin" in transform_names:
-        transform_names.remove("origin")
-    transform_names.insert(0, "origin")
-    if epochs is None:
-        epochs = DEFAULT_EPOCHS[name]
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    for value, label in ((train_limit, "train_limit"), (test_limit, "test_limit"), (info_loss_limit, "info_loss_limit")):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
-            raise ValueError(f"{label} must be a positive int or None, got {value!r}")
-    if encrypt_on is None:
-        encrypt_on = "host" if jax.default_backend() == "cpu" else "device"
-    if encrypt_on not in ("host", "device"):
-        raise ValueError(f"encrypt_on must be 'host', 'device' or None, got {encrypt_on!r}")
-
-    # Refuse existing results before spending any time on training.
-    out_dir = Path(out).expanduser() / name
-    for fname in _OUTPUT_FILES:
-        if (out_dir / fname).exists() and not force:
-            raise FileExistsError(f"{out_dir / fname} already exists (overwrite it with force=True)")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for fname in _OUTPUT_FILES:
-        check_output_path(out_dir / fname, force=force, name="result file")
-
-    train_x, train_y, test_x, test_y = _data.load(name, data_dir)
-    if train_limit:
-        train_x, train_y = train_x[:train_limit], train_y[:train_limit]
-    if test_limit:
-        test_x, test_y = test_x[:test_limit], test_y[:test_limit]
-    n_classes = int(max(train_y.max(), test_y.max())) + 1
-    n_classes = max(n_classes, 10)
-    settings = transform_settings(train_x.shape[1:])
-    n_info = len(test_x) if info_loss_limit is None else min(info_loss_limit, len(test_x))
-    n_show = min(4, len(test_x))
-    if encrypt_on == "device":  # the plain images go to the accelerator once
-        train_src, test_src_images = jax.device_put(train_x), jax.device_put(test_x)
+    if isinstance(config, ExperimentConfig):
+        config = dataclasses.replace(config, **settings) if settings else config
+    elif config is None or isinstance(config, str):
+        config = ExperimentConfig.from_keywords(config, **settings)
     else:
-        train_src, test_src_images = train_x, test_x
-
-    runs = []
-    samples = {}
-    origin_accuracy = {}
-    for tname in transform_names:
-        apply, _key = _make_transform(tname, train_x.shape[1:], settings, seed, on_device=encrypt_on == "device")
-        t0 = time.perf_counter()
-        if tname == "random":
-            enc_train, _ = apply(train_x, "train")
-            enc_test, test_src = apply(test_x, "test")
-        else:
-            enc_train, _ = apply(train_src, "train")
-            enc_test, test_src = apply(test_src_images, "test")
-        info_src = test_src if np.ndim(test_src) == 1 else test_src[:n_info]
-        loss = float(np.mean(information_loss(test_x[:n_info], info_src)))
-        loss = min(max(loss, 0.0), 1.0)  # rounding can put the identity a hair below 0
-        t_info = time.perf_counter() - t0
-        samples[tname] = np.asarray(enc_test[:n_show])
-        for mname in model_names:
-            model = make_model(mname, train_x.shape[1:], n_classes, seed=int(seed))
-            t1 = time.perf_counter()
-            res = train(model, enc_train, train_y, epochs=int(epochs), batch_size=batch_size,
-                        learning_rate=learning_rate, seed=int(seed), loop=loop, progress=progress,
-                        desc=f"{mname}/{tname}")
-            acc = evaluate(res, enc_test, test_y)
-            seconds = time.perf_counter() - t1
-            if tname == "origin":
-                origin_accuracy[mname] = acc
-            run = {
-                "model": mname,
-                "transform": tname,
-                "accuracy": acc,
-                "accuracy_drop": origin_accuracy[mname] - acc,
-                "info_loss": loss,
-                "epochs": int(epochs),
-                "seconds": seconds,
-                "final_train_loss": res.history[-1]["loss"],
-                "train_accuracy": res.history[-1]["train_accuracy"],
-            }
-            runs.append(run)
-            log(f"{name} {mname:8s} {tname:9s} accuracy {100 * acc:6.2f}%  drop {100 * run['accuracy_drop']:+6.2f}  "
-                f"info loss {loss:.4f}  ({seconds:.1f} s train, {t_info:.1f} s transform + information)")
-        del enc_train, enc_test
-
-    corr = correlation([r["info_loss"] for r in runs], [r["accuracy_drop"] for r in runs])
-    result = {
-        "dataset": name,
-        "runs": runs,
-        "correlation": corr,
-        "models": model_names,
-        "transforms": transform_names,
-        "transform_descriptions": {t: TRANSFORM_DESCRIPTIONS[t] for t in transform_names},
-        "epochs": int(epochs),
-        "seed": int(seed),
-        "image_shape": list(train_x.shape[1:]),
-        "n_train": len(train_x),
-        "n_test": len(test_x),
-        "n_info_loss_images": int(n_info),
-        "settings": settings,
-        "training": {"optimizer": "adamw", "learning_rate": learning_rate, "schedule": "cosine decay to 0",
-                     "weight_decay": 1e-4, "batch_size": batch_size, "loop": loop, "encrypt_on": encrypt_on},
-        "units": {"accuracy": "fraction of test images in [0, 1]", "accuracy_drop": "origin accuracy minus this "
-                  "run's, same model, as a fraction", "info_loss": "1 - retention, mean over test images"},
-        "paper": {m: dict(zip(("origin", "vor", "random"), v)) for m, v in PAPER_RESULTS.get(name, {}).items()} or None,
-        "environment": _environment(),
-        "total_seconds": None,
-    }
-    result["total_seconds"] = time.perf_counter() - t_all
-    with atomic_writer(out_dir / "results.json", force=force, mode="w", name="result file") as fh:
-        json.dump(result, fh, indent=2, allow_nan=False)
-        fh.write("\n")
-    with atomic_writer(out_dir / "results.md", force=force, mode="w", name="result file") as fh:
-        fh.write(markdown(result))
-    write_figures(result, samples, out_dir, force=force)
+        raise TypeError(f"config must be an ExperimentConfig, a data set name or None, got {type(config).__name__}")
+    out_dir = _check_output(out, config.dataset, force)
+    result = run_experiment(config, data_dir=data_dir, progress=progress, log=log)
+    samples = result.pop("_samples")
+    _write(result, samples, out_dir, force)
     return result

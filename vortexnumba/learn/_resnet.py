@@ -16,8 +16,8 @@ them) and updates running averages kept in an ``eqx.nn.State``; in inference
 mode (``eqx.nn.inference_mode(model)``) it uses the running mean and unbiased
 variance, as PyTorch does. (Equinox's other mode, ``"ema"``, normalises in
 training with the running averages once they are filled: not the batch norm
-of the paper's ResNet. This package used it until 0.2.0; ``tests/test_train.py``
-now checks that training normalises with the batch's own statistics.)
+of the paper's ResNet; ``tests/test_train.py`` checks that training
+normalises with the batch's own statistics.)
 Convolutions have no bias (the batch norm after each has one) and
 He-normal weights with fan-out, as torchvision's ResNet.
 """
@@ -26,28 +26,12 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 
-from ._models import Classifier, _conv, _conv2d, _dense
+from ._layers import Classifier, batch_norm, batch_norm_layer, conv, conv2d, dense
 
 __all__ = ["ResNet18"]
 
 STAGES = ((64, 2), (128, 2), (256, 2), (512, 2))
-_AXIS = "batch"
-
-
-def _bn(channels):
-    return eqx.nn.BatchNorm(channels, axis_name=_AXIS, momentum=0.9, eps=1e-5, mode="batch")
-
-
-def _batch_norm(bn: eqx.nn.BatchNorm, x, state):
-    """Apply ``bn`` to an NHWC batch: mapped over images with the batch as the named axis."""
-
-    def one(xi, s):
-        y, s = bn(jnp.moveaxis(xi, -1, 0), s)
-        return jnp.moveaxis(y, 0, -1), s
-
-    return jax.vmap(one, in_axes=(0, None), out_axes=(0, None), axis_name=_AXIS)(x, state)
 
 
 class BasicBlock(eqx.Module):
@@ -62,23 +46,23 @@ class BasicBlock(eqx.Module):
 
     def __init__(self, c_in, c_out, stride, key):
         k1, k2, k3 = jax.random.split(key, 3)
-        self.conv1 = _conv2d(k1, 3, c_in, c_out, stride=stride, bias=False, fan="out")
-        self.bn1 = _bn(c_out)
-        self.conv2 = _conv2d(k2, 3, c_out, c_out, bias=False, fan="out")
-        self.bn2 = _bn(c_out)
+        self.conv1 = conv2d(k1, 3, c_in, c_out, stride=stride, bias=False, fan="out")
+        self.bn1 = batch_norm_layer(c_out)
+        self.conv2 = conv2d(k2, 3, c_out, c_out, bias=False, fan="out")
+        self.bn2 = batch_norm_layer(c_out)
         if stride != 1 or c_in != c_out:
-            self.proj = _conv2d(k3, 1, c_in, c_out, stride=stride, bias=False, fan="out")
-            self.proj_bn = _bn(c_out)
+            self.proj = conv2d(k3, 1, c_in, c_out, stride=stride, bias=False, fan="out")
+            self.proj_bn = batch_norm_layer(c_out)
         else:
             self.proj = self.proj_bn = None
 
     def __call__(self, x, state):
-        h, state = _batch_norm(self.bn1, _conv(self.conv1, x), state)
-        h, state = _batch_norm(self.bn2, _conv(self.conv2, jax.nn.relu(h)), state)
+        h, state = batch_norm(self.bn1, conv(self.conv1, x), state)
+        h, state = batch_norm(self.bn2, conv(self.conv2, jax.nn.relu(h)), state)
         if self.proj is None:
             skip = x
         else:
-            skip, state = _batch_norm(self.proj_bn, _conv(self.proj, x), state)
+            skip, state = batch_norm(self.proj_bn, conv(self.proj, x), state)
         return jax.nn.relu(h + skip), state
 
 
@@ -104,8 +88,8 @@ class ResNet18(Classifier):
     def __init__(self, image_shape, n_classes, key):
         self.name, self.image_shape, self.n_classes = "resnet18", image_shape, n_classes
         keys = jax.random.split(key, 2 + sum(n for _, n in STAGES))
-        self.stem = _conv2d(keys[0], 3, image_shape[2], STAGES[0][0], bias=False, fan="out")
-        self.stem_bn = _bn(STAGES[0][0])
+        self.stem = conv2d(keys[0], 3, image_shape[2], STAGES[0][0], bias=False, fan="out")
+        self.stem_bn = batch_norm_layer(STAGES[0][0])
         blocks, c_in, i = [], STAGES[0][0], 1
         for s, (c_out, n) in enumerate(STAGES):
             for b in range(n):
@@ -117,9 +101,9 @@ class ResNet18(Classifier):
         self.out = eqx.nn.Linear(c_in, n_classes, key=keys[-1])
 
     def __call__(self, x, state):
-        h, state = _batch_norm(self.stem_bn, _conv(self.stem, x), state)
+        h, state = batch_norm(self.stem_bn, conv(self.stem, x), state)
         h = jax.nn.relu(h)
         for block in self.blocks:
             h, state = block(h, state)
-        return _dense(self.out, h.mean(axis=(1, 2))), state
+        return dense(self.out, h.mean(axis=(1, 2))), state
 

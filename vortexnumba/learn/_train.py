@@ -2,13 +2,15 @@
 
 ``train`` keeps the uint8 training set on the device when it fits (see
 :mod:`._pipeline`) and hands each step only the batch's indices; the step
-gathers, converts to float, runs forward, backward and the AdamW update, and
-is jit-compiled once per run with its parameter, optimizer and batch-norm
-buffers donated (updated in place); on the CPU with the compiler options of
-:mod:`._xla` (convolutions to XLA's own kernels, 1.4x faster for the CNN). Every batch has the same shape (the last
-one of an epoch is padded and the padding masked out of the loss and
-accuracy; batch-norm statistics do see the padding rows). With
-``loop="scan"`` a whole epoch is one compiled ``lax.scan`` over the batches.
+gathers, converts to float, runs forward, backward and the optimizer's update
+(by default AdamW with a cosine decay; any ``optax.GradientTransformation``),
+and is jit-compiled once per model structure and optimizer with its
+parameter, optimizer and batch-norm buffers donated (updated in place); on
+the CPU with the compiler options of :mod:`._xla` (convolutions to XLA's own
+kernels). Every batch has the same shape (the last one of an epoch is padded
+and the padding masked out of the loss and accuracy; batch-norm statistics do
+see the padding rows). With ``Pipeline(loop="scan")`` a whole epoch is one
+compiled ``lax.scan`` over the batches.
 
 Determinism: the initial parameters come from ``make_model(..., seed=)``, the
 batch order from ``numpy.random.default_rng(seed)``; on one machine and JAX
@@ -33,13 +35,16 @@ import numpy as np
 import optax
 
 from .._progress import progress as _progress
-from ._models import Classifier
-from ._pipeline import Placement, fits_on_device
+from .._validate import as_positive_float, as_seed
+from ._checks import positive_int
+from ._layers import Classifier
+from ._pipeline import Pipeline, Placement, fits_on_device
 from ._xla import compiler_options
 
-__all__ = ["TrainResult", "evaluate", "predict", "train"]
+__all__ = ["CompiledStep", "TrainResult", "compiled_step", "default_optimizer", "evaluate", "predict", "train"]
 
-LOOPS = ("step", "scan")
+#: AdamW's moment decay rates and epsilon (Optax's defaults, PyTorch's too).
+ADAMW_B1, ADAMW_B2, ADAMW_EPS = 0.9, 0.999, 1e-8
 
 
 @dataclass
@@ -63,6 +68,11 @@ class TrainResult:
         The devices the parameters live on (the batch was split over them).
     data_on_device : bool
         Whether the training set was placed on the device once.
+    optimizer : dict
+        What was optimised with: for the default, ``name`` ``"adamw"``,
+        ``learning_rate``, ``weight_decay``, ``schedule``, ``decay_steps``,
+        ``b1``, ``b2``, ``eps``; for an optimizer of the caller's, ``name``
+        ``"custom"`` and the ``init`` function's qualified name.
     """
 
     model: Classifier
@@ -73,6 +83,7 @@ class TrainResult:
     seconds: float = 0.0
     devices: tuple = ()
     data_on_device: bool = False
+    optimizer: dict = field(default_factory=dict)
 
 
 def _as_nhwc(x, name):
@@ -101,7 +112,7 @@ def _as_labels(y, n, n_classes, name):
 def _check_model(model, x, name):
     if not isinstance(model, Classifier):
         raise TypeError(f"model must come from make_model, got {type(model).__name__}")
-    if tuple(x.shape[1:]) != model.image_shape:
+    if x is not None and tuple(x.shape[1:]) != model.image_shape:
         raise ValueError(f"{name} images have shape {tuple(x.shape[1:])}, but the model expects {model.image_shape}")
 
 
@@ -123,14 +134,41 @@ def _normalise(x_uint8, mean, std):
     return (x_uint8.astype(jnp.float32) / 255.0 - mean) / std
 
 
-@functools.lru_cache(maxsize=64)
-def _compiled(static, learning_rate, weight_decay, total_steps, constraint, options=None):
-    """The optimizer and the compiled step and epoch for one model structure and schedule.
+def default_optimizer(learning_rate: float, weight_decay: float, total_steps: int) -> optax.GradientTransformation:
+    """AdamW with a cosine decay of the learning rate from ``learning_rate`` to 0 over ``total_steps``.
 
-    ``options``: XLA compiler options as a tuple of pairs (see :mod:`._xla`).
+    What :func:`train` uses unless it is given an optimizer.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> opt = default_optimizer(1e-3, 1e-4, 100)
+    >>> state = opt.init({"w": jnp.zeros(3)})
     """
     schedule = optax.cosine_decay_schedule(learning_rate, decay_steps=max(total_steps, 1))
-    optimizer = optax.adamw(schedule, weight_decay=weight_decay)
+    return optax.adamw(schedule, b1=ADAMW_B1, b2=ADAMW_B2, eps=ADAMW_EPS, weight_decay=weight_decay)
+
+
+def _describe_optimizer(spec) -> dict:
+    if isinstance(spec, tuple) and spec and spec[0] == "adamw-cosine":
+        _, lr, wd, total = spec
+        return {"name": "adamw", "learning_rate": lr, "weight_decay": wd, "schedule": "cosine decay to 0",
+                "decay_steps": max(total, 1), "b1": ADAMW_B1, "b2": ADAMW_B2, "eps": ADAMW_EPS}
+    init = getattr(spec, "init", None)
+    where = f"{getattr(init, '__module__', '?')}.{getattr(init, '__qualname__', type(init).__name__)}"
+    return {"name": "custom", "type": type(spec).__name__, "init": where}
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(static, spec, constraint, options=None):
+    """The optimizer and the compiled step and epoch for one model structure and optimizer.
+
+    ``spec``: ``("adamw-cosine", learning_rate, weight_decay, total_steps)``
+    for the default optimizer (cached by value), or the caller's
+    ``optax.GradientTransformation`` (cached by identity). ``options``: XLA
+    compiler options as a tuple of pairs (see :mod:`._xla`).
+    """
+    optimizer = default_optimizer(*spec[1:]) if isinstance(spec, tuple) and spec[0] == "adamw-cosine" else spec
 
     def loss_fn(params, state, x, y, mask, mean, std):
         logits, state = eqx.combine(params, static)(_normalise(x, mean, std), state)
@@ -164,6 +202,104 @@ def _compiled(static, learning_rate, weight_decay, total_steps, constraint, opti
             jax.jit(epoch, donate_argnums=donate, compiler_options=opts))
 
 
+def _optimizer_spec(optimizer, learning_rate, weight_decay, total_steps):
+    if optimizer is None:
+        return ("adamw-cosine", learning_rate, weight_decay, int(total_steps))
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise TypeError(f"optimizer must be an optax.GradientTransformation or None, got {type(optimizer).__name__}")
+    return optimizer
+
+
+@dataclass(frozen=True)
+class CompiledStep:
+    """One compiled training step and what it needs (:func:`compiled_step`).
+
+    Attributes
+    ----------
+    optimizer : optax.GradientTransformation
+        The optimizer the step applies; ``optimizer.init(params)`` gives its state.
+    step : callable
+        ``step(params, opt_state, state, data_x, data_y, idx, mask, mean, std)
+        -> (params, opt_state, state, metrics)``: gathers the batch
+        ``data_x[idx]`` (uint8, NHWC) and ``data_y[idx]`` on the device,
+        normalises it with ``mean`` and ``std``, and applies one update;
+        ``mask`` (float, 1 for real rows) weights the loss; ``metrics`` holds
+        the masked loss sum, the number correct and the weight. The first
+        three arguments are donated (overwritten).
+    epoch : callable
+        The same over ``(steps, B)`` rows of ``idx`` and ``mask`` in one ``lax.scan``.
+    params, static : pytree
+        The model split by ``equinox.partition`` into its arrays (fresh
+        copies, which the step may overwrite) and the rest.
+    state : equinox.nn.State
+        The model's batch-norm state.
+    """
+
+    optimizer: optax.GradientTransformation
+    step: object
+    epoch: object
+    params: object
+    static: object
+    state: object
+
+
+def compiled_step(
+    model: Classifier,
+    *,
+    total_steps: int,
+    learning_rate: float = 1e-3,
+    weight_decay: float = 1e-4,
+    optimizer: optax.GradientTransformation | None = None,
+    devices=None,
+    xla_options="auto",
+) -> CompiledStep:
+    """The compiled training step :func:`train` runs, for timing it or driving it by hand.
+
+    Parameters
+    ----------
+    model : Classifier
+        From :func:`make_model`.
+    total_steps : int
+        Length of the default optimizer's cosine schedule.
+    learning_rate, weight_decay : float
+        The default optimizer's settings (unused with ``optimizer``).
+    optimizer : optax.GradientTransformation, optional
+        Any Optax optimizer instead of the default (:func:`default_optimizer`).
+    devices : sequence of jax.Device, optional
+        Where the step will run (for the compiler options); default all JAX sees.
+    xla_options : "auto", None or tuple of (str, str)
+        XLA compiler options: ``"auto"`` those :func:`train` uses on these
+        devices (:mod:`vortexnumba.learn._xla`), None none, or the pairs given.
+
+    Returns
+    -------
+    CompiledStep
+
+    Examples
+    --------
+    >>> import numpy as np, jax.numpy as jnp
+    >>> from vortexnumba.learn import compiled_step, make_model
+    >>> cs = compiled_step(make_model("mlp", (4, 4), 3), total_steps=10)
+    >>> x = jnp.zeros((8, 4, 4, 1), jnp.uint8); y = jnp.zeros(8, jnp.int32)
+    >>> p, o, s, m = cs.step(cs.params, cs.optimizer.init(cs.params), cs.state, x, y,
+    ...                      jnp.arange(4, dtype=jnp.int32), jnp.ones(4), jnp.float32(0.5), jnp.float32(0.3))
+    >>> float(m[2])
+    4.0
+    """
+    _check_model(model, None, "images")
+    learning_rate = as_positive_float(learning_rate, "learning_rate")
+    weight_decay = as_positive_float(weight_decay, "weight_decay", inclusive=True)
+    spec = _optimizer_spec(optimizer, learning_rate, weight_decay, positive_int(total_steps, "total_steps"))
+    devices = tuple(jax.devices() if devices is None else devices)
+    options = compiler_options(devices) if xla_options == "auto" else (None if xla_options is None
+                                                                       else tuple(map(tuple, xla_options)))
+    state = eqx.nn.State(model)
+    params, static = eqx.partition(eqx.nn.delete_init_state(model), eqx.is_inexact_array)
+    opt, step, epoch = _compiled(static, spec, None, options)
+    params, state = jax.tree_util.tree_map(jnp.copy, (params, state))  # the step donates them; the model's stay
+    return CompiledStep(optimizer=opt, step=step, epoch=epoch, params=params, static=static, state=state)
+
+
 @functools.lru_cache(maxsize=64)
 def _compiled_predict(static, options=None):
     def predict_batch(params, state, x, mean, std):
@@ -184,12 +320,6 @@ def _padded(order, batch_size):
     return idx.reshape(n_steps, batch_size), mask.reshape(n_steps, batch_size)
 
 
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 def train(
     model: Classifier,
     images,
@@ -199,14 +329,12 @@ def train(
     batch_size: int = 128,
     learning_rate: float = 1e-3,
     weight_decay: float = 1e-4,
+    optimizer: optax.GradientTransformation | None = None,
     seed: int = 0,
-    loop: str = "step",
-    data_on_device: bool | None = None,
-    progress: bool | None = None,
-    desc: str | None = None,
-    devices=None,
+    progress: bool | str | None = None,
+    pipeline: Pipeline | None = None,
 ) -> TrainResult:
-    """Train ``model`` on uint8 images with AdamW and a cosine learning-rate decay.
+    """Train ``model`` on uint8 images, by default with AdamW and a cosine learning-rate decay.
 
     Parameters
     ----------
@@ -221,27 +349,20 @@ def train(
     batch_size : int
         Images per step (the last batch of an epoch is padded and masked).
     learning_rate, weight_decay : float
-        AdamW's peak rate (decayed to 0 along a cosine) and decoupled decay.
+        The default optimizer's peak rate (decayed to 0 along a cosine over
+        all steps; finite, > 0) and decoupled weight decay (finite, >= 0):
+        :func:`default_optimizer`. Checked even when ``optimizer`` is given.
+    optimizer : optax.GradientTransformation, optional
+        Any Optax optimizer to use instead (its own schedule included).
     seed : int
         Seeds the batch order (the initial weights come from ``make_model``).
-    loop : {"step", "scan"}
-        ``"step"``: one compiled call per batch, with a progress bar per
-        batch; ``"scan"``: one compiled call per epoch (``lax.scan``), with a
-        bar per epoch. Same numbers either way (to float rounding). On XLA's
-        CPU backend the scanned epoch measured about ten times slower, so
-        ``"step"`` is the default; ``"scan"`` removes per-step dispatch on an
-        accelerator.
-    data_on_device : bool, optional
-        Place the training set on the device(s) once and cut batches there;
-        default: when it fits (:func:`fits_on_device`). ``False`` cuts each
-        batch on the host and copies it (``loop="step"`` only).
-    progress : bool, optional
-        Show a progress bar; default only when stderr is a terminal.
-    desc : str, optional
-        Label of the progress bar.
-    devices : sequence of jax.Device, optional
-        Devices to train on, data-parallel; default all that JAX sees. The
-        batch size is rounded up to a multiple of their number.
+    progress : bool or str, optional
+        Show a progress bar: ``True`` always, ``False`` never, ``None`` (the
+        default) only when stderr is a terminal; a string does as ``None``
+        and labels the bar.
+    pipeline : Pipeline, optional
+        The loop (per batch or per epoch), where batches are cut and on
+        which devices (:class:`Pipeline`; default ``Pipeline()``).
 
     Returns
     -------
@@ -255,77 +376,106 @@ def train(
     >>> result = train(make_model("mlp", tx.shape[1:], 10), tx, ty, epochs=2, progress=False)
     >>> 0.5 < evaluate(result, vx, vy) <= 1.0
     True
+    >>> result.optimizer["name"], result.optimizer["decay_steps"]
+    ('adamw', 24)
     """
+    epochs = positive_int(epochs, "epochs")
+    batch_size = positive_int(batch_size, "batch_size")
+    learning_rate = as_positive_float(learning_rate, "learning_rate")
+    weight_decay = as_positive_float(weight_decay, "weight_decay", inclusive=True)
+    seed = as_seed(seed)
+    if optimizer is not None:
+        _optimizer_spec(optimizer, learning_rate, weight_decay, 1)
+    if progress is not None and not isinstance(progress, (bool, str)):
+        raise TypeError(f"progress must be True, False, None or a label, got {type(progress).__name__}")
+    pipeline = Pipeline() if pipeline is None else pipeline
+    if not isinstance(pipeline, Pipeline):
+        raise TypeError(f"pipeline must be a vortexnumba.learn.Pipeline or None, got {type(pipeline).__name__}")
     x = _as_nhwc(images, "images")
     _check_model(model, x, "images")
     y = _as_labels(labels, len(x), model.n_classes, "labels")
-    epochs = _positive_int(epochs, "epochs")
-    batch_size = _positive_int(batch_size, "batch_size")
-    if loop not in LOOPS:
-        raise ValueError(f"loop must be one of {', '.join(LOOPS)}, got {loop!r}")
     if len(x) == 0:
         raise ValueError("images must hold at least one image")
-    place = Placement(devices)
+    place = Placement(pipeline.devices)
     batch_size = min(batch_size, len(x))
     batch_size = -(-batch_size // place.count) * place.count  # whole rows for every device
+    data_on_device = pipeline.data_on_device
     if data_on_device is None:
         data_on_device = isinstance(x, jax.Array) or fits_on_device(x.nbytes + y.nbytes, place.devices)
-    if not data_on_device and loop == "scan":
-        raise ValueError("loop='scan' needs the data on the device (data_on_device=True)")
-    rng = np.random.default_rng(seed)
-    mean, std = _pixel_stats(x)
     steps_per_epoch = -(-len(x) // batch_size)
-
+    spec = _optimizer_spec(optimizer, learning_rate, weight_decay, steps_per_epoch * epochs)
+    label, enabled = (f"{progress} ", None) if isinstance(progress, str) else ("", progress)
+    loop = _Loop(place, data_on_device, pipeline.loop, batch_size, label, enabled)
     state = eqx.nn.State(model)
     params, static = eqx.partition(eqx.nn.delete_init_state(model), eqx.is_inexact_array)
-    optimizer, step, epoch_fn = _compiled(static, float(learning_rate), float(weight_decay),
-                                          steps_per_epoch * epochs, place.constraint,
-                                          compiler_options(place.devices))
+    optimizer_, step, epoch_fn = _compiled(static, spec, place.constraint, compiler_options(place.devices))
     # Fresh copies: the step donates (overwrites) its buffers, and the caller's model must survive.
     params, state = jax.tree_util.tree_map(jnp.copy, place.replicate((params, state)))
-    opt_state = place.replicate(optimizer.init(params))
-    mean_j, std_j = place.replicate((jnp.float32(mean), jnp.float32(std)))
-    if data_on_device:
-        data_x, data_y = place.replicate((x, y))
+    carry = (params, place.replicate(optimizer_.init(params)), state)
+    mean, std = _pixel_stats(x)
+    consts = place.replicate((jnp.float32(mean), jnp.float32(std)))
+    data = place.replicate((x, y)) if data_on_device else (x, y)
+    rng = np.random.default_rng(seed)
     history = []
     t_start = time.perf_counter()
-    label = f"{desc} " if desc else ""
     for ep in range(1, epochs + 1):
         t0 = time.perf_counter()
         idx, mask = _padded(rng.permutation(len(x)), batch_size)
-        if loop == "scan":
-            with _progress(1, f"{label}epoch {ep}/{epochs}", unit="epoch", enabled=progress) as bar:
-                params, opt_state, state, metrics = epoch_fn(params, opt_state, state, data_x, data_y,
-                                                             *_split_rows(place, idx, mask), mean_j, std_j)
-                totals = np.asarray(metrics, np.float64).sum(axis=0)
-                bar.update(1)
+        desc = f"{label}epoch {ep}/{epochs}"
+        if pipeline.loop == "scan":
+            carry, totals = loop.scan_epoch(epoch_fn, carry, data, idx, mask, consts, desc)
         else:
-            totals = np.zeros(3)
-            pending = []
-            with _progress(steps_per_epoch, f"{label}epoch {ep}/{epochs}", unit="batch", enabled=progress) as bar:
-                for i in range(steps_per_epoch):
-                    if data_on_device:
-                        batch = (data_x, data_y, *place.split(idx[i], mask[i]))
-                    else:
-                        rows = idx[i]
-                        batch = (*place.split(x[rows], y[rows]), *place.split(np.arange(batch_size, dtype=np.int32),
-                                                                             mask[i]))
-                    params, opt_state, state, m = step(params, opt_state, state, *batch, mean_j, std_j)
-                    pending.append(m)
-                    # Reading values back forces a sync; do it only now and then.
-                    if i % 20 == 19 or i == steps_per_epoch - 1:
-                        totals += np.asarray(jnp.stack(pending), np.float64).sum(axis=0)
-                        pending.clear()
-                        if not bar.disable:
-                            bar.set_postfix(loss=f"{totals[0] / totals[2]:.4f}", acc=f"{totals[1] / totals[2]:.4f}",
-                                            refresh=False)
-                    bar.update(1)
+            carry, totals = loop.step_epoch(step, carry, data, idx, mask, consts, desc)
         history.append({"epoch": ep, "loss": totals[0] / totals[2], "train_accuracy": totals[1] / totals[2],
                         "seconds": time.perf_counter() - t0})
+    params, _, state = carry
     jax.block_until_ready(params)
-    trained = eqx.combine(params, static)
-    return TrainResult(model=trained, state=state, mean=mean, std=std, history=history,
-                       seconds=time.perf_counter() - t_start, devices=place.devices, data_on_device=data_on_device)
+    return TrainResult(model=eqx.combine(params, static), state=state, mean=mean, std=std, history=history,
+                       seconds=time.perf_counter() - t_start, devices=place.devices, data_on_device=data_on_device,
+                       optimizer=_describe_optimizer(spec))
+
+
+@dataclass(frozen=True)
+class _Loop:
+    """One epoch of compiled steps, per batch or scanned, with its progress bar."""
+
+    place: Placement
+    data_on_device: bool
+    kind: str
+    batch_size: int
+    label: str
+    enabled: bool | None
+
+    def scan_epoch(self, epoch_fn, carry, data, idx, mask, consts, desc):
+        with _progress(1, desc, unit="epoch", enabled=self.enabled) as bar:
+            *carry, metrics = epoch_fn(*carry, *data, *_split_rows(self.place, idx, mask), *consts)
+            totals = np.asarray(metrics, np.float64).sum(axis=0)
+            bar.update(1)
+        return tuple(carry), totals
+
+    def step_epoch(self, step, carry, data, idx, mask, consts, desc):
+        place, n_steps = self.place, len(idx)
+        totals = np.zeros(3)
+        pending = []
+        with _progress(n_steps, desc, unit="batch", enabled=self.enabled) as bar:
+            for i in range(n_steps):
+                if self.data_on_device:
+                    batch = (*data, *place.split(idx[i], mask[i]))
+                else:
+                    rows = idx[i]
+                    batch = (*place.split(data[0][rows], data[1][rows]),
+                             *place.split(np.arange(self.batch_size, dtype=np.int32), mask[i]))
+                *carry, m = step(*carry, *batch, *consts)
+                pending.append(m)
+                # Reading values back forces a sync; do it only now and then.
+                if i % 20 == 19 or i == n_steps - 1:
+                    totals += np.asarray(jnp.stack(pending), np.float64).sum(axis=0)
+                    pending.clear()
+                    if not bar.disable:
+                        bar.set_postfix(loss=f"{totals[0] / totals[2]:.4f}", acc=f"{totals[1] / totals[2]:.4f}",
+                                        refresh=False)
+                bar.update(1)
+        return tuple(carry), totals
 
 
 def _split_rows(place, idx, mask):
@@ -371,7 +521,7 @@ def predict(result: TrainResult, images, *, batch_size: int = 500) -> np.ndarray
     result = _as_result(result)
     x = _as_nhwc(images, "images")
     _check_model(result.model, x, "images")
-    batch_size = _positive_int(batch_size, "batch_size")
+    batch_size = positive_int(batch_size, "batch_size")
     params, static = eqx.partition(eqx.nn.inference_mode(result.model), eqx.is_inexact_array)
     place = Placement(result.devices or None)
     fn = _compiled_predict(static, compiler_options(place.devices))
@@ -383,7 +533,7 @@ def predict(result: TrainResult, images, *, batch_size: int = 500) -> np.ndarray
     if len(x) == 0:
         return out
     idx, mask = _padded(np.arange(len(x)), bs)
-    for row, m in zip(idx, mask):
+    for row, m in zip(idx, mask, strict=False):
         n_real = int(m.sum())
         xb = x[row] if not isinstance(x, jax.Array) else jnp.take(x, jnp.asarray(row), axis=0)
         (xb,) = place.split(xb)

@@ -23,8 +23,12 @@ numbers.
 
 ``vit-tiny``: 64-wide tokens, 4 heads, 2 blocks, MLP twice the width, mean
 pooling, 72k parameters; the model of the committed
-``docs/results/fashion-mnist-vit`` run (then named ``vit``), initialised as it
-was.
+``docs/results/fashion-mnist-vit`` run.
+
+``make_model("vit", shape, n, patch=p)`` (or ``"vit-tiny"``) fixes the patch
+side instead; for block-wise encryption it equals the key's block, so that a
+patch is a block and :func:`vortexnumba.learn.encrypt_model` can fold the key
+into the patch embedding.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._models import Classifier, _dense, _linear
+from ._layers import Classifier, dense, linear
 
 __all__ = ["ViT", "vit_patch_size"]
 
@@ -58,8 +62,8 @@ def _attention(key_qkv, key_proj, dim, heads):
     """``eqx.nn.MultiheadAttention`` with biases, drawn like one fused qkv dense layer."""
     att = eqx.nn.MultiheadAttention(heads, dim, use_query_bias=True, use_key_bias=True, use_value_bias=True,
                                     use_output_bias=True, key=key_qkv)
-    qkv = _linear(key_qkv, dim, 3 * dim, scale=1.0 / math.sqrt(dim))  # weight (3*dim, dim): q, k, v rows
-    proj = _linear(key_proj, dim, dim, scale=1.0 / math.sqrt(dim))
+    qkv = linear(key_qkv, dim, 3 * dim, scale=1.0 / math.sqrt(dim))  # weight (3*dim, dim): q, k, v rows
+    proj = linear(key_proj, dim, dim, scale=1.0 / math.sqrt(dim))
     zeros = jnp.zeros((dim,), jnp.float32)
     att = eqx.tree_at(
         lambda a: (a.query_proj.weight, a.key_proj.weight, a.value_proj.weight, a.query_proj.bias,
@@ -83,7 +87,7 @@ class _Block(eqx.Module):
         a = ln1(h)
         h = h + jax.vmap(lambda t: self.attn(t, t, t))(a)
         m = ln2(h)
-        return h + _dense(self.fc2, jax.nn.gelu(_dense(self.fc1, m)))
+        return h + dense(self.fc2, jax.nn.gelu(dense(self.fc1, m)))
 
 
 class ViT(Classifier):
@@ -112,15 +116,17 @@ class ViT(Classifier):
     norm: eqx.nn.LayerNorm
     out: eqx.nn.Linear
 
-    def __init__(self, name, image_shape, n_classes, key, *, dim, depth, heads, mlp_ratio, pool):
+    def __init__(self, name, image_shape, n_classes, key, *, dim, depth, heads, mlp_ratio, pool, patch=None):
         H, W, C = image_shape
-        p = vit_patch_size(H, W)
+        p = vit_patch_size(H, W) if patch is None else patch
+        if H % p or W % p:
+            raise ValueError(f"patch must divide the image sides, got patch={p} for {H}x{W} images")
         self.name, self.image_shape, self.n_classes = name, image_shape, n_classes
         self.patch, self.dim, self.depth, self.heads, self.pool = p, dim, depth, heads, pool
         n_tokens = (H // p) * (W // p) + (pool == "cls")
-        # The key order of the earlier hand-written tiny ViT: embed, pos, 4 per block, out (+ cls).
+        # Key order: embed, pos, 4 per block, out (+ cls); the committed ViT results depend on it.
         keys = iter(jax.random.split(key, 3 + 4 * depth + (pool == "cls")))
-        self.embed = _linear(next(keys), p * p * C, dim, scale=1.0 / math.sqrt(p * p * C))
+        self.embed = linear(next(keys), p * p * C, dim, scale=1.0 / math.sqrt(p * p * C))
         self.pos = jax.random.normal(next(keys), (n_tokens, dim), jnp.float32) * 0.02
         blocks = []
         for _ in range(depth):
@@ -129,30 +135,32 @@ class ViT(Classifier):
                 ln1=eqx.nn.LayerNorm(dim, eps=1e-6),
                 attn=_attention(k_qkv, k_proj, dim, heads),
                 ln2=eqx.nn.LayerNorm(dim, eps=1e-6),
-                fc1=_linear(k_fc1, dim, mlp_ratio * dim),
-                fc2=_linear(k_fc2, mlp_ratio * dim, dim, scale=1.0 / math.sqrt(mlp_ratio * dim)),
+                fc1=linear(k_fc1, dim, mlp_ratio * dim),
+                fc2=linear(k_fc2, mlp_ratio * dim, dim, scale=1.0 / math.sqrt(mlp_ratio * dim)),
             ))
         self.blocks = tuple(blocks)
         self.norm = eqx.nn.LayerNorm(dim, eps=1e-6)
-        self.out = _linear(next(keys), dim, n_classes, scale=0.01)
+        self.out = linear(next(keys), dim, n_classes, scale=0.01)
         self.cls = jax.random.normal(next(keys), (1, dim), jnp.float32) * 0.02 if pool == "cls" else None
 
     @classmethod
-    def paper(cls, image_shape, n_classes, key):
+    def paper(cls, image_shape, n_classes, key, patch=None):
         """The ``vit`` model: width 192, 3 heads, 6 blocks, MLP 768, class token."""
-        return cls("vit", image_shape, n_classes, key, dim=192, depth=6, heads=3, mlp_ratio=4, pool="cls")
+        return cls("vit", image_shape, n_classes, key, dim=192, depth=6, heads=3, mlp_ratio=4, pool="cls",
+                   patch=patch)
 
     @classmethod
-    def tiny(cls, image_shape, n_classes, key):
+    def tiny(cls, image_shape, n_classes, key, patch=None):
         """The ``vit-tiny`` model: width 64, 4 heads, 2 blocks, MLP 128, mean pooling."""
-        return cls("vit-tiny", image_shape, n_classes, key, dim=64, depth=2, heads=4, mlp_ratio=2, pool="mean")
+        return cls("vit-tiny", image_shape, n_classes, key, dim=64, depth=2, heads=4, mlp_ratio=2, pool="mean",
+                   patch=patch)
 
     def __call__(self, x, state=None):
         B, H, W, C = x.shape
         p = self.patch
         # (B, H, W, C) -> (B, tokens, p*p*C): cut into p x p patches, row-major.
         t = x.reshape(B, H // p, p, W // p, p, C).transpose(0, 1, 3, 2, 4, 5).reshape(B, -1, p * p * C)
-        h = _dense(self.embed, t)
+        h = dense(self.embed, t)
         if self.cls is not None:
             h = jnp.concatenate([jnp.broadcast_to(self.cls, (B, 1, self.dim)), h], axis=1)
         h = h + self.pos
@@ -160,4 +168,4 @@ class ViT(Classifier):
             h = block(h)
         h = jax.vmap(jax.vmap(self.norm))(h)
         h = h[:, 0] if self.cls is not None else h.mean(axis=1)
-        return _dense(self.out, h), state
+        return dense(self.out, h), state
