@@ -1,6 +1,7 @@
 """Security measurements on real images: cipher metrics and how many known pairs break each key.
 
-Run:  .venv/bin/python benchmarks/bench_security.py [--dataset fashion-mnist] [--orders 5] [--figures docs/figures] [--quick]
+Run:  .venv/bin/python benchmarks/bench_security.py [--dataset fashion-mnist] [--orders 5]
+      [--figures docs/figures] [--quick]
 
 For every key kind (vortex bijective and paper mode with the paper's settings for
 28x28 data, a fixed permutation, 4x4 block scrambling) it prints the standard

@@ -15,7 +15,7 @@ import _package_scan as scan
 import pytest
 
 LAYERS = [
-    {"_validate", "_numba_helpers", "_progress", "_threading"},  # shared helpers: checks, Numba helpers and threads, progress bar
+    {"_validate", "_numba_helpers", "_progress", "_threading"},  # shared helpers: checks, Numba, progress bar
     {"io"},  # files, atomic writes, image readers, figures
     {"cipher", "data"},  # keys and the one gather engine; the data sets
     {"framework"},  # the information measures (keys that change values are encrypted by cipher's engine)

@@ -49,4 +49,6 @@ def model_seed(seed) -> int:
     """
     if seed is None or isinstance(seed, np.random.SeedSequence):
         raise TypeError(f"seed must be a non-negative int, got {type(seed).__name__} {seed!r}")
-    return as_seed(seed)
+    value = as_seed(seed)
+    assert isinstance(value, int)  # a SeedSequence was refused above
+    return value

@@ -386,7 +386,11 @@ def run_experiment(config: ExperimentConfig, *, data_dir=None, progress: bool | 
     if config.encrypt_on == "device":  # the plain images go to the accelerator once
         data = (*data, jax.device_put(data[0]), jax.device_put(data[2]))
     settings = transform_settings(data[0].shape[1:])
-    runs, samples, origin_results, origin_accuracy, optimizer = [], {}, {}, {}, {}
+    runs: list = []
+    samples: dict = {}
+    origin_results: dict = {}
+    origin_accuracy: dict = {}
+    optimizer: dict = {}
     for tname in config.transforms:
         t_runs, samples[tname], trained, parts = _run_transform(config, tname, data, settings, origin_accuracy,
                                                                 progress, log)

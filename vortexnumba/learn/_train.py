@@ -330,7 +330,7 @@ def train(
     learning_rate: float = 1e-3,
     weight_decay: float = 1e-4,
     optimizer: optax.GradientTransformation | None = None,
-    seed: int = 0,
+    seed: int | np.random.SeedSequence = 0,
     progress: bool | str | None = None,
     pipeline: Pipeline | None = None,
 ) -> TrainResult:

@@ -9,6 +9,7 @@ images.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +78,7 @@ class AttackResult:
         ``candidates``.
     """
 
-    key: object
+    key: Any
     family: str
     objective: float
     symmetry: str = "none"
