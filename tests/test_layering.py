@@ -65,8 +65,8 @@ def _part_params(pending: dict[str, str]):
             for p in parts]
 
 
-# Findings in parts other helpers are changing; the lead removes an entry once its part is merged clean.
-PENDING_CYCLES = {"learn": "learn/_models <-> _resnet, _vit: the registry moves out of the layer helpers"}
+# A part may be listed here, with the reason, while a known finding is being worked off.
+PENDING_CYCLES: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("part", _part_params(PENDING_CYCLES))
@@ -76,12 +76,7 @@ def test_no_import_cycle(part):
     assert not found, "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
 
 
-PENDING_PRIVATE = {
-    "cipher": "_preview <- _files._check_image_grid",
-    "data": "_loaders._check_name",
-    "learn": "_models' layer helpers (_conv, _dense, _linear)",
-    "security": "_common._check_key, _vortex_attack's kernels",
-}
+PENDING_PRIVATE: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("part", _part_params(PENDING_PRIVATE))

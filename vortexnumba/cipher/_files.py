@@ -138,7 +138,7 @@ def _lossy_note(path: Path, inverse: bool) -> str | None:
     return None
 
 
-def _check_image_grid(shape, key, where: str) -> None:
+def check_image_grid(shape, key, where: str) -> None:
     if tuple(shape[:2]) != tuple(key.shape):
         raise ValueError(f"{where} is {shape[0]}x{shape[1]}, the key is for {key.shape[0]}x{key.shape[1]} images")
 
@@ -226,7 +226,7 @@ def transform_file(source, target, key, *, inverse: bool = False, force: bool = 
         _need_suffix(dst, IMAGE_SUFFIXES, "an image input")
         check_output_path(dst, force=force)
         shape, dtype = image_header(src)
-        _check_image_grid(shape, key, str(src))
+        check_image_grid(shape, key, str(src))
         check_image_writable(shape, dtype, dst)
         text = _image_fingerprints(src, dst, key, inverse)
         arr = read_image(src)
@@ -309,7 +309,7 @@ def _transform_folder(src: Path, dst: Path, key, fn, inverse, force, show_progre
     headers = {f: image_header(f) for f in files}
     check_one_size(headers, str(src))
     for f, (shape, dtype) in headers.items():
-        _check_image_grid(shape, key, str(f))
+        check_image_grid(shape, key, str(f))
         check_image_writable(shape, dtype, f)
     note = next((n for n in (_lossy_note(f, inverse) for f in files) if n), None)
     if note:

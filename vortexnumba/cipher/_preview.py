@@ -9,7 +9,7 @@ import numpy as np
 from .._validate import as_image_batch
 from ..io._files import read_npy, read_npz
 from ..io._images import IMAGE_SUFFIXES, image_files, image_header, read_image
-from ._files import FINGERPRINT_MEMBER, _check_image_grid
+from ._files import FINGERPRINT_MEMBER, check_image_grid
 from ._gather import encrypt
 
 __all__ = ["comparison_grid", "image_names", "read_images"]
@@ -29,7 +29,7 @@ def read_images(path, key, count: int, channels=None) -> np.ndarray:
         first = None
         for f in files:
             shape, dtype = image_header(f)
-            _check_image_grid(shape, key, str(f))
+            check_image_grid(shape, key, str(f))
             if first is None:
                 first = (shape, dtype, f)
             elif (shape, dtype) != first[:2]:
@@ -41,7 +41,7 @@ def read_images(path, key, count: int, channels=None) -> np.ndarray:
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
         shape, _ = image_header(path)
-        _check_image_grid(shape, key, str(path))
+        check_image_grid(shape, key, str(path))
         return read_image(path)[None]
     if suffix == ".npy":
         arr = read_npy(path)

@@ -9,13 +9,13 @@ See :func:`load` for the data sets and the search order.
 
 from ._download import OFFICIAL_SHA256, OFFICIAL_URL_BASE, download
 from ._formats import read_idx
-from ._loaders import (  # noqa: F401 - constants and _check_name are used by the CLI, reproduce and tests
+from ._loaders import (  # noqa: F401 - constants and check_name are used by the CLI, reproduce and tests
     DATA_ENV,
     DATASETS,
     DIGITS_SPLIT_SEED,
     DIGITS_TRAIN_FRACTION,
     SYSTEM_DATA_ROOT,
-    _check_name,
+    check_name,
     default_cache_dir,
     digits_uint8,
     load,

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from .._progress import progress as _progress
-from ._loaders import _check_name, default_cache_dir
+from ._loaders import check_name, default_cache_dir
 
 __all__ = ["OFFICIAL_SHA256", "OFFICIAL_URL_BASE", "download"]
 
@@ -107,7 +107,7 @@ def download(name, cache_dir=None, url_base=None, *, digests=None, force=False, 
     import pooch
     import requests
 
-    name = _check_name(name)
+    name = check_name(name)
     if name == "digits":
         raise ValueError("name 'digits' is embedded in scikit-learn; there is nothing to download")
     expected = dict(OFFICIAL_SHA256[name] if digests is None else digests)

@@ -64,7 +64,7 @@ DIGITS_TRAIN_FRACTION = 0.8
 # --------------------------------------------------------------------------- names
 
 
-def _check_name(name) -> str:
+def check_name(name) -> str:
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, one of {', '.join(DATASETS)}; got {type(name).__name__} {name!r}")
     key = name.strip().lower().replace("_", "-")
@@ -113,7 +113,7 @@ def search_dirs(name: str, data_dir=None) -> list[Path]:
     >>> [str(p) for p in search_dirs("mnist")][-1].endswith("vortexnumba/mnist")
     True
     """
-    name = _check_name(name)
+    name = check_name(name)
     found: list[Path] = []
     for base in (data_dir, os.environ.get(DATA_ENV) or None):
         if base is None:
@@ -193,7 +193,7 @@ def load(name, data_dir=None):
     >>> train_x.shape, test_x.shape, train_x.dtype
     ((1438, 8, 8), (359, 8, 8), dtype('uint8'))
     """
-    name = _check_name(name)
+    name = check_name(name)
     if name == "digits":
         return _load_digits()
     looked = []

@@ -112,7 +112,7 @@ class ExperimentConfig:
 
     def __post_init__(self):
         put = object.__setattr__
-        dataset = _data._check_name(self.dataset)
+        dataset = _data.check_name(self.dataset)
         put(self, "dataset", dataset)
         put(self, "models", parse_names(self.models, tuple(MODELS), "models"))
         transforms = [t for t in parse_names(self.transforms, TRANSFORMS, "transforms") if t != "origin"]

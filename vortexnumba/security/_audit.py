@@ -13,7 +13,7 @@ from .._progress import progress as _progress_bar
 from ..cipher._gather import encrypt
 from ..cipher._protocol import is_spatial
 from ._ciphertext_only import attack_quality, ciphertext_only_attack, family_for
-from ._common import DIRECTIONS, _check_key
+from ._common import DIRECTIONS, check_key_arg
 from ._keyspace import key_space
 from ._known_plaintext import (
     chosen_plaintext,
@@ -100,7 +100,7 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
     >>> report["histogram_unchanged"], report["chosen_plaintext"]["ambiguous"]
     (True, 0)
     """
-    _check_key(key)
+    check_key_arg(key)
     images, ch = _as_batch(images)
     if tuple(images.shape[1:3]) != tuple(key.shape):
         raise ValueError(f"images of shape {images.shape} do not fit the key's {key.shape[0]}x{key.shape[1]} grid")
@@ -194,7 +194,7 @@ def audit_figure(images, key, *, cipher=None, seed: int = 0):
     """
     from matplotlib.figure import Figure
 
-    _check_key(key)
+    check_key_arg(key)
     images, ch = _as_batch(images)
     if cipher is None:
         cipher = encrypt(images, key, channels=ch)

@@ -19,7 +19,7 @@ from ..cipher._baseline_keys import BlockKey, PermutationKey
 from ..cipher._gather import apply_src
 from ..cipher._vortex import inverse
 from ._block_attack import block_attack
-from ._common import _check_key, grid_symmetries
+from ._common import check_key_arg, grid_symmetries
 from ._peel import peel
 from ._permutation_attack import objective_of, permutation_attack
 from ._similarity import (
@@ -367,9 +367,9 @@ def attack_quality(estimate, key, images, *, symmetries: bool | None = None) -> 
     """
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-    _check_key(key)
+    check_key_arg(key)
     est_key = estimate.key if isinstance(estimate, AttackResult) else estimate
-    _check_key(est_key, "estimate")
+    check_key_arg(est_key, "estimate")
     if symmetries is None:
         symmetries = isinstance(estimate, AttackResult) and estimate.symmetry == "grid"
     images = np.asarray(images)

@@ -10,13 +10,13 @@ from ..cipher._protocol import check_key
 DIRECTIONS = {"horizontal": (0, 1), "vertical": (1, 0), "diagonal": (1, 1)}
 
 
-def _check_key(key, name="key"):
+def check_key_arg(key, name="key"):
     """The cipher's one key check (the ``Key`` protocol), under the security modules' name."""
     check_key(key, name)
     return key
 
 
-def _full_scale(dtype: np.dtype) -> float:
+def full_scale(dtype: np.dtype) -> float:
     """Largest pixel value F of the UACI denominator: 255 for uint8, 1 for floats in [0, 1]."""
     return 255.0 if dtype == np.uint8 else 1.0
 

@@ -11,7 +11,7 @@ from numba import njit
 from .._validate import as_int, as_seed
 from ..cipher._keys import BlockKey, BlockwiseKey, ELEKey, EtCKey, IdentityKey, LEKey, PEKey, PermutationKey
 from ..cipher._vortex import bijective_moves, paper_moves
-from ._common import _check_key
+from ._common import check_key_arg
 
 # --------------------------------------------------------------------------- key space
 
@@ -181,7 +181,7 @@ def key_space(key, *, n_samples: int = 4096, seed: int = 0) -> KeySpace:
     >>> round(key_space(vn.PermutationKey.random((4, 4), seed=0)).bits, 3)
     44.25
     """
-    _check_key(key)
+    check_key_arg(key)
     n = key.n_pixels
     if isinstance(key, (LEKey, ELEKey, EtCKey, PEKey, BlockwiseKey)):
         return _scheme_key_space(key)

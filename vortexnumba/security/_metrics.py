@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .._validate import as_image_batch, as_int, as_pixel_array, plain_list
-from ._common import DIRECTIONS, _full_scale
+from ._common import DIRECTIONS, full_scale
 
 # --------------------------------------------------------------------------- correlation
 
@@ -211,5 +211,5 @@ def npcr_uaci(cipher1, cipher2, *, channels=None):
         raise TypeError(f"cipher1 and cipher2 must have the same dtype, got {a4.dtype} and {b4.dtype}")
     diff = np.abs(a4.astype(np.float64) - b4.astype(np.float64))
     npcr = 100.0 * float(np.count_nonzero(a4 != b4)) / a4.size
-    uaci = 100.0 * float(diff.sum()) / (_full_scale(a4.dtype) * a4.size)
+    uaci = 100.0 * float(diff.sum()) / (full_scale(a4.dtype) * a4.size)
     return npcr, uaci

@@ -11,7 +11,7 @@ from .._validate import as_image_batch, as_int, as_one_image, as_position, plain
 from ..cipher._gather import encrypt
 from ..cipher._keys import BlockKey, BlockwiseKey, ELEKey, EtCKey, LEKey, PEKey, PermutationKey, VortexKey
 from ..cipher._protocol import is_spatial
-from ._common import _check_key
+from ._common import check_key_arg
 from ._metrics import npcr_uaci
 
 
@@ -44,7 +44,7 @@ def plaintext_sensitivity(image, key, position=None, *, channels=None):
     >>> npcr == 100 / 64
     True
     """
-    _check_key(key)
+    check_key_arg(key)
     x4 = as_one_image(image, "image", grid=key.shape, channels=channels)
     h, w = key.shape
     q = as_position((h // 2, w // 2) if position is None else position, (h, w), "position")
@@ -102,7 +102,7 @@ def perturb_key(key, parameter: str, *, vortex: int = 0, delta: float | None = N
     >>> perturb_key(key, "strength").vortices[0].strength - 0.8
     1.0000000000287557e-06
     """
-    _check_key(key)
+    check_key_arg(key)
     if isinstance(key, VortexKey):
         allowed = ("weight", "weight-ulp", "strength", "centre")
         if parameter not in allowed:
