@@ -22,7 +22,7 @@ References
    arXiv:2411.16207.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # _threading first: importing it chooses Numba's threading layer before any kernel can run (fork-safety).
 # data and security are public modules: vn.data.load(...), vn.security.recover_index(...).
