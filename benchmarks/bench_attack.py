@@ -1,33 +1,46 @@
 """What a ciphertext-only attacker recovers, and the learnability-privacy frontier, on real Fashion-MNIST.
 
-Run:  .venv/bin/python benchmarks/bench_attack.py [--part counts|frontier|photos|all] [--figures docs/figures] [--quick]
+Run:  .venv/bin/python benchmarks/bench_attack.py [--part counts|vortex10|frontier|frontier-attacks|photos|all]
+          [--figures docs/figures] [--json docs/results/attacks] [--quick]
 
-``counts``   For vortex keys (both modes; the paper's 10 vortices at S = 0.8 and
-             stronger ones), block 4x4 and a random permutation, several keys
-             each: the attack (vortex-aware for vortex keys, generic for the
-             others) is fitted on the first n TRAINING ciphertexts, n = 10 ...
-             60,000, and scored on 1,000 TEST images: share of map entries
-             recovered, SSIM and PSNR of the reconstruction against the
-             originals, beside the ciphertext read as it is. Median [min, max]
-             over keys. The generic attack's score is the best of the grid's 8
-             turns and mirror images (an attacker picks the upright picture).
+``counts``   For each key family (a random permutation, block 4x4, vortex keys
+             in both modes with the paper's 10 vortices at S = 0.8, and 30 and
+             100 vortices), three keys each (seeds 100-102): each attack that
+             applies (``permutation``: the pixel attack; ``block``: the jigsaw
+             solver; ``vortex``: the vortex-aware attack; ``auto``: the best
+             of them by the pixel objective) fitted on the first n TRAINING
+             ciphertexts and scored on 1,000 TEST images: share of map entries
+             recovered, SSIM and PSNR against the originals (the pixel attack:
+             best of the grid's 8 turns and mirror images, said so), beside
+             the ciphertext read as it is; block attacks also the direct and
+             neighbour accuracies. Median [min, max] over keys, seconds per key
+             and the process's peak memory.
+``vortex10`` The paper's setting (10 vortices, S = 0.8, bijective) for seeds
+             0-9 from 1,000 ciphertexts: the vortex-aware attack and ``auto``.
 ``frontier`` For a sweep of key settings: the CNN's test-accuracy drop against
              unencrypted training (short training: 10,000 training images,
              2 epochs, 2,000 test images), the adjacent-pixel correlation, the
-             attacker's SSIM (10,000 ciphertexts) and the known-plaintext pairs
-             for 90 % of the map.
+             attacker's SSIM (10,000 ciphertexts, ``auto``) and the
+             known-plaintext pairs for 90 % of the map.
+``frontier-attacks``  The attack columns of ``frontier`` only; the figure takes
+             the accuracy drops from ``--accuracy`` (a JSON of a previous
+             ``frontier`` run: the training does not depend on the attack).
 ``photos``   The cipher metrics and the attack on scikit-image's test photographs
              at 32x32 (grey) with the paper's vortex settings drawn on that grid
              (radii up to the distance to the border); the attack sees the one
              encrypted photograph only (similarity = minus the squared difference)
              and undoes at most 10 vortices (a public setting, like S).
 
-Timings are wall-clock on a shared, loaded machine; compare ratios, not seconds.
+Timings are wall-clock on a shared, loaded machine (the load average is
+printed); compare ratios, not seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
 import time
 from pathlib import Path
 
@@ -37,7 +50,7 @@ import vortexnumba as vn
 from vortexnumba import security as sec
 from vortexnumba.cipher._vortex import compose
 
-COUNTS = (10, 30, 100, 300, 1000, 10000, 60000)
+COUNTS = (1000, 10000, 60000)
 
 
 def med(values):
@@ -45,70 +58,149 @@ def med(values):
     return f"{np.median(v):.3f} [{v.min():.3f}, {v.max():.3f}]"
 
 
-def count_keys(shape, n_keys):
-    fams = {
-        "vortex bij 10 S=0.8": lambda s: vn.VortexKey.random(shape, 10, 0.8, seed=s),
-        "vortex paper 10 S=0.8": lambda s: vn.VortexKey.random(shape, 10, 0.8, mode="paper", seed=s),
-        "vortex bij 10 S=3": lambda s: vn.VortexKey.random(shape, 10, 3.0, seed=s),
-        "block 4x4": lambda s: vn.BlockKey.random(shape, 4, seed=s),
-        "permutation": lambda s: vn.PermutationKey.random(shape, seed=s),
-    }
-    return {name: [make(100 + s) for s in range(n_keys)] for name, make in fams.items()}
+def peak_mib() -> float:
+    """Peak resident memory of this process so far, MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def attack(key, ciphertexts, **kw):
-    if key.kind == "vortex":
-        return sec.ciphertext_only_attack(ciphertexts, family="vortex", mode=key.mode, progress_bar=False, **kw)
-    return sec.ciphertext_only_attack(ciphertexts, family="any", progress_bar=False, **kw)
+def load() -> str:
+    return "load average " + " ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
-def part_counts(train, test, counts, n_keys, figures, families=None):
-    print("\n## ciphertext-only attack against the number of ciphertexts (median [min, max] over keys)")
-    print("attack fitted on the first n training ciphertexts, scored on", len(test), "test images")
-    rows = {}
-    for name, keys in count_keys(train.shape[1:], n_keys).items():
-        if families is not None and name not in families:
+def count_rows(shape, n_keys, counts):
+    """(family name, key maker, attack, ciphertext counts) of the counts table."""
+    v = lambda n, mode="bijective": (lambda s: vn.VortexKey.random(shape, n, 0.8, mode=mode, seed=s))
+    return [
+        ("permutation", lambda s: vn.PermutationKey.random(shape, seed=s), "permutation", counts),
+        ("block 4x4", lambda s: vn.BlockKey.random(shape, 4 if shape[0] % 4 == 0 else 2, seed=s), "block",
+         (100,) + tuple(counts)),
+        ("vortex bij 10 S=0.8", v(10), "vortex", counts[:2]),
+        ("vortex bij 10 S=0.8", v(10), "permutation", counts[:2]),
+        ("vortex bij 10 S=0.8", v(10), "auto", counts[:1]),
+        ("vortex paper 10 S=0.8", v(10, "paper"), "vortex", counts[:2]),
+        ("vortex paper 10 S=0.8", v(10, "paper"), "permutation", counts[1:2]),
+        ("vortex bij 30 S=0.8", v(30), "permutation", counts[1:2]),
+        ("vortex bij 100 S=0.8", v(100), "permutation", counts[1:2]),
+    ]
+
+
+def attack(key, ciphertexts, family=None):
+    """Run ``family`` (default: the one for the key's kind) on ciphertexts of ``key``."""
+    own, options = sec.family_for(key)
+    family = family or own
+    if family == "auto":
+        options = {"mode": getattr(key, "mode", "bijective"), "block": options.get("block")}
+    elif family != own:
+        options = {}
+    return sec.ciphertext_only_attack(ciphertexts, family=family, progress_bar=False, **options)
+
+
+def _summary(name, family, n, res, dt):
+    keys = ("recovered", "ssim", "ssim_cipher", "psnr", "psnr_cipher", "direct", "neighbour")
+    out = {"family": name, "attack": family, "n": n, "seconds_per_key": dt, "peak_mib": peak_mib(),
+           "per_key": res}
+    for k in keys:
+        if k in res[0]:
+            out[k] = float(np.median([r[k] for r in res]))
+            out[k + "_range"] = [float(min(r[k] for r in res)), float(max(r[k] for r in res))]
+    return out
+
+
+def _print_row(row):
+    extra = ""
+    if "direct" in row:
+        extra = f"  direct {row['direct']:.3f} neighbour {row['neighbour']:.3f}"
+    res = row["per_key"]
+    print(f"{row['family']:<22} {row['attack']:<11} n={row['n']:>6}  recovered {med([r['recovered'] for r in res])}  "
+          f"SSIM {med([r['ssim'] for r in res])} (cipher {row['ssim_cipher']:.3f})  PSNR {row['psnr']:5.2f} dB "
+          f"(cipher {row['psnr_cipher']:5.2f}){extra}  {row['seconds_per_key']:5.1f} s/key  "
+          f"peak {row['peak_mib']:.0f} MiB  [{load()}]", flush=True)
+
+
+def _write(path, rows):
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(rows, indent=1, default=float) + "\n")
+
+
+def part_counts(train, test, counts, n_keys, figures, out=None, quick=False):
+    print("\n## ciphertext-only attacks against the number of ciphertexts (median [min, max] over keys)")
+    print("attack fitted on the first n training ciphertexts, scored on", len(test), "test images;", load())
+    rows = []
+    for name, make, family, ns in count_rows(train.shape[1:], n_keys, counts):
+        if quick and name not in ("permutation", "block 4x4", "vortex bij 10 S=0.8"):
             continue
-        for n in counts:
+        keys = [make(100 + s) for s in range(n_keys)]
+        for n in ns:
             res = []
             t0 = time.perf_counter()
             for key in keys:
-                est = attack(key, vn.encrypt(train[:n], key))
-                res.append(sec.attack_quality(est, key, test, symmetries=key.kind != "vortex"))
-            dt = (time.perf_counter() - t0) / len(keys)
-            rows[(name, n)] = res
-            print(f"{name:<22} n={n:>6}  recovered {med([r['recovered'] for r in res])}  "
-                  f"SSIM {med([r['ssim'] for r in res])} (cipher {np.median([r['ssim_cipher'] for r in res]):.3f})  "
-                  f"PSNR {np.median([r['psnr'] for r in res]):5.2f} dB (cipher "
-                  f"{np.median([r['psnr_cipher'] for r in res]):5.2f})  {dt:5.1f} s/key", flush=True)
+                est = attack(key, vn.encrypt(train[:n], key), family)
+                q = sec.attack_quality(est, key, test)
+                q["chosen"] = est.family
+                q["objective"] = est.objective
+                res.append(q)
+            row = _summary(name, family, n, res, (time.perf_counter() - t0) / len(keys))
+            rows.append(row)
+            _print_row(row)
+            _write(out, rows)
     if figures:
-        from matplotlib.figure import Figure
+        _figure_counts(rows, figures)
+    return rows
 
-        from vortexnumba.io._files import save_figure
 
-        fig = Figure(figsize=(11, 4))
-        axes = fig.subplots(1, 2)
-        names = list(dict.fromkeys(k[0] for k in rows))
-        for i, name in enumerate(names):
-            ns = [n for n in counts if (name, n) in rows]
-            for ax, metric in zip(axes, ("recovered", "ssim")):
-                vals = np.array([[r[metric] for r in rows[(name, n)]] for n in ns])
-                ax.plot(ns, np.median(vals, axis=1), "o-", color=f"C{i}", label=name)
-                ax.fill_between(ns, vals.min(axis=1), vals.max(axis=1), color=f"C{i}", alpha=0.15)
-                if metric == "ssim":
-                    cip = np.median([[r["ssim_cipher"] for r in rows[(name, n)]] for n in ns], axis=1)
-                    ax.plot(ns, cip, ":", color=f"C{i}")
-        axes[0].set_ylabel("map entries recovered")
-        axes[1].set_ylabel("SSIM of reconstructed test images\n(dotted: ciphertext as it is)")
-        for ax in axes:
-            ax.set_xscale("log")
-            ax.set_xlabel("ciphertexts seen by the attacker")
-            ax.grid(True, which="both", alpha=0.3)
-        axes[0].legend(fontsize=8)
-        fig.suptitle("Ciphertext-only attack on Fashion-MNIST (median and range over keys; generic attack: "
-                     "best of 8 grid symmetries)", fontsize=10)
-        fig.tight_layout()
-        save_figure(fig, Path(figures) / "security_ciphertext_only.png", force=True)
+def _figure_counts(rows, figures):
+    from matplotlib.figure import Figure
+
+    from vortexnumba.io._files import save_figure
+
+    fig = Figure(figsize=(11, 4))
+    axes = fig.subplots(1, 2)
+    series = list(dict.fromkeys((r["family"], r["attack"]) for r in rows))
+    for i, (name, family) in enumerate(series):
+        pts = [r for r in rows if (r["family"], r["attack"]) == (name, family)]
+        ns = [r["n"] for r in pts]
+        for ax, metric in zip(axes, ("recovered", "ssim")):
+            mid = [r[metric] for r in pts]
+            lo = [r[metric + "_range"][0] for r in pts]
+            hi = [r[metric + "_range"][1] for r in pts]
+            ax.plot(ns, mid, "o-", color=f"C{i}", label=f"{name}: {family}")
+            ax.fill_between(ns, lo, hi, color=f"C{i}", alpha=0.15)
+    axes[0].set_ylabel("map entries recovered")
+    axes[1].set_ylabel("SSIM of reconstructed test images")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("ciphertexts seen by the attacker")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[1].legend(fontsize=6)
+    fig.suptitle("Ciphertext-only attacks on Fashion-MNIST (median and range over 3 keys; pixel attack: best of "
+                 "8 grid symmetries)", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, Path(figures) / "security_ciphertext_only.png", force=True)
+
+
+def part_vortex10(train, test, n, seeds, out=None):
+    print(f"\n## the paper's setting (10 vortices, S = 0.8, bijective), seeds {seeds[0]}-{seeds[-1]}, "
+          f"{n} ciphertexts; {load()}")
+    rows = []
+    for s in seeds:
+        key = vn.VortexKey.random(train.shape[1:], 10, 0.8, seed=s)
+        c = vn.encrypt(train[:n], key)
+        for family in ("vortex", "auto"):
+            t0 = time.perf_counter()
+            est = attack(key, c, family)
+            dt = time.perf_counter() - t0
+            q = sec.attack_quality(est, key, test)
+            row = {"seed": s, "attack": family, "chosen": est.family, "n": n, "seconds": dt,
+                   "candidates": est.candidates, **q}
+            rows.append(row)
+            print(f"seed {s}  {family:<6} -> {est.family:<11}  recovered {q['recovered']:.3f}  SSIM {q['ssim']:.3f}  "
+                  f"{dt:5.1f} s", flush=True)
+            _write(out, rows)
+    for family in ("vortex", "auto"):
+        rec = [r["recovered"] for r in rows if r["attack"] == family]
+        print(f"{family}: recovered min {min(rec):.3f}, median {np.median(rec):.3f}; keys >= 0.90: "
+              f"{sum(v >= 0.9 for v in rec)} of {len(rec)}")
     return rows
 
 
@@ -139,48 +231,75 @@ def _encrypt_per_batch(x, batch, seed0):
     return out
 
 
-def part_frontier(train, train_y, test, test_y, *, n_train, epochs, n_attack, figures):
-    from vortexnumba.learn import evaluate, make_model
-    from vortexnumba.learn import train as fit
+def best_attack(key, ciphertexts):
+    """The strongest attack for the key's kind: ``auto`` for vortex keys, the kind's own attack otherwise."""
+    return attack(key, ciphertexts, "auto" if key.kind == "vortex" else None)
 
-    print(f"\n## learnability-privacy frontier (CNN: {n_train} training images, {epochs} epochs, "
-          f"{len(test)} test images; attack on {n_attack} training ciphertexts)")
+
+def part_frontier(train, train_y, test, test_y, *, n_train, epochs, n_attack, figures, accuracy=None, out=None):
+    """The frontier; with ``accuracy`` (label -> accuracy drop) the CNN is not trained again."""
     shape = train.shape[1:]
     tx, ty = train[:n_train], train_y[:n_train]
-    model = make_model("cnn", shape + (1,), 10)
+    if accuracy is None:
+        from vortexnumba.learn import evaluate, make_model
+        from vortexnumba.learn import train as fit
 
-    def accuracy(xtr, xte):
-        res = fit(model, xtr, ty, epochs=epochs, seed=0, progress=False)
-        return evaluate(model, res, xte, test_y)
+        model = make_model("cnn", shape + (1,), 10)
 
-    base = accuracy(tx, test)
-    print(f"baseline (no encryption): accuracy {base:.4f}")
-    print(f"{'family':<24} {'setting':<36} {'acc drop':>8} {'corr h':>7} {'attack SSIM':>11} "
+        def accuracy_of(xtr, xte):
+            res = fit(model, xtr, ty, epochs=epochs, seed=0, progress=False)
+            return evaluate(model, res, xte, test_y)
+
+        base = accuracy_of(tx, test)
+
+        def accuracy_drop(label, xtr, xte):
+            return base - accuracy_of(xtr, xte)
+
+        print(f"\n## learnability-privacy frontier (CNN: {n_train} training images, {epochs} epochs, "
+              f"{len(test)} test images; attack on {n_attack} training ciphertexts)")
+        print(f"baseline (no encryption): accuracy {base:.4f}")
+    else:
+        base = accuracy["baseline"]
+
+        print(f"\n## learnability-privacy frontier: attack columns (attack on {n_attack} training ciphertexts); "
+              f"accuracy drops read from the previous training run (baseline {base:.4f})")
+    print(f"{'family':<24} {'setting':<36} {'acc drop':>8} {'corr h':>7} {'attack':>11} {'attack SSIM':>11} "
           f"{'cipher SSIM':>11} {'recovered':>9} {'KPA 90%':>7}")
     rows = []
     pool = train[:n_attack]
+
+    def record(fam, label, drop, corr, est, q, k90, t0):
+        rows.append({"family": fam, "setting": label, "accuracy_drop": drop, "corr_h": corr, "attack": est.family,
+                     "ssim": q["ssim"], "ssim_cipher": q["ssim_cipher"], "recovered": q["recovered"],
+                     "psnr": q["psnr"], "kpa_90": k90, "symmetry_scored": q["symmetries_tried"] > 1,
+                     **({"direct": q["direct"], "neighbour": q["neighbour"]} if "direct" in q else {})})
+        print(f"{fam:<24} {label:<36} {drop:8.4f} {corr:7.3f} {est.family:>11} {q['ssim']:11.3f} "
+              f"{q['ssim_cipher']:11.3f} {q['recovered']:9.3f} {k90!s:>7}  ({time.perf_counter() - t0:.0f} s; "
+              f"{load()})", flush=True)
+        _write(out, {"baseline": base, "rows": rows})
+
     for (fam, label), key in frontier_keys(shape).items():
         t0 = time.perf_counter()
-        acc = accuracy(vn.encrypt(tx, key), vn.encrypt(test, key))
+        drop = accuracy_drop(label, vn.encrypt(tx, key), vn.encrypt(test, key)) if accuracy is None else \
+            accuracy["drops"][label]
         corr = sec.adjacent_correlation(vn.encrypt(test, key))["horizontal"]
-        q = sec.attack_quality(attack(key, vn.encrypt(pool, key)), key, test[:1000],
-                               symmetries=key.kind != "vortex")
+        est = best_attack(key, vn.encrypt(pool, key))
+        q = sec.attack_quality(est, key, test[:1000])
         k90, _ = sec.pairs_to_recover(pool[:2000], vn.encrypt(pool[:2000], key), target=0.9)
-        rows.append((fam, label, base - acc, corr, q["ssim"], q["ssim_cipher"], q["recovered"], k90))
-        print(f"{fam:<24} {label:<36} {base - acc:8.4f} {corr:7.3f} {q['ssim']:11.3f} {q['ssim_cipher']:11.3f} "
-              f"{q['recovered']:9.3f} {k90!s:>7}  ({time.perf_counter() - t0:.0f} s)", flush=True)
+        record(fam, label, drop, corr, est, q, k90, t0)
     # a fresh vortex key for every batch of 32 images: the attacker holds 32 ciphertexts per key
     batch = 32
-    acc = accuracy(_encrypt_per_batch(tx, batch, 10_000), _encrypt_per_batch(test, batch, 90_000))
+    label = f"vortex 10 S=0.8, new key every {batch} images"
+    t0 = time.perf_counter()
+    drop = accuracy_drop(label, _encrypt_per_batch(tx, batch, 10_000), _encrypt_per_batch(test, batch, 90_000)) \
+        if accuracy is None else accuracy["drops"][label]
     key = vn.VortexKey.random(shape, 10, 0.8, seed=90_000)
     c = vn.encrypt(test[:batch], key)
     corr = sec.adjacent_correlation(_encrypt_per_batch(test, batch, 90_000))["horizontal"]
-    q = sec.attack_quality(attack(key, c), key, test[:1000])
+    est = best_attack(key, c)
+    q = sec.attack_quality(est, key, test[:1000])
     k90, _ = sec.pairs_to_recover(test[:batch], c, target=0.9)
-    rows.append(("fresh key per batch", f"vortex 10 S=0.8, new key every {batch} images", base - acc, corr,
-                 q["ssim"], q["ssim_cipher"], q["recovered"], k90))
-    print(f"{rows[-1][0]:<24} {rows[-1][1]:<36} {base - acc:8.4f} {corr:7.3f} {q['ssim']:11.3f} "
-          f"{q['ssim_cipher']:11.3f} {q['recovered']:9.3f} {k90!s:>7}")
+    record("fresh key per batch", label, drop, corr, est, q, k90, t0)
     if figures:
         from matplotlib.figure import Figure
 
@@ -188,16 +307,17 @@ def part_frontier(train, train_y, test, test_y, *, n_train, epochs, n_attack, fi
 
         fig = Figure(figsize=(8, 5.5))
         ax = fig.subplots()
-        fams = list(dict.fromkeys(r[0] for r in rows))
+        fams = list(dict.fromkeys(r["family"] for r in rows))
         markers = "osD^vP*X"
         for i, fam in enumerate(fams):
-            pts = [r for r in rows if r[0] == fam]
-            ax.plot([p[4] for p in pts], [100 * p[2] for p in pts], markers[i % len(markers)] + "-",
+            pts = [r for r in rows if r["family"] == fam]
+            ax.plot([p["ssim"] for p in pts], [100 * p["accuracy_drop"] for p in pts], markers[i % len(markers)],
                     color=f"C{i}", label=fam)
-            for p in pts:
-                ax.annotate(p[1].split(",")[0], (p[4], 100 * p[2]), fontsize=7, xytext=(3, 3),
-                            textcoords="offset points", color=f"C{i}")
-        ax.set_xlabel("ciphertext-only attacker's SSIM on test images (higher = more recovered)")
+            for j, p in enumerate(pts):
+                ax.annotate(p["setting"].split(",")[0], (p["ssim"], 100 * p["accuracy_drop"]), fontsize=7,
+                            xytext=(4, 4 + 9 * (j % 3)), textcoords="offset points", color=f"C{i}")
+        ax.set_xlabel("ciphertext-only attacker's SSIM on test images (higher = more recovered; pixel attack: "
+                      "best of 8 symmetries)")
         ax.set_ylabel("CNN accuracy drop vs. plain training (points of %)")
         ax.set_title(f"Learnability-privacy frontier on Fashion-MNIST\n(CNN {n_train} images x {epochs} epochs; "
                      f"baseline {100 * base:.1f} %; the wanted corner is bottom left)", fontsize=10)
@@ -257,28 +377,48 @@ def part_photos(figures, size=32, names=("camera", "astronaut", "coffee", "chels
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", default="all", choices=("counts", "frontier", "photos", "all"))
+    ap.add_argument("--part", default="all",
+                    choices=("counts", "vortex10", "frontier", "frontier-attacks", "photos", "all"))
     ap.add_argument("--keys", type=int, default=3, help="keys per family for the counts table")
     ap.add_argument("--figures", default=None, help="folder for the figures (none if omitted)")
+    ap.add_argument("--json", default=None, help="folder for the results as JSON (none if omitted)")
+    ap.add_argument("--accuracy", default=None, help="frontier-attacks: JSON with the accuracy drops")
     ap.add_argument("--quick", action="store_true", help="a few seconds' check of every part (CI)")
     args = ap.parse_args()
     train_x, train_y, test_x, test_y = vn.data.load("fashion-mnist")
     test = test_x[:1000]
+    out = (lambda name: str(Path(args.json) / name)) if args.json else (lambda name: None)
     t0 = time.perf_counter()
+    print(f"{os.cpu_count()} CPUs; {load()}")
+    if args.quick:
+        # the images at half size (means of 2 x 2 pixels): the same code paths in seconds
+        def half(x):
+            return np.round(x.reshape(len(x), 14, 2, 14, 2).mean(axis=(2, 4))).astype(np.uint8)
+
+        train_x, test_x = half(train_x[:2000]), half(test_x[:1000])
+        test = test_x[:1000]
     if args.part in ("counts", "all"):
         if args.quick:
-            part_counts(train_x, test[:100], (100,), 1, None, families=("vortex bij 10 S=0.8", "permutation"))
+            part_counts(train_x, test[:50], (500,), 1, None, quick=True)
         else:
-            part_counts(train_x, test, COUNTS, args.keys, args.figures)
-    if args.part in ("frontier", "all") and not args.quick:
+            part_counts(train_x, test, COUNTS, args.keys, args.figures, out=out("counts.json"))
+    if args.part in ("vortex10", "all"):
+        if args.quick:
+            part_vortex10(train_x, test[:50], 500, [0])
+        else:
+            part_vortex10(train_x, test, 1000, list(range(10)), out=out("vortex10.json"))
+    if args.part in ("frontier", "frontier-attacks", "all") and not args.quick:
+        accuracy = None
+        if args.part == "frontier-attacks":
+            accuracy = json.loads(Path(args.accuracy).read_text())
         part_frontier(train_x, train_y, test_x[:2000], test_y[:2000], n_train=10000, epochs=2, n_attack=10000,
-                      figures=args.figures)
+                      figures=args.figures, accuracy=accuracy, out=out("frontier.json"))
     if args.part in ("photos", "all"):
         if args.quick:
             part_photos(None, size=16, names=("camera",))
         else:
             part_photos(args.figures)
-    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s; peak memory {peak_mib():.0f} MiB; {load()}")
 
 
 if __name__ == "__main__":

@@ -28,10 +28,11 @@ the terms image-encryption papers use:
   :func:`plan_pairs_to_recover` -- the same for the keys that change values
   (LE, ELE, EtC, PE, block-wise): their element or nibble gather and its
   negation mask.
-- :func:`ciphertext_only_attack`, :func:`attack_quality` -- what a party
-  that holds only ciphertexts (and knows the algorithm) recovers: a vortex-
-  aware attack that peels the vortices and a generic one for any fixed
-  permutation.
+- :func:`ciphertext_only_attack`, :func:`attack_quality`, :func:`family_for`
+  -- what a party that holds only ciphertexts (and knows the algorithm)
+  recovers: a vortex-aware attack that peels the vortices, a pixel attack
+  for any fixed permutation (the grid's topology from partial correlations
+  across the data set) and a jigsaw solver for block scrambling.
 - :func:`audit`, :func:`audit_figure` -- all of the above for one key on a
   set of images, as a dict and as a figure (``vortexnumba audit``).
 
@@ -55,10 +56,11 @@ from ._sensitivity import key_sensitivity, perturb_key, plaintext_sensitivity
 from ._keyspace import KeySpace, key_space
 from ._known_plaintext import (chosen_plaintext, chosen_plaintext_plan, pairs_to_recover, plan_pairs_to_recover,
                                recover_index, recover_plan)
-from ._ciphertext_only import attack_quality, ciphertext_only_attack
+from ._ciphertext_only import AttackResult, attack_quality, ciphertext_only_attack, family_for
 from ._audit import audit, audit_figure
 
 __all__ = [
+    "AttackResult",
     "DIRECTIONS",
     "KeySpace",
     "adjacent_correlation",
@@ -68,6 +70,7 @@ __all__ = [
     "audit_figure",
     "chosen_plaintext",
     "chosen_plaintext_plan",
+    "family_for",
     "ciphertext_only_attack",
     "histogram",
     "key_sensitivity",

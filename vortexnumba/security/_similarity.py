@@ -4,9 +4,10 @@ A fixed spatial map moves the same pixel to the same place in every image, so
 the statistics of a *position* across many ciphertexts are the statistics of
 its source pixel. Two positions whose sources were neighbours hold similar
 values in every image. :func:`position_similarity` turns the ciphertexts into
-a dense ``N x N`` matrix of that similarity, the only thing the attacks of
-:mod:`vortexnumba.security._vortex_attack` and
-:mod:`vortexnumba.security._generic_attack` look at.
+a dense ``N x N`` matrix of that similarity, the only thing the vortex attack
+(:mod:`vortexnumba.security._vortex_attack`) looks at;
+:func:`position_covariance` is what the pixel attack
+(:mod:`vortexnumba.security._permutation_attack`) starts from.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import as_int
+from ._permutation_attack import pixel_compatibilities
 
 #: Largest grid the dense similarity matrix is built for (64 x 64 = 4096 positions: 128 MiB).
 MAX_POSITIONS = 4096
 #: Fewest ciphertexts (times channels) the correlation similarity is defined for.
 MIN_FOR_CORRELATION = 3
-SIMILARITIES = ("correlation", "difference")
+SIMILARITIES = ("correlation", "difference", "partial")
 
 
 def as_ciphertexts(ciphertexts, channel_axis=None, name: str = "ciphertexts") -> np.ndarray:
@@ -51,6 +53,50 @@ def as_ciphertexts(ciphertexts, channel_axis=None, name: str = "ciphertexts") ->
     return arr
 
 
+def position_moments(ciphertexts, *, chunk: int = 4096):
+    """Sums over a batch ``(B, H, W, C)`` of every position's values, squares and pairwise products.
+
+    Values are read as value / 255 for uint8 (as they are for floats); each
+    image and channel is one observation of the ``N = H * W`` positions.
+
+    Returns
+    -------
+    total, sq : ndarray (N,) float64
+    gram : ndarray (N, N) float64
+        ``gram[a, b]`` = sum over observations of ``x_a * x_b`` (products in
+        float32 per chunk of images, summed in float64 across chunks).
+    """
+    x = ciphertexts
+    b, h, w, c = x.shape
+    n = h * w
+    scale = 255.0 if x.dtype == np.uint8 else 1.0
+    total = np.zeros(n)
+    gram = np.zeros((n, n))
+    sq = np.zeros(n)
+    for start in range(0, b, chunk):
+        part = x[start:start + chunk]
+        # (N, chunk * C) in float32: products of values in [0, 1], summed in float64 across chunks
+        f = np.ascontiguousarray(np.moveaxis(part.reshape(part.shape[0], n, c), 1, 0).reshape(n, -1),
+                                 dtype=np.float32)
+        if scale != 1.0:
+            f /= np.float32(scale)
+        total += f.sum(axis=1, dtype=np.float64)
+        sq += np.einsum("ij,ij->i", f, f, dtype=np.float64)
+        gram += (f @ f.T).astype(np.float64)
+    return total, sq, gram
+
+
+def position_covariance(ciphertexts, *, chunk: int = 4096) -> np.ndarray:
+    """Covariance ``(N, N)`` of the positions' values across a batch ``(B, H, W, C)`` (see
+    :func:`position_moments`; uint8 read as value / 255)."""
+    b, _, _, c = ciphertexts.shape
+    total, _, gram = position_moments(ciphertexts, chunk=chunk)
+    d = b * c
+    mean = total / d
+    cov = gram / d - np.outer(mean, mean)
+    return (cov + cov.T) / 2
+
+
 def position_similarity(ciphertexts, *, similarity: str = "correlation", rows=None, chunk: int = 4096) -> np.ndarray:
     """Similarity ``S[a, b]`` of every pair of grid positions across a batch ``(B, H, W, C)``.
 
@@ -64,7 +110,10 @@ def position_similarity(ciphertexts, *, similarity: str = "correlation", rows=No
         every other). Needs at least :data:`MIN_FOR_CORRELATION` values per position.
         ``"difference"``: minus the mean squared difference of the values
         (scaled to [0, 1]); defined for a single image, which is how one
-        photograph is attacked.
+        photograph is attacked. ``"partial"``: the pixel attack's
+        compatibility (partial correlations plus the diagonal term from
+        shared neighbours, :mod:`._permutation_attack`), sharper than plain
+        correlations for a few hundred ciphertexts or more.
     rows : slice or index array, optional
         Use only these images.
     chunk : int
@@ -80,23 +129,13 @@ def position_similarity(ciphertexts, *, similarity: str = "correlation", rows=No
     b, h, w, c = x.shape
     n = h * w
     d = b * c
-    if similarity == "correlation" and d < MIN_FOR_CORRELATION:
+    if similarity != "difference" and d < MIN_FOR_CORRELATION:
         raise ValueError(f"similarity='correlation' needs at least {MIN_FOR_CORRELATION} values per position "
                          f"(ciphertexts x channels), got {d}; give more ciphertexts or use similarity='difference'")
-    scale = 255.0 if x.dtype == np.uint8 else 1.0
-    total = np.zeros(n)
-    gram = np.zeros((n, n))
-    sq = np.zeros(n)
-    for start in range(0, b, chunk):
-        part = x[start:start + chunk]
-        # (N, chunk * C) in float32: products of values in [0, 1], summed in float64 across chunks
-        f = np.ascontiguousarray(np.moveaxis(part.reshape(part.shape[0], n, c), 1, 0).reshape(n, -1),
-                                 dtype=np.float32)
-        if scale != 1.0:
-            f /= np.float32(scale)
-        total += f.sum(axis=1, dtype=np.float64)
-        sq += np.einsum("ij,ij->i", f, f, dtype=np.float64)
-        gram += (f @ f.T).astype(np.float64)
+    if similarity == "partial":
+        edge, diag = pixel_compatibilities(position_covariance(x, chunk=chunk))
+        return (edge + diag).astype(np.float32)
+    total, sq, gram = position_moments(x, chunk=chunk)
     if similarity == "difference":
         out = -(sq[:, None] + sq[None, :] - 2.0 * gram) / d
         np.fill_diagonal(out, 0.0)
