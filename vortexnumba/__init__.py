@@ -64,7 +64,7 @@ from . import data, security  # public modules: vn.data.load(...), vn.security.r
 
 # Subpackages that pull in heavy optional dependencies (JAX, Dask, Hypothesis)
 # load when first touched, so ``import vortexnumba`` stays quick.
-_LAZY_MODULES = ("learn", "dask", "testing")
+_LAZY_MODULES = ("learn", "dask", "testing", "study")
 
 
 def __getattr__(name):
