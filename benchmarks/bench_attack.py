@@ -15,6 +15,9 @@ Run:  .venv/bin/python benchmarks/bench_attack.py [--part counts|vortex10|fronti
              the ciphertext read as it is; block attacks also the direct and
              neighbour accuracies. Median [min, max] over keys, seconds per key
              and the process's peak memory.
+``time``     Each attack's wall-clock and CPU seconds on all 60,000 training
+             ciphertexts (one key each, kernels compiled beforehand) and the
+             peak memory.
 ``vortex10`` The paper's setting (10 vortices, S = 0.8, bijective) for seeds
              0-9 from 1,000 ciphertexts: the vortex-aware attack and ``auto``.
 ``frontier`` For a sweep of key settings: the CNN's test-accuracy drop against
@@ -49,6 +52,8 @@ import numpy as np
 import vortexnumba as vn
 from vortexnumba import security as sec
 from vortexnumba.cipher._vortex import compose
+from vortexnumba.security._permutation_attack import objective_of
+from vortexnumba.security._similarity import position_covariance
 
 COUNTS = (1000, 10000, 60000)
 
@@ -69,15 +74,16 @@ def load() -> str:
 
 def count_rows(shape, n_keys, counts):
     """(family name, key maker, attack, ciphertext counts) of the counts table."""
-    v = lambda n, mode="bijective": (lambda s: vn.VortexKey.random(shape, n, 0.8, mode=mode, seed=s))
+    def v(n, mode="bijective"):
+        return lambda s: vn.VortexKey.random(shape, n, 0.8, mode=mode, seed=s)
+
     return [
         ("permutation", lambda s: vn.PermutationKey.random(shape, seed=s), "permutation", counts),
         ("block 4x4", lambda s: vn.BlockKey.random(shape, 4 if shape[0] % 4 == 0 else 2, seed=s), "block",
          (100,) + tuple(counts)),
         ("vortex bij 10 S=0.8", v(10), "vortex", counts[:2]),
-        ("vortex bij 10 S=0.8", v(10), "permutation", counts[:2]),
-        ("vortex bij 10 S=0.8", v(10), "auto", counts[:1]),
-        ("vortex paper 10 S=0.8", v(10, "paper"), "vortex", counts[:2]),
+        ("vortex bij 10 S=0.8", v(10), "permutation", counts[1:2]),
+        ("vortex paper 10 S=0.8", v(10, "paper"), "vortex", counts[:1]),
         ("vortex paper 10 S=0.8", v(10, "paper"), "permutation", counts[1:2]),
         ("vortex bij 30 S=0.8", v(30), "permutation", counts[1:2]),
         ("vortex bij 100 S=0.8", v(100), "permutation", counts[1:2]),
@@ -123,15 +129,18 @@ def _write(path, rows):
         Path(path).write_text(json.dumps(rows, indent=1, default=float) + "\n")
 
 
-def part_counts(train, test, counts, n_keys, figures, out=None, quick=False):
+def part_counts(train, test, counts, n_keys, figures, out=None, quick=False, rows_wanted=None):
     print("\n## ciphertext-only attacks against the number of ciphertexts (median [min, max] over keys)")
     print("attack fitted on the first n training ciphertexts, scored on", len(test), "test images;", load())
     rows = []
     for name, make, family, ns in count_rows(train.shape[1:], n_keys, counts):
         if quick and name not in ("permutation", "block 4x4", "vortex bij 10 S=0.8"):
             continue
-        keys = [make(100 + s) for s in range(n_keys)]
         for n in ns:
+            k = n_keys if rows_wanted is None else rows_wanted.get((name, family, n), 0)
+            if k == 0:
+                continue
+            keys = [make(100 + s) for s in range(k)]
             res = []
             t0 = time.perf_counter()
             for key in keys:
@@ -160,7 +169,7 @@ def _figure_counts(rows, figures):
     for i, (name, family) in enumerate(series):
         pts = [r for r in rows if (r["family"], r["attack"]) == (name, family)]
         ns = [r["n"] for r in pts]
-        for ax, metric in zip(axes, ("recovered", "ssim")):
+        for ax, metric in zip(axes, ("recovered", "ssim"), strict=True):
             mid = [r[metric] for r in pts]
             lo = [r[metric + "_range"][0] for r in pts]
             hi = [r[metric + "_range"][1] for r in pts]
@@ -179,35 +188,71 @@ def _figure_counts(rows, figures):
     save_figure(fig, Path(figures) / "security_ciphertext_only.png", force=True)
 
 
-def part_vortex10(train, test, n, seeds, out=None):
+def part_vortex10(train, test, n, seeds, out=None, with_pixel=True):
     print(f"\n## the paper's setting (10 vortices, S = 0.8, bijective), seeds {seeds[0]}-{seeds[-1]}, "
           f"{n} ciphertexts; {load()}")
     rows = []
     for s in seeds:
         key = vn.VortexKey.random(train.shape[1:], 10, 0.8, seed=s)
         c = vn.encrypt(train[:n], key)
-        for family in ("vortex", "auto"):
-            t0 = time.perf_counter()
-            est = attack(key, c, family)
-            dt = time.perf_counter() - t0
-            q = sec.attack_quality(est, key, test)
-            row = {"seed": s, "attack": family, "chosen": est.family, "n": n, "seconds": dt,
-                   "candidates": est.candidates, **q}
-            rows.append(row)
-            print(f"seed {s}  {family:<6} -> {est.family:<11}  recovered {q['recovered']:.3f}  SSIM {q['ssim']:.3f}  "
-                  f"{dt:5.1f} s", flush=True)
-            _write(out, rows)
-    for family in ("vortex", "auto"):
-        rec = [r["recovered"] for r in rows if r["attack"] == family]
-        print(f"{family}: recovered min {min(rec):.3f}, median {np.median(rec):.3f}; keys >= 0.90: "
+        t0 = time.perf_counter()
+        if with_pixel:
+            est = attack(key, c, "auto")
+        else:
+            # the vortex-aware attack alone, with both similarities; the better by the pixel objective
+            x = c.reshape(c.shape + (1,))
+            cov = position_covariance(x)
+            alts = {f"vortex ({sim})": sec.ciphertext_only_attack(c, similarity=sim, progress_bar=False)
+                    for sim in ("correlation", "partial")}
+            scores = {name: objective_of(cov, r.key.inverse_src, c.shape[1:])
+                      for name, r in alts.items()}
+            best = max(scores, key=scores.get)
+            est = sec.AttackResult(alts[best].key, "vortex", alts[best].objective, "none", scores, alts)
+        dt = time.perf_counter() - t0
+        row = {"seed": s, "n": n, "seconds_auto": dt, "chosen": est.family, "candidates": est.candidates,
+               "auto": sec.attack_quality(est, key, test),
+               **{name: sec.attack_quality(alt, key, test) for name, alt in est.alternatives.items()}}
+        rows.append(row)
+        print(f"seed {s}  auto -> {est.family:<11} recovered {row['auto']['recovered']:.3f} SSIM "
+              f"{row['auto']['ssim']:.3f}; " + "; ".join(f"{name} {row[name]['recovered']:.3f}"
+                                                     for name in est.alternatives) + f"  ({dt:5.1f} s, {load()})",
+              flush=True)
+        _write(out, rows)
+    for name in ["auto"] + [k for k in rows[0] if k.startswith(("vortex (", "permutation"))]:
+        rec = [r[name]["recovered"] for r in rows]
+        print(f"{name}: recovered min {min(rec):.3f}, median {np.median(rec):.3f}; keys >= 0.90: "
               f"{sum(v >= 0.9 for v in rec)} of {len(rec)}")
+    return rows
+
+
+def part_time(train, out=None):
+    """Each attack's wall and CPU seconds (all threads) on every training ciphertext, after a warm-up."""
+    print(f"\n## time of each attack on {len(train)} ciphertexts (compiled kernels warmed up first); {load()}")
+    shape = train.shape[1:]
+    rows = {}
+    for key, family in ((vn.PermutationKey.random(shape, seed=100), "permutation"),
+                        (vn.BlockKey.random(shape, 4 if shape[0] % 4 == 0 else 2, seed=100), "block"),
+                        (vn.VortexKey.random(shape, 10, 0.8, seed=100), "vortex")):
+        attack(key, vn.encrypt(train[:200], key), family)
+        c = vn.encrypt(train, key)
+        r0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        attack(key, c, family)
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        rows[family] = {"n": len(train), "wall_s": time.perf_counter() - w0,
+                        "cpu_s": (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime), "peak_mib": peak_mib(),
+                        "load": list(os.getloadavg())}
+        print(f"{family:<12} wall {rows[family]['wall_s']:6.1f} s  CPU {rows[family]['cpu_s']:6.1f} s  "
+              f"peak {rows[family]['peak_mib']:.0f} MiB  [{load()}]", flush=True)
+        _write(out, rows)
     return rows
 
 
 # --------------------------------------------------------------------------- frontier
 
 def frontier_keys(shape):
-    v = lambda n, s, seed=1: vn.VortexKey.random(shape, n, s, seed=seed)
+    def v(n, s, seed=1):
+        return vn.VortexKey.random(shape, n, s, seed=seed)
+
     keys = {}
     for s in (0.8, 3.0, 10.0):
         keys[("vortex S (10 vortices)", f"S={s}")] = v(10, s)
@@ -232,8 +277,11 @@ def _encrypt_per_batch(x, batch, seed0):
 
 
 def best_attack(key, ciphertexts):
-    """The strongest attack for the key's kind: ``auto`` for vortex keys, the kind's own attack otherwise."""
-    return attack(key, ciphertexts, "auto" if key.kind == "vortex" else None)
+    """The block attack for block keys, the pixel attack for every other fixed map (at 10,000 ciphertexts
+    the strongest; ``auto`` adds the vortex attack's minutes for nothing), ``auto`` for a handful."""
+    if key.kind == "block":
+        return attack(key, ciphertexts)
+    return attack(key, ciphertexts, "auto" if len(ciphertexts) < 1000 else "permutation")
 
 
 def part_frontier(train, train_y, test, test_y, *, n_train, epochs, n_attack, figures, accuracy=None, out=None):
@@ -301,31 +349,45 @@ def part_frontier(train, train_y, test, test_y, *, n_train, epochs, n_attack, fi
     k90, _ = sec.pairs_to_recover(test[:batch], c, target=0.9)
     record("fresh key per batch", label, drop, corr, est, q, k90, t0)
     if figures:
-        from matplotlib.figure import Figure
-
-        from vortexnumba.io._files import save_figure
-
-        fig = Figure(figsize=(8, 5.5))
-        ax = fig.subplots()
-        fams = list(dict.fromkeys(r["family"] for r in rows))
-        markers = "osD^vP*X"
-        for i, fam in enumerate(fams):
-            pts = [r for r in rows if r["family"] == fam]
-            ax.plot([p["ssim"] for p in pts], [100 * p["accuracy_drop"] for p in pts], markers[i % len(markers)],
-                    color=f"C{i}", label=fam)
-            for j, p in enumerate(pts):
-                ax.annotate(p["setting"].split(",")[0], (p["ssim"], 100 * p["accuracy_drop"]), fontsize=7,
-                            xytext=(4, 4 + 9 * (j % 3)), textcoords="offset points", color=f"C{i}")
-        ax.set_xlabel("ciphertext-only attacker's SSIM on test images (higher = more recovered; pixel attack: "
-                      "best of 8 symmetries)")
-        ax.set_ylabel("CNN accuracy drop vs. plain training (points of %)")
-        ax.set_title(f"Learnability-privacy frontier on Fashion-MNIST\n(CNN {n_train} images x {epochs} epochs; "
-                     f"baseline {100 * base:.1f} %; the wanted corner is bottom left)", fontsize=10)
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        save_figure(fig, Path(figures) / "security_frontier.png", force=True)
+        figure_frontier(rows, base, f"CNN {n_train} images x {epochs} epochs", figures)
     return rows
+
+
+def figure_frontier(rows, base, training, figures):
+    """The frontier figure: accuracy drop against the attacker's SSIM, one labelled point per setting."""
+    from matplotlib.figure import Figure
+
+    from vortexnumba.io._files import save_figure
+
+    fig = Figure(figsize=(8, 5.5))
+    ax = fig.subplots()
+    fams = list(dict.fromkeys(r["family"] for r in rows))
+    markers = "osD^vP*X"
+    labels = []
+    for i, fam in enumerate(fams):
+        pts = [r for r in rows if r["family"] == fam]
+        ax.plot([p["ssim"] for p in pts], [100 * p["accuracy_drop"] for p in pts], markers[i % len(markers)],
+                color=f"C{i}", label=fam)
+        labels += [(100 * p["accuracy_drop"], p["ssim"], f"{fam}: {p['setting'].split(',')[0]}", f"C{i}")
+                   for p in pts]
+    # labels in a column left of the points, spread so that none overlaps, each joined to its point
+    lo, hi = ax.get_ylim()
+    gap = (hi - lo) / 28
+    placed = []
+    for y, x, text, colour in sorted(labels):
+        ty = max(y, placed[-1] + gap) if placed else y
+        placed.append(ty)
+        ax.annotate(text, (x, y), xytext=(x - 0.03 * (1.0 - min(labels)[1] + 0.3), ty), fontsize=7, color=colour,
+                    ha="right", va="center", arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.5})
+    ax.set_xlabel("ciphertext-only attacker's SSIM on test images (higher = more recovered; pixel attack: "
+                  "best of 8 symmetries)")
+    ax.set_ylabel("CNN accuracy drop vs. plain training (points of %)")
+    ax.set_title(f"Learnability-privacy frontier on Fashion-MNIST\n({training}; baseline {100 * base:.1f} %; "
+                 "the wanted corner is bottom left)", fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, Path(figures) / "security_frontier.png", force=True)
 
 
 # --------------------------------------------------------------------------- photographs
@@ -365,9 +427,9 @@ def part_photos(figures, size=32, names=("camera", "astronaut", "coffee", "chels
 
         name, img, c, rec, q = shown
         fig = Figure(figsize=(9, 3.4))
-        for ax, im, title in zip(fig.subplots(1, 3), (img, c, rec),
-                                 (f"{name} ({size}x{size})", f"vortex key (SSIM {q['ssim_cipher']:.2f})",
-                                  f"ciphertext-only attack on this one image (SSIM {q['ssim']:.2f})")):
+        titles = (f"{name} ({size}x{size})", f"vortex key (SSIM {q['ssim_cipher']:.2f})",
+                  f"ciphertext-only attack on this one image (SSIM {q['ssim']:.2f})")
+        for ax, im, title in zip(fig.subplots(1, 3), (img, c, rec), titles, strict=True):
             ax.imshow(im, cmap="gray", vmin=0, vmax=255)
             ax.set_title(title, fontsize=9)
             ax.axis("off")
@@ -378,16 +440,21 @@ def part_photos(figures, size=32, names=("camera", "astronaut", "coffee", "chels
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", default="all",
-                    choices=("counts", "vortex10", "frontier", "frontier-attacks", "photos", "all"))
+                    choices=("counts", "vortex10", "time", "frontier", "frontier-attacks", "photos", "all"))
     ap.add_argument("--keys", type=int, default=3, help="keys per family for the counts table")
     ap.add_argument("--figures", default=None, help="folder for the figures (none if omitted)")
     ap.add_argument("--json", default=None, help="folder for the results as JSON (none if omitted)")
     ap.add_argument("--accuracy", default=None, help="frontier-attacks: JSON with the accuracy drops")
     ap.add_argument("--quick", action="store_true", help="a few seconds' check of every part (CI)")
+    ap.add_argument("--short", action="store_true",
+                    help="on a loaded machine: the counts rows the targets need (60,000 ciphertexts with one key), "
+                         "vortex10 without the pixel attack, 200 test images for vortex10")
     args = ap.parse_args()
     train_x, train_y, test_x, test_y = vn.data.load("fashion-mnist")
     test = test_x[:1000]
-    out = (lambda name: str(Path(args.json) / name)) if args.json else (lambda name: None)
+    def out(name):
+        return str(Path(args.json) / name) if args.json else None
+
     t0 = time.perf_counter()
     print(f"{os.cpu_count()} CPUs; {load()}")
     if args.quick:
@@ -400,13 +467,22 @@ def main():
     if args.part in ("counts", "all"):
         if args.quick:
             part_counts(train_x, test[:50], (500,), 1, None, quick=True)
+        elif args.short:
+            wanted = {("permutation", "permutation", 60000): 1, ("block 4x4", "block", 1000): 3,
+                      ("block 4x4", "block", 60000): 1, ("vortex bij 30 S=0.8", "permutation", 10000): 1,
+                      ("vortex bij 100 S=0.8", "permutation", 10000): 1}
+            part_counts(train_x, test, COUNTS, args.keys, None, out=out("counts_short.json"), rows_wanted=wanted)
         else:
             part_counts(train_x, test, COUNTS, args.keys, args.figures, out=out("counts.json"))
     if args.part in ("vortex10", "all"):
         if args.quick:
             part_vortex10(train_x, test[:50], 500, [0])
+        elif args.short:
+            part_vortex10(train_x, test[:200], 1000, list(range(10)), out=out("vortex10_short.json"), with_pixel=False)
         else:
             part_vortex10(train_x, test, 1000, list(range(10)), out=out("vortex10.json"))
+    if args.part in ("time", "all"):
+        part_time(train_x[:500] if args.quick else train_x, out=None if args.quick else out("time.json"))
     if args.part in ("frontier", "frontier-attacks", "all") and not args.quick:
         accuracy = None
         if args.part == "frontier-attacks":

@@ -52,7 +52,7 @@ def energy(S, cur, h, w) -> float:
 
 
 def undo(S, cur, h, w, mode, cy, cx, r, passes):
-    """Reference of ``_vortex_attack._undo``: (new cur, gain)."""
+    """Reference of ``_vortex_attack.undo``: (new cur, gain)."""
     cur = [int(v) for v in cur]
     new = list(cur)
     ring = rings(mode, r) if r >= 2 else {}
@@ -91,30 +91,55 @@ def undo(S, cur, h, w, mode, cy, cx, r, passes):
     return np.array(new), energy(S, new, h, w) - energy(S, cur, h, w)
 
 
-def refine(S, cur, h, w, max_sweeps):
-    """Reference of ``_generic_attack._refine``: swap while the full energy rises (first improvement)."""
-    cur = [int(v) for v in cur]
-    n = h * w
-    for _ in range(max_sweeps):
-        swapped = False
-        for g1 in range(n):
-            for g2 in range(g1 + 1, n):
-                before = energy(S, cur, h, w)
-                cur[g1], cur[g2] = cur[g2], cur[g1]
-                if energy(S, cur, h, w) - before > 1e-12:
-                    swapped = True
-                else:
-                    cur[g1], cur[g2] = cur[g2], cur[g1]
-        if not swapped:
-            break
-    return np.array(cur)
+# --------------------------------------------------------------------------- placement engine
+
+MASK = (1 << 64) - 1
 
 
-def grow(S, h, w, seed_pos, bonus):
-    """Reference of ``_generic_attack._grow`` on a dict canvas."""
+class SplitMix:
+    """SplitMix64 on Python ints (the reference of ``_placement.next_uniform``)."""
+
+    def __init__(self, seed):
+        self.state = seed & MASK
+
+    def uniform(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        z ^= z >> 31
+        return (z >> 11) / 2.0**53
+
+    def below(self, n):
+        return min(int(self.uniform() * n), n - 1)
+
+
+def weight(mats, a, b, dy, dx):
+    """Compatibility of piece a with piece b at offset (dy, dx) from a, from the four directed matrices."""
+    right, down, diag, anti = mats
+    table = {(0, 1): (right, a, b), (0, -1): (right, b, a), (1, 0): (down, a, b), (-1, 0): (down, b, a),
+             (1, 1): (diag, a, b), (-1, -1): (diag, b, a), (1, -1): (anti, a, b), (-1, 1): (anti, b, a)}
+    m, p, q = table[(dy, dx)]
+    return float(m[p, q])
+
+
+def placement_energy(mats, cur, h, w):
+    """Sum of the directed compatibilities over every adjacent pair of cells, each pair once."""
+    e = 0.0
+    for y in range(h):
+        for x in range(w):
+            for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+                yy, xx = y + dy, x + dx
+                if 0 <= yy < h and 0 <= xx < w:
+                    e += weight(mats, cur[y * w + x], cur[yy * w + xx], dy, dx)
+    return e
+
+
+def grow_placement(mats, h, w, seed_piece):
+    """Reference of ``_placement.grow``: best (cell, piece) by summed compatibility, on a dict canvas."""
     n = h * w
-    canvas = {(0, 0): seed_pos}
-    placed = {seed_pos}
+    canvas = {(0, 0): seed_piece}
+    placed = {seed_piece}
     while len(placed) < n:
         ys = [c[0] for c in canvas]
         xs = [c[1] for c in canvas]
@@ -125,13 +150,13 @@ def grow(S, h, w, seed_pos, bonus):
                     continue
                 if max(max(ys), cy) - min(min(ys), cy) >= h or max(max(xs), cx) - min(min(xs), cx) >= w:
                     continue
-                nbrs = [canvas[(cy + dy, cx + dx)] for dy, dx in OFFSETS if (cy + dy, cx + dx) in canvas]
-                if not nbrs:
+                nbrs = [(canvas[(cy + dy, cx + dx)], -dy, -dx) for dy, dx in OFFSETS if (cy + dy, cx + dx) in canvas]
+                if not any(dy == 0 or dx == 0 for _, dy, dx in nbrs):
                     continue
                 for p in range(n):
                     if p in placed:
                         continue
-                    sc = sum(float(S[p, q]) for q in nbrs) / len(nbrs) + bonus * len(nbrs)
+                    sc = sum(weight(mats, q, p, dy, dx) for q, dy, dx in nbrs)
                     if best is None or sc > best[0]:
                         best = (sc, cy, cx, p)
         _, cy, cx, p = best
@@ -140,3 +165,86 @@ def grow(S, h, w, seed_pos, bonus):
     y0 = min(c[0] for c in canvas)
     x0 = min(c[1] for c in canvas)
     return np.array([canvas[(y0 + y, x0 + x)] for y in range(h) for x in range(w)])
+
+
+def anneal(mats, cur, h, w, partners, steps, t_start, t_end, seed):
+    """Reference of ``_placement.anneal``: the same proposals and rule, every change by full energies."""
+    cur = [int(v) for v in cur]
+    n = h * w
+    if n < 2:
+        return np.array(cur), placement_energy(mats, cur, h, w)
+    rng = SplitMix(seed)
+    k = len(partners[0]) if len(partners) else 0
+    ratio = (t_end / t_start) ** (1.0 / max(1, steps - 1)) if t_start > 0 and t_end > 0 else 1.0
+    t = t_start
+
+    def swapped(g1, g2):
+        new = list(cur)
+        new[g1], new[g2] = new[g2], new[g1]
+        return new
+
+    for _ in range(steps):
+        g1 = rng.below(n)
+        g2 = g1
+        if k > 0 and rng.uniform() < 0.75:
+            y, x = divmod(g1, w)
+            d = rng.below(4)
+            yy, xx = [(y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)][d]
+            j = rng.below(k)
+            if 0 <= yy < h and 0 <= xx < w:
+                g2 = cur.index(int(partners[cur[yy * w + xx]][j]))
+        else:
+            g2 = rng.below(n)
+        if g2 != g1:
+            new = swapped(g1, g2)
+            delta = placement_energy(mats, new, h, w) - placement_energy(mats, cur, h, w)
+            take = delta > 1e-12
+            if not take and t > 0:
+                take = rng.uniform() < math.exp(delta / t)
+            if take:
+                cur = new
+        t *= ratio
+    improved = True
+    while improved:
+        improved = False
+        for g1 in range(n):
+            y, x = divmod(g1, w)
+            for dy, dx in OFFSETS:
+                yy, xx = y + dy, x + dx
+                if not (0 <= yy < h and 0 <= xx < w):
+                    continue
+                for j in range(k):
+                    g2 = cur.index(int(partners[cur[yy * w + xx]][j]))
+                    if g2 == g1:
+                        continue
+                    new = swapped(g1, g2)
+                    if placement_energy(mats, new, h, w) - placement_energy(mats, cur, h, w) > 1e-12:
+                        cur = new
+                        improved = True
+    return np.array(cur), placement_energy(mats, cur, h, w)
+
+
+def edge_dissimilarities(images, t):
+    """Reference of ``_block_attack.edge_dissimilarities`` for grey images (B, H, W) in [0, 1]:
+    each side's two pixels next to the seam predict the pixel across it."""
+    b, h, w = images.shape
+    tw = w // t
+    tiles = [images[:, (q // tw) * t:(q // tw + 1) * t, (q % tw) * t:(q % tw + 1) * t] for q in range((h // t) * tw)]
+    n = len(tiles)
+    right = np.zeros((n, n))
+    down = np.zeros((n, n))
+    for a in range(n):
+        for c in range(n):
+            sr = sd = 0.0
+            for i in range(b):
+                A, C = tiles[a][i], tiles[c][i]
+                for k in range(t):
+                    r, r2 = A[k, t - 1], A[k, t - 2] if t >= 2 else A[k, t - 1]
+                    le, le2 = C[k, 0], C[k, 1] if t >= 2 else C[k, 0]
+                    sr += ((r + (r - r2) / 2) - (le - (le2 - le) / 2)) ** 2
+                    bo, bo2 = A[t - 1, k], A[t - 2, k] if t >= 2 else A[t - 1, k]
+                    to, to2 = C[0, k], C[1, k] if t >= 2 else C[0, k]
+                    sd += ((bo + (bo - bo2) / 2) - (to - (to2 - to) / 2)) ** 2
+            right[a, c] = sr / (b * t)
+            down[a, c] = sd / (b * t)
+    return right, down

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..cipher._gather import encrypt
 from ..cipher._protocol import is_spatial
-from ._ciphertext_only import attack_quality, ciphertext_only_attack
+from ._ciphertext_only import attack_quality, ciphertext_only_attack, family_for
 from ._common import DIRECTIONS, _check_key
 from ._keyspace import key_space
 from ._known_plaintext import (
@@ -64,7 +64,8 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         How many of the images the one-pixel plaintext change is measured on.
     attack : bool
         Also run the ciphertext-only attack on the encrypted images (the
-        vortex-aware attack for a vortex key, the generic one otherwise) and
+        attack ``family_for(key)`` names: vortex-aware for a vortex key, the
+        jigsaw solver for a block key, the pixel attack otherwise) and
         score its reconstruction of those same images (see
         ``ciphertext_only_attack`` and ``attack_quality``).
 
@@ -84,8 +85,8 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
         "units": how many there are}); with
         ``attack=True`` also ``ciphertext_only`` ({"family", "recovered",
         "ssim", "psnr", "ssim_cipher", "psnr_cipher"}; SSIM and PSNR on the
-        grey level of colour images, the generic attack's at its best grid
-        symmetry).
+        grey level of colour images, the pixel attack's at its best grid
+        symmetry; block keys also ``direct`` and ``neighbour``).
 
     Examples
     --------
@@ -147,17 +148,16 @@ def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int
 
 def _attack_report(images, cipher, key) -> dict:
     """The ciphertext-only attack on ``cipher`` and its score against ``images`` (grey, uint8)."""
-    family = "vortex" if key.kind == "vortex" else "any"
-    mode = key.mode if key.kind == "vortex" else "bijective"
-    estimate = ciphertext_only_attack(cipher, family=family, mode=mode, progress_bar=False,
-                                      channel_axis=-1 if images.ndim == 4 else None)
+    family, options = family_for(key)
+    estimate = ciphertext_only_attack(cipher, family=family, progress_bar=False,
+                                      channel_axis=-1 if images.ndim == 4 else None, **options)
     grey = images.astype(np.float64)
     if images.dtype != np.uint8:
         grey = grey * 255.0
     if grey.ndim == 4:
         grey = grey.mean(axis=-1)
     grey = np.clip(np.round(grey), 0, 255).astype(np.uint8)
-    return {"family": family, **attack_quality(estimate, key, grey, symmetries=family == "any")}
+    return {"family": family, **attack_quality(estimate, key, grey)}
 
 
 def audit_figure(images, key, *, cipher=None, seed: int = 0):

@@ -9,38 +9,37 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._vortex_attack import Geometry, _energy, _scan, _undo_centred, candidates
+from ._vortex_attack import Geometry, candidates, energy, scan, undo_centred
 
 
 @njit(cache=True)
-def _run(S, seq, length, h, w, rid, pos, mem, starts, rid_off, mem_off, st_off, passes):
-    """Undo the vortices ``seq[:length]`` in that order, starting from the ciphertext; return ``cur``."""
-    cur = np.arange(h * w)
+def _run(similarity, seq, length, h, w, rings, passes):
+    """Undo the vortices ``seq[:length]`` in that order, starting from the ciphertext; return the sources."""
+    sources = np.arange(h * w)
     for i in range(length):
         cy = seq[i, 0]
         cx = seq[i, 1]
         r = seq[i, 2]
         side = 2 * r + 1
-        _, loc = _undo_centred(S, cur, h, w, cy, cx, r, rid, pos, mem, starts, rid_off, mem_off, st_off, passes)
-        for l in range(side * side):
-            cur[(cy - r + l // side) * w + (cx - r + l % side)] = loc[l]
-    return cur
+        _, window = undo_centred(similarity, sources, h, w, cy, cx, r, rings, passes)
+        for cell in range(side * side):
+            sources[(cy - r + cell // side) * w + (cx - r + cell % side)] = window[cell]
+    return sources
 
 
 @njit(cache=True, parallel=True)
-def _score_many(S_fit, S_eval, seqs, lengths, h, w, rid, pos, mem, starts, rid_off, mem_off, st_off, passes):
-    """For every candidate sequence: undo it with turns chosen on ``S_fit``, energy under ``S_eval``."""
+def _score_many(fit, judge, seqs, lengths, h, w, rings, passes):
+    """For every candidate sequence: undo it with turns chosen on similarity ``fit``, energy under ``judge``."""
     out = np.empty(seqs.shape[0])
     for i in prange(seqs.shape[0]):
-        cur = _run(S_fit, seqs[i], lengths[i], h, w, rid, pos, mem, starts, rid_off, mem_off, st_off, passes)
-        out[i] = _energy(S_eval, cur, h, w)
+        out[i] = energy(judge, _run(fit, seqs[i], lengths[i], h, w, rings, passes), h, w)
     return out
 
 
 def undo_sequence(S, seq, shape, geom: Geometry, passes=2) -> np.ndarray:
     """``cur`` after undoing the vortices ``seq`` (list of (cy, cx, r)) in order: ``Xhat = Y[cur]``."""
     arr = np.array(seq, dtype=np.int64).reshape(-1, 3)
-    return _run(S, arr, arr.shape[0], shape[0], shape[1], *geom.arrays(), passes)
+    return _run(S, arr, arr.shape[0], shape[0], shape[1], geom.tables, passes)
 
 
 def _overlap(a, b) -> bool:
@@ -99,7 +98,6 @@ def peel(S, shape, mode, *, halves=None, radii="border", max_vortices=32, pool=8
     if cand.shape[0] == 0:
         return np.arange(n, dtype=np.int64), []
     geom = Geometry(mode, int(cand[:, 2].max()))
-    arrays = geom.arrays()
     fits = [(S, S)] if halves is None else [(halves[0], halves[1]), (halves[1], halves[0])]
 
     def score(seqs):
@@ -109,10 +107,10 @@ def peel(S, shape, mode, *, halves=None, radii="border", max_vortices=32, pool=8
         for i, q in enumerate(seqs):
             if q:
                 packed[i, :len(q)] = q
-        return sum(_score_many(a, b, packed, lengths, h, w, *arrays, search_passes) for a, b in fits)
+        return sum(_score_many(a, b, packed, lengths, h, w, geom.tables, search_passes) for a, b in fits)
 
     def top(cur):
-        gains = _scan(S, cur, h, w, cand, *arrays, passes)
+        gains = scan(S, cur, h, w, cand, geom.tables, passes)
         order = np.argsort(-gains, kind="stable")[:pool]
         return [tuple(int(v) for v in cand[i]) for i in order if gains[i] > 0.0]
 

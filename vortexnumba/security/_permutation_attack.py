@@ -92,31 +92,40 @@ def restart_seeds(variance, restarts: int) -> list[int]:
 
 
 def place(right, down, diag, anti, shape, seeds, *, steps: int, t_start: float, t_end: float, partners: int = 8,
-          bar=None):
-    """Grow from every seed, anneal, keep the largest objective; return ``(cur, objective, objectives)``."""
+          transposed: bool = False, bar=None):
+    """Grow from every seed, anneal, keep the largest objective; return ``(cur, objective, objectives)``.
+
+    With ``transposed`` (symmetric compatibilities only) a grid that is not
+    square is also grown from every seed on the transposed ``W x H`` box: a
+    growth that ran along the long side in the wrong direction hits the
+    short side of the box and tears the rest of the picture.
+    """
     h, w = shape
     part = best_partners(right + right.T + down + down.T, partners)
     best = None
     found = []
     for i, s in enumerate(seeds):
-        cur = grow(right, down, diag, anti, h, w, s)
-        e = anneal(right, down, diag, anti, cur, h, w, part, steps, t_start, t_end, i + 1)
-        shifted, e2 = best_cyclic_shift(right, down, diag, anti, cur, h, w)
-        if e2 > e:
-            cur = shifted
-            e = anneal(right, down, diag, anti, cur, h, w, part, 0, 0.0, 0.0, i + 1)
-        found.append(float(e))
-        if best is None or e > best[1]:
-            best = (cur, float(e))
+        grown = [grow(right, down, diag, anti, h, w, s)]
+        if transposed and h != w:
+            grown.append(np.ascontiguousarray(grow(right, down, diag, anti, w, h, s).reshape(w, h).T.reshape(-1)))
+        for cur in grown:
+            e = anneal(right, down, diag, anti, cur, h, w, part, steps, t_start, t_end, i + 1)
+            shifted, e2 = best_cyclic_shift(right, down, diag, anti, cur, h, w)
+            if e2 > e:
+                cur = shifted
+                e = anneal(right, down, diag, anti, cur, h, w, part, 0, 0.0, 0.0, i + 1)
+            found.append(float(e))
+            if best is None or e > best[1]:
+                best = (cur, float(e))
         if bar is not None:
             bar.update(1)
     return best[0], best[1], found
 
 
 #: shrinkages of the search: the first defines the objective, the larger ones give smoother landscapes
-SHRINKAGES = (SHRINKAGE, 1.0, 10.0)
+SHRINKAGES = (SHRINKAGE, 10.0, 100.0)
 #: growth seeds tried under each shrinkage
-RESTARTS = (6, 2, 2)
+RESTARTS = (6, 3, 3)
 
 
 def permutation_attack(cov, shape, *, shrinkages=SHRINKAGES, restarts=RESTARTS, steps: int | None = None,
@@ -143,11 +152,12 @@ def permutation_attack(cov, shape, *, shrinkages=SHRINKAGES, restarts=RESTARTS, 
     scale0 = float(np.max(edge0, initial=0.0))
     part0 = best_partners(2 * edge0, 8)
     best = None
-    for j, (shrinkage, count) in enumerate(zip(shrinkages, restarts)):
+    for j, (shrinkage, count) in enumerate(zip(shrinkages, restarts, strict=True)):
         edge, diag = (edge0, diag0) if j == 0 else pixel_compatibilities(cov, shrinkage=shrinkage, diagonal=diagonal)
         scale = float(np.max(edge, initial=0.0))
-        cur, _, _ = place(edge, edge, diag, diag, shape, restart_seeds(np.diag(cov), count), steps=steps,
-                          t_start=0.05 * scale, t_end=0.002 * scale, bar=bar)
+        cur, _, _ = place(edge, edge, diag, diag, shape, restart_seeds(np.diag(cov), count),
+                          steps=steps if j == 0 else steps // 2, t_start=0.05 * scale, t_end=0.002 * scale,
+                          transposed=True, bar=bar)
         if j > 0:
             anneal(edge0, edge0, diag0, diag0, cur, h, w, part0, steps // 4, 0.005 * scale0, 0.001 * scale0, j)
         e = float(grid_energy(edge0, edge0, diag0, diag0, cur, h, w))

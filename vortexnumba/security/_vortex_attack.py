@@ -44,23 +44,20 @@ Paper mode
     (cyclic shifts, so the estimate stays a permutation); the estimate is
     then the best permutation the model allows, not the lost pixels.
 
-Kernels: :func:`_undo` (one candidate) and :func:`_scan` (all candidates); the search is in :mod:`._peel`;
+Kernels: :func:`undo` (one candidate) and :func:`scan` (all candidates); the search is in :mod:`._peel`;
 naive twins in ``tests/naive_attack.py``.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
 from ..cipher._vortex import bijective_moves, round_half_away
-
-# 8-neighbourhood offsets; each unordered pair of grid positions is counted once in energies
-_DY = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int64)
-_DX = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
-
+from ._placement import DX, DY
 
 # --------------------------------------------------------------------------- ring geometry
 
@@ -112,127 +109,135 @@ def ring_geometry(mode: str, r: int):
     return rid, members, starts
 
 
+class RingTables(NamedTuple):
+    """The ring geometry of every radius ``0..r_max``, packed into flat arrays for the kernels.
+
+    Radius ``r``'s tables are the slices ``[offset[r]:offset[r + 1]]`` of
+    each array (see :func:`ring_geometry` for their meaning).
+    """
+
+    ring_of: np.ndarray
+    members: np.ndarray
+    starts: np.ndarray
+    ring_of_offset: np.ndarray
+    members_offset: np.ndarray
+    starts_offset: np.ndarray
+
+
 class Geometry:
-    """Ring geometry of every radius ``1..r_max`` packed into flat arrays for the kernels."""
+    """Ring geometry of every radius ``1..r_max``: ``geom.tables`` is the :class:`RingTables` the kernels read."""
 
     def __init__(self, mode: str, r_max: int):
         self.mode = mode
         self.r_max = r_max
-        rid, pos, mem, starts = [], [], [], []
-        rid_off, mem_off, st_off = [0], [0], [0]
+        ring_of, members, starts = [], [], []
+        ring_of_offset, members_offset, starts_offset = [0], [0], [0]
         for r in range(r_max + 1):
             if r == 0:
-                a, m, s = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+                a, m, st = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
             else:
-                a, m, s = ring_geometry(mode, r)
-            p = np.full(a.size, -1, dtype=np.int64)
-            if r >= 2:
-                for k in range(1, r):
-                    ring = m[s[k - 1]:s[k]]
-                    p[ring] = np.arange(ring.size)
-            rid.append(a); pos.append(p); mem.append(m); starts.append(s)
-            rid_off.append(rid_off[-1] + a.size)
-            mem_off.append(mem_off[-1] + m.size)
-            st_off.append(st_off[-1] + s.size)
-        self.rid = np.concatenate(rid)
-        self.pos = np.concatenate(pos)
-        self.mem = np.concatenate(mem)
-        self.starts = np.concatenate(starts)
-        self.rid_off = np.array(rid_off, dtype=np.int64)
-        self.mem_off = np.array(mem_off, dtype=np.int64)
-        self.st_off = np.array(st_off, dtype=np.int64)
-
-    def arrays(self):
-        return self.rid, self.pos, self.mem, self.starts, self.rid_off, self.mem_off, self.st_off
+                a, m, st = ring_geometry(mode, r)
+            ring_of.append(a)
+            members.append(m)
+            starts.append(st)
+            ring_of_offset.append(ring_of_offset[-1] + a.size)
+            members_offset.append(members_offset[-1] + m.size)
+            starts_offset.append(starts_offset[-1] + st.size)
+        self.tables = RingTables(np.concatenate(ring_of), np.concatenate(members), np.concatenate(starts),
+                                 np.array(ring_of_offset, dtype=np.int64), np.array(members_offset, dtype=np.int64),
+                                 np.array(starts_offset, dtype=np.int64))
 
 
 # --------------------------------------------------------------------------- kernels
+# ``sources`` is a placement: the reconstruction is ``Xhat = Y[sources]``; ``window`` holds the new sources
+# of the (2r + 1) x (2r + 1) square around a candidate centre, row-major.
 
 @njit(cache=True)
-def _content(cur, loc, h, w, cy, cx, r, y, x):
-    """Current content of grid position (y, x): from the local buffer inside the square."""
+def _content(sources, window, w, cy, cx, r, y, x):
+    """Current source of grid position (y, x): from the window inside the square, else from ``sources``."""
     if abs(y - cy) <= r and abs(x - cx) <= r:
-        return loc[(y - cy + r) * (2 * r + 1) + (x - cx + r)]
-    return cur[y * w + x]
+        return window[(y - cy + r) * (2 * r + 1) + (x - cx + r)]
+    return sources[y * w + x]
 
 
 @njit(cache=True)
-def _local_energy(S, cur, loc, h, w, cy, cx, r):
-    """Sum of S over the 8-neighbour pairs with at least one end in the square (each pair once)."""
+def _local_energy(similarity, sources, window, h, w, cy, cx, r):
+    """Sum of the similarity over the 8-neighbour pairs with at least one end in the square (each pair once)."""
     side = 2 * r + 1
     e = 0.0
-    for l in range(side * side):
-        y = cy - r + l // side
-        x = cx - r + l % side
-        a = loc[l]
+    for cell in range(side * side):
+        y = cy - r + cell // side
+        x = cx - r + cell % side
+        a = window[cell]
         for d in range(8):
-            yy = y + _DY[d]
-            xx = x + _DX[d]
+            yy = y + DY[d]
+            xx = x + DX[d]
             if yy < 0 or yy >= h or xx < 0 or xx >= w:
                 continue
             inside = abs(yy - cy) <= r and abs(xx - cx) <= r
-            if inside and (yy - cy + r) * side + (xx - cx + r) < l:
+            if inside and (yy - cy + r) * side + (xx - cx + r) < cell:
                 continue  # the pair was counted from the other end
-            e += S[a, _content(cur, loc, h, w, cy, cx, r, yy, xx)]
+            e += similarity[a, _content(sources, window, w, cy, cx, r, yy, xx)]
     return e
 
 
 @njit(cache=True)
-def _undo(S, cur, h, w, cy, cx, r, rid, pos, mem, starts, passes, loc, tmp):
-    """Undo one candidate vortex in the local buffer ``loc``; return its gain.
+def undo(similarity, sources, h, w, cy, cx, r, ring_of, members, starts, passes, window, scratch):
+    """Undo one candidate vortex in ``window``; return its gain.
 
-    ``loc`` (side * side) receives the contents of the square after the ring
-    turns are undone (``cur`` itself is not changed); ``tmp`` is scratch of
-    at least the largest ring. A ring's turn is chosen by its similarity to
-    the neighbours outside the ring (pairs inside one ring barely depend on
-    the turn). Naive twin: ``tests/naive_attack.undo``.
+    ``ring_of``, ``members``, ``starts`` are radius ``r``'s ring tables
+    (:func:`ring_geometry`). ``window`` (side * side) receives the sources of
+    the square after the ring turns are undone (``sources`` itself is not
+    changed); ``scratch`` holds at least the largest ring. A ring's turn is
+    chosen by its similarity to the neighbours outside the ring (pairs inside
+    one ring barely depend on the turn). Naive twin: ``tests/naive_attack.undo``.
     """
     side = 2 * r + 1
-    for l in range(side * side):
-        loc[l] = cur[(cy - r + l // side) * w + (cx - r + l % side)]
+    for cell in range(side * side):
+        window[cell] = sources[(cy - r + cell // side) * w + (cx - r + cell % side)]
     if r < 2:
         return 0.0
-    e_old = _local_energy(S, cur, loc, h, w, cy, cx, r)
+    e_old = _local_energy(similarity, sources, window, h, w, cy, cx, r)
     n_max = 0
     for k in range(1, r):
         n_max = max(n_max, starts[k] - starts[k - 1])
-    ext = np.empty((n_max, 8), dtype=np.int64)
-    cnt = np.empty(n_max, dtype=np.int64)
+    outside = np.empty((n_max, 8), dtype=np.int64)  # sources of each ring pixel's neighbours off the ring
+    n_outside = np.empty(n_max, dtype=np.int64)
     score = np.empty(n_max)
     for p in range(passes):
         for k in range(r - 1, 0, -1):
-            a0 = starts[k - 1]
-            n_k = starts[k] - a0
+            first = starts[k - 1]
+            n_k = starts[k] - first
             if n_k == 0:
                 continue
             for t in range(n_k):
-                l = mem[a0 + t]
-                tmp[t] = loc[l]
-                y = cy - r + l // side
-                x = cx - r + l % side
+                cell = members[first + t]
+                scratch[t] = window[cell]
+                y = cy - r + cell // side
+                x = cx - r + cell % side
                 c = 0
                 for d in range(8):
-                    yy = y + _DY[d]
-                    xx = x + _DX[d]
+                    yy = y + DY[d]
+                    xx = x + DX[d]
                     if yy < 0 or yy >= h or xx < 0 or xx >= w:
                         continue
                     if abs(yy - cy) <= r and abs(xx - cx) <= r:
-                        k2 = rid[(yy - cy + r) * side + (xx - cx + r)]
+                        k2 = ring_of[(yy - cy + r) * side + (xx - cx + r)]
                         if k2 == k or (p == 0 and k2 != 0 and k2 < k):
                             continue  # same ring, or an inner ring not restored yet
-                        ext[t, c] = loc[(yy - cy + r) * side + (xx - cx + r)]
+                        outside[t, c] = window[(yy - cy + r) * side + (xx - cx + r)]
                     else:
-                        ext[t, c] = cur[yy * w + xx]
+                        outside[t, c] = sources[yy * w + xx]
                     c += 1
-                cnt[t] = c
+                n_outside[t] = c
             for s in range(n_k):
                 score[s] = 0.0
             for u in range(n_k):
-                row = tmp[u]
+                row = scratch[u]
                 for t in range(n_k):
                     acc = 0.0
-                    for j in range(cnt[t]):
-                        acc += S[row, ext[t, j]]
+                    for j in range(n_outside[t]):
+                        acc += similarity[row, outside[t, j]]
                     s = u - t
                     if s < 0:
                         s += n_k
@@ -242,29 +247,31 @@ def _undo(S, cur, h, w, cy, cx, r, rid, pos, mem, starts, passes, loc, tmp):
                 if score[s] > score[best_s] + 1e-9 * abs(score[best_s]) + 1e-12:
                     best_s = s
             for t in range(n_k):
-                loc[mem[a0 + t]] = tmp[(t + best_s) % n_k]
-    return _local_energy(S, cur, loc, h, w, cy, cx, r) - e_old
+                window[members[first + t]] = scratch[(t + best_s) % n_k]
+    return _local_energy(similarity, sources, window, h, w, cy, cx, r) - e_old
 
 
 @njit(inline="always")
-def _undo_centred(S, cur, h, w, cy, cx, r, rid, pos, mem, starts, rid_off, mem_off, st_off, passes):
-    """``_undo`` of the vortex ``(cy, cx, r)`` with radius ``r``'s slices of the ring tables and fresh
-    scratch: returns ``(gain, loc)``, ``loc`` the window's new sources (row-major, side ``2r + 1``)."""
+def undo_centred(similarity, sources, h, w, cy, cx, r, rings, passes):
+    """:func:`undo` of the vortex ``(cy, cx, r)`` with radius ``r``'s slices of the :class:`RingTables`
+    ``rings`` and fresh buffers: returns ``(gain, window)``, ``window`` the square's new sources."""
     side = 2 * r + 1
-    loc = np.empty(side * side, dtype=np.int64)
-    tmp = np.empty(side * side, dtype=np.int64)
-    gain = _undo(S, cur, h, w, cy, cx, r, rid[rid_off[r]:rid_off[r + 1]], pos[rid_off[r]:rid_off[r + 1]],
-                 mem[mem_off[r]:mem_off[r + 1]], starts[st_off[r]:st_off[r + 1]], passes, loc, tmp)
-    return gain, loc
+    window = np.empty(side * side, dtype=np.int64)
+    scratch = np.empty(side * side, dtype=np.int64)
+    a, b = rings.ring_of_offset[r], rings.ring_of_offset[r + 1]
+    m0, m1 = rings.members_offset[r], rings.members_offset[r + 1]
+    s0, s1 = rings.starts_offset[r], rings.starts_offset[r + 1]
+    gain = undo(similarity, sources, h, w, cy, cx, r, rings.ring_of[a:b], rings.members[m0:m1],
+                rings.starts[s0:s1], passes, window, scratch)
+    return gain, window
 
 
 @njit(cache=True, parallel=True)
-def _scan(S, cur, h, w, cand, rid, pos, mem, starts, rid_off, mem_off, st_off, passes):
-    """Gain of undoing every candidate ``cand[i] = (cy, cx, r)``. Naive twin: loop of ``_undo``."""
+def scan(similarity, sources, h, w, cand, rings, passes):
+    """Gain of undoing every candidate ``cand[i] = (cy, cx, r)``. Naive twin: a loop of ``undo``."""
     out = np.empty(cand.shape[0])
     for i in prange(cand.shape[0]):
-        out[i] = _undo_centred(S, cur, h, w, cand[i, 0], cand[i, 1], cand[i, 2], rid, pos, mem, starts,
-                               rid_off, mem_off, st_off, passes)[0]
+        out[i] = undo_centred(similarity, sources, h, w, cand[i, 0], cand[i, 1], cand[i, 2], rings, passes)[0]
     return out
 
 
@@ -298,30 +305,26 @@ def candidates(shape, radii="border") -> np.ndarray:
 def apply_undo(S, cur, shape, geom: Geometry, cy, cx, r, passes=2):
     """``(new_cur, gain)`` after undoing the vortex (cy, cx, r) on ``cur``."""
     h, w = shape
-    rid, pos, mem, starts, rid_off, mem_off, st_off = geom.arrays()
     side = 2 * r + 1
-    loc = np.empty(side * side, dtype=np.int64)
-    tmp = np.empty(side * side, dtype=np.int64)
-    gain = _undo(S, cur, h, w, cy, cx, r, rid[rid_off[r]:rid_off[r + 1]], pos[rid_off[r]:rid_off[r + 1]],
-                 mem[mem_off[r]:mem_off[r + 1]], starts[st_off[r]:st_off[r + 1]], passes, loc, tmp)
+    gain, window = undo_centred(S, np.ascontiguousarray(cur, dtype=np.int64), h, w, cy, cx, r, geom.tables, passes)
     new = cur.copy().reshape(h, w)
-    new[cy - r:cy + r + 1, cx - r:cx + r + 1] = loc.reshape(side, side)
+    new[cy - r:cy + r + 1, cx - r:cx + r + 1] = window.reshape(side, side)
     return new.reshape(-1), float(gain)
 
 
 @njit(cache=True)
-def _energy(S, cur, h, w):
+def energy(similarity, sources, h, w):
     """:func:`neighbour_energy` as a kernel."""
     e = 0.0
     for y in range(h):
         for x in range(w):
-            a = cur[y * w + x]
+            a = sources[y * w + x]
             if x + 1 < w:
-                e += S[a, cur[y * w + x + 1]]
+                e += similarity[a, sources[y * w + x + 1]]
             if y + 1 < h:
-                e += S[a, cur[(y + 1) * w + x]]
+                e += similarity[a, sources[(y + 1) * w + x]]
                 if x + 1 < w:
-                    e += S[a, cur[(y + 1) * w + x + 1]]
+                    e += similarity[a, sources[(y + 1) * w + x + 1]]
                 if x > 0:
-                    e += S[a, cur[(y + 1) * w + x - 1]]
+                    e += similarity[a, sources[(y + 1) * w + x - 1]]
     return e
