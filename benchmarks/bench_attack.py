@@ -96,6 +96,8 @@ def attack(key, ciphertexts, family=None):
     family = family or own
     if family == "auto":
         options = {"mode": getattr(key, "mode", "bijective"), "block": options.get("block")}
+    elif family == "vortex":
+        options = {"mode": getattr(key, "mode", "bijective")}
     elif family != own:
         options = {}
     return sec.ciphertext_only_attack(ciphertexts, family=family, progress_bar=False, **options)

@@ -8,12 +8,13 @@ Public names are re-exported here; each domain is a subpackage:
 - ``data/``      -- the data sets (digits, Fashion-MNIST, MNIST, CIFAR-10)
 - ``learn/``     -- JAX networks, training and the paper's experiment (imported on first use)
 - ``security/``  -- cipher metrics, sensitivity, key space and attacks
+- ``study/``     -- the field's benchmark: training and attacks on every scheme (imported on first use)
 - ``io/``        -- files, atomic writes, figures (private)
 - ``cli/``       -- the thin command line
 - ``dask``       -- the same operations on Dask arrays (optional extra, imported on first use)
 
-Imports run one way: cli -> learn/security -> cipher/framework -> io and the
-shared helpers ``_validate`` and ``_numba_helpers``.
+Imports run one way: cli -> study -> learn/security -> cipher/framework -> io
+and the shared helpers ``_validate`` and ``_numba_helpers``.
 
 References
 ----------
@@ -66,7 +67,7 @@ from .framework import (
 # Subpackages that pull in heavy optional dependencies (JAX, Dask, Hypothesis)
 # load when first touched, so ``import vortexnumba`` stays quick; ``dir(vn)``
 # and IDEs still list them (``__dir__``).
-_LAZY_MODULES = ("learn", "dask", "testing", "torch")
+_LAZY_MODULES = ("learn", "dask", "testing", "torch", "study")
 # Names of a lazy subpackage offered at the top level too.
 _LAZY_NAMES = {"reproduce": "learn"}
 

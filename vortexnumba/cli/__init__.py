@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "vortexnumba.cli._audit",
     "vortexnumba.cli._train",
     "vortexnumba.cli._verify",
+    "vortexnumba.cli._benchmark",
 )
 
 # Modules whose parsers import the training stack (JAX, Equinox, Optax) are loaded only

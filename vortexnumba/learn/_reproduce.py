@@ -44,7 +44,7 @@ from ._train import evaluate, train
 from ._vit import ViT
 
 __all__ = ["DEFAULT_EPOCHS", "DEFAULT_MODELS", "DEFAULT_TRANSFORMS", "PAPER_RESULTS", "TRANSFORMS", "correlation",
-           "reproduce", "transform_settings"]
+           "make_key", "reproduce", "transform_settings"]
 
 TRANSFORM_DESCRIPTIONS = {
     "origin": "the images as they are",
@@ -121,8 +121,32 @@ def _scheme_class(name):
     return cls
 
 
-def _make_key(name, shape, settings, seed):
-    """The key of a keyed transform (None for the per-image ones, ``random`` and ``pe-each``)."""
+def make_key(name: str, shape, settings: dict, seed: int):
+    """The key that the experiment uses for transform ``name`` (None for the per-image ``random`` and ``pe-each``).
+
+    Parameters
+    ----------
+    name : str
+        One of ``TRANSFORMS``.
+    shape : tuple
+        ``(H, W)`` or ``(H, W, C)`` of one image.
+    settings : dict
+        From :func:`transform_settings`.
+    seed : int
+        The experiment's seed; each transform derives its own from it.
+
+    Returns
+    -------
+    key object or None
+
+    Examples
+    --------
+    >>> key = make_key("perm", (8, 8), transform_settings((8, 8)), 0)
+    >>> key.kind, make_key("perm", (8, 8), transform_settings((8, 8)), 0) == key
+    ('permutation', True)
+    >>> make_key("random", (8, 8), transform_settings((8, 8)), 0) is None
+    True
+    """
     grid = tuple(shape[:2])
     channels = int(shape[2]) if len(shape) > 2 else 1
     if name in ("random", "pe-each"):
@@ -219,7 +243,7 @@ def _run_transform(config, tname, data, settings, origin_accuracy, progress, log
     """
     train_x, train_y, test_x, test_y, n_classes = data[:5]
     seed, on_device = config.seed, config.encrypt_on == "device"
-    key = _make_key(tname, train_x.shape[1:], settings, seed)
+    key = make_key(tname, train_x.shape[1:], settings, seed)
     t0 = time.perf_counter()
     src_train, src_test = (train_x, test_x) if not on_device or tname in ("random", "pe-each") else data[5:7]
     enc_train = _apply(tname, key, src_train, "train", seed, on_device)

@@ -133,10 +133,17 @@ def family_for(key) -> tuple[str, dict]:
     ('block', {'block': 4})
     >>> family_for(vn.PermutationKey.random((8, 8), seed=0))
     ('permutation', {})
+    >>> family_for(vn.VortexKey.random((8, 8), n_vortices=2, seed=0))
+    ('auto', {'mode': 'bijective'})
+
+    A vortex key gets ``"auto"``: the vortex-aware attack is the one for few
+    ciphertexts, the pixel attack the one for many (a bijective vortex key is a
+    fixed permutation too), and ``"auto"`` keeps whichever scores higher on the
+    attack's own objective.
     """
     kind = getattr(key, "kind", None)
     if kind == "vortex":
-        return "vortex", {"mode": key.mode}
+        return "auto", {"mode": key.mode}
     if kind == "block":
         return "block", {"block": int(key.block)}
     return "permutation", {}
