@@ -20,6 +20,7 @@ LAYERS = [
     {"cipher", "data"},  # keys and the one gather engine; the data sets
     {"framework"},  # the information measures (keys that change values are encrypted by cipher's engine)
     {"security", "testing", "dask", "learn", "torch"},  # built on the cipher and the framework
+    {"study"},  # the field's benchmark: training (learn) beside attacks (security)
     {"vortexnumba"},  # the package's own __init__: the re-exported names
     {"cli"},  # the command line
     {"__main__"},

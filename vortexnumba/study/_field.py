@@ -28,6 +28,7 @@ import dataclasses
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,7 +97,7 @@ def attack_plan(key) -> tuple[str | None, dict, str]:
 
 def _attack(key, train_x, test_x, sizes, n_test, bar) -> dict:
     family, options, note = attack_plan(key)
-    out = {"family": family, "options": options, "status": "done" if family else NO_ATTACK, "note": note or None,
+    out: dict[str, Any] = {"family": family, "options": options, "status": "done" if family else NO_ATTACK, "note": note or None,
            "n_test": int(min(n_test, len(test_x))), "by_size": {}}
     if family is None:
         bar.update(len(sizes))
@@ -213,7 +214,7 @@ def _check_sizes(values, name):
 
 
 def run_benchmark(dataset: str = "fashion-mnist", *, schemes=SCHEMES, keys: int = 1, epochs: int | None = None,
-                  seed: int = 0, train_limit: int | None = None, test_limit: int | None = None,
+                  seed: int | np.random.SeedSequence = 0, train_limit: int | None = None, test_limit: int | None = None,
                   info_loss_limit: int | None = None, attack_sizes=ATTACK_SIZES, attack_test: int = ATTACK_TEST,
                   known_plaintext_limit: int = KNOWN_PLAINTEXT_LIMIT, batch_size: int = 128, vit: str = "vit",
                   data_dir=None, progress: bool | None = None, log=None) -> dict:
@@ -254,7 +255,7 @@ def run_benchmark(dataset: str = "fashion-mnist", *, schemes=SCHEMES, keys: int 
     settings = transform_settings(shape)
     configs = _configs(base, schemes, vit)
     n_steps = keys * (len(configs) + len(schemes) * (len(attack_sizes) + 1))
-    records = {s: [] for s in schemes}
+    records: dict[str, list] = {s: [] for s in schemes}
     experiments = []
     with _progress(n_steps, "field benchmark", unit="step", enabled=progress) as bar:
         for k in range(keys):
