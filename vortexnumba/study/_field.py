@@ -35,10 +35,9 @@ import numpy as np
 from .. import data as _data
 from .. import security as _security
 from .._progress import progress as _progress
-from .._validate import as_seed
 from ..cipher._gather import encrypt
 from ..io._files import atomic_folder, atomic_writer
-from ..learn._checks import optional_positive_int, positive_int
+from ..learn._checks import model_seed, optional_positive_int, positive_int
 from ..learn._config import DEFAULT_EPOCHS, ExperimentConfig, parse_names
 from ..learn._reproduce import (
     TRANSFORM_DESCRIPTIONS,
@@ -214,7 +213,7 @@ def _check_sizes(values, name):
 
 
 def run_benchmark(dataset: str = "fashion-mnist", *, schemes=SCHEMES, keys: int = 1, epochs: int | None = None,
-                  seed: int | np.random.SeedSequence = 0, train_limit: int | None = None, test_limit: int | None = None,
+                  seed: int = 0, train_limit: int | None = None, test_limit: int | None = None,
                   info_loss_limit: int | None = None, attack_sizes=ATTACK_SIZES, attack_test: int = ATTACK_TEST,
                   known_plaintext_limit: int = KNOWN_PLAINTEXT_LIMIT, batch_size: int = 128, vit: str = "vit",
                   data_dir=None, progress: bool | None = None, log=None) -> dict:
@@ -233,7 +232,7 @@ def run_benchmark(dataset: str = "fashion-mnist", *, schemes=SCHEMES, keys: int 
     """
     schemes = parse_names(schemes, SCHEMES, "schemes")
     keys = positive_int(keys, "keys")
-    seed = as_seed(seed)
+    seed = model_seed(seed)
     attack_sizes = _check_sizes(attack_sizes, "attack_sizes")
     attack_test = positive_int(attack_test, "attack_test")
     known_plaintext_limit = positive_int(known_plaintext_limit, "known_plaintext_limit")
