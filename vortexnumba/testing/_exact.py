@@ -241,22 +241,29 @@ def _retention_parts(image, src, kernel, coupling, channels, digits):
         moved = [values[src[p]] for p in range(n)]
         e_x = _energy(values, h, w, offsets, coupler, ctx)
         e_y = _energy(moved, h, w, offsets, coupler, ctx)
-        inner = Decimal(0)
-        for p in range(n):
-            pi, pj = divmod(p, w)
-            si, sj = divmod(src[p], w)
-            for di, dj, f_out in offsets:
-                qi, qj = pi + di, pj + dj
-                if not (0 <= qi < h and 0 <= qj < w):
-                    continue
-                q = qi * w + qj
-                if src[q] == src[p]:
-                    continue
-                ti, tj = divmod(src[q], w)
-                f_in = f((ti - si) ** 2 + (tj - sj) ** 2)
-                if f_in != 0:
-                    inner = ctx.add(inner, ctx.multiply(coupler.s2(moved[p], moved[q]), ctx.multiply(f_out, f_in)))
+        inner = _pair_sum(h, w, src, offsets, f, ctx, lambda p, q: coupler.s2(moved[p], moved[q]))
     return inner, e_x, e_y, n, ctx
+
+
+def _pair_sum(h, w, src, offsets, f, ctx, weight):
+    """Sum of ``weight(p, q) * f(|p - q|) * f(|src p - src q|)`` over the ordered output pairs
+    within the kernel's reach whose sources differ (a pair from one source carries no bond)."""
+    inner = Decimal(0)
+    for p in range(h * w):
+        pi, pj = divmod(p, w)
+        si, sj = divmod(src[p], w)
+        for di, dj, f_out in offsets:
+            qi, qj = pi + di, pj + dj
+            if not (0 <= qi < h and 0 <= qj < w):
+                continue
+            q = qi * w + qj
+            if src[q] == src[p]:
+                continue
+            ti, tj = divmod(src[q], w)
+            f_in = f((ti - si) ** 2 + (tj - sj) ** 2)
+            if f_in != 0:
+                inner = ctx.add(inner, ctx.multiply(weight(p, q), ctx.multiply(f_out, f_in)))
+    return inner
 
 
 def _tracked_parts(image, encrypted, track, kernel, coupling, channels, digits):
@@ -281,23 +288,14 @@ def _tracked_parts(image, encrypted, track, kernel, coupling, channels, digits):
         src = [int(v) for v in track]
         e_x = _energy(xs, h, w, offsets, coupler, ctx)
         e_y = _energy(ys, h, w, offsets, coupler, ctx)
-        inner = Decimal(0)
-        for p in range(n):
-            pi, pj = divmod(p, w)
-            si, sj = divmod(src[p], w)
-            for di, dj, f_out in offsets:
-                qi, qj = pi + di, pj + dj
-                if not (0 <= qi < h and 0 <= qj < w):
-                    continue
-                q = qi * w + qj
-                if src[q] == src[p]:
-                    continue
-                ti, tj = divmod(src[q], w)
-                f_in = f((ti - si) ** 2 + (tj - sj) ** 2)
-                if f_in != 0:
-                    s_y = ctx.sqrt(coupler.s2(ys[p], ys[q]))
-                    s_x = ctx.sqrt(coupler.s2(xs[src[p]], xs[src[q]]))
-                    inner = ctx.add(inner, ctx.multiply(ctx.multiply(s_y, s_x), ctx.multiply(f_out, f_in)))
+
+        def weight(p, q):
+            # the two bonds' couplings: the encrypted values where they are, the plain ones at the sources
+            s_y = ctx.sqrt(coupler.s2(ys[p], ys[q]))
+            s_x = ctx.sqrt(coupler.s2(xs[src[p]], xs[src[q]]))
+            return ctx.multiply(s_y, s_x)
+
+        inner = _pair_sum(h, w, src, offsets, f, ctx, weight)
     return inner, e_x, e_y, n, ctx
 
 
