@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 
-def plain_list(values) -> str:
+def plain_list(values: Iterable[Any]) -> str:
     """Choices for a message, as plain words: ``'a', 'b', 'c'`` (never a Python list).
 
     Examples
@@ -293,7 +294,7 @@ def as_seed(seed: object) -> int | np.random.SeedSequence | None:
     return int(seed)
 
 
-def as_grid_shape(shape, name: str = "shape") -> tuple[int, int]:
+def as_grid_shape(shape: Any, name: str = "shape") -> tuple[int, int]:
     """Return ``shape`` as a pair of positive ints ``(H, W)``."""
     try:
         items = tuple(shape)
@@ -364,7 +365,7 @@ def native_dtype(dtype: npt.DTypeLike) -> np.dtype:
     return dtype if dtype.isnative else dtype.newbyteorder("=")
 
 
-def as_pixel_array(images, name: str = "images", *, allow_any_numeric: bool = False) -> np.ndarray:
+def as_pixel_array(images: Any, name: str = "images", *, allow_any_numeric: bool = False) -> np.ndarray:
     """Return ``images`` as an ndarray of a supported pixel dtype.
 
     The information functions read uint8 as ``value / 255`` and floats as
@@ -403,7 +404,7 @@ def as_pixel_array(images, name: str = "images", *, allow_any_numeric: bool = Fa
 
 
 def as_image_batch(
-    images,
+    images: Any,
     name: str = "images",
     *,
     n_pixels: int | None = None,
@@ -514,7 +515,7 @@ def as_image_batch(
     return arr[..., None], True
 
 
-def as_index(src, name: str = "src", *, n: int | None = None, batch: int | None = None) -> np.ndarray:
+def as_index(src: Any, name: str = "src", *, n: int | None = None, batch: int | None = None) -> np.ndarray:
     """Return a gather index as a C-contiguous int64 array.
 
     ``src`` is ``(N,)`` or, when ``batch`` is given, may also be ``(B, N)``.
@@ -548,7 +549,7 @@ def as_index(src, name: str = "src", *, n: int | None = None, batch: int | None 
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 
-def as_position(pos, shape: tuple[int, int], name: str) -> int:
+def as_position(pos: Any, shape: tuple[int, int], name: str) -> int:
     """Return a grid position, ``(i, j)`` or a flat int, as a flat index."""
     h, w = shape
     if isinstance(pos, (bool, np.bool_)):
@@ -573,7 +574,7 @@ def as_position(pos, shape: tuple[int, int], name: str) -> int:
 
 
 def as_one_image(
-    image,
+    image: Any,
     name: str = "image",
     *,
     grid: tuple[int, int] | None = None,

@@ -9,6 +9,7 @@ copy the caller's array; the caller's array is never made read-only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from ._keybase import KeyBase, build_key, get_field, key_grid, parse_key_doc, re
 __all__ = ["BlockKey", "IdentityKey", "PermutationKey", "check_perm", "perm_list"]
 
 
-def check_perm(values, n: int, name: str) -> np.ndarray:
+def check_perm(values: Any, n: int, name: str) -> np.ndarray:
     if values is None or isinstance(values, (str, bytes, dict)):
         raise TypeError(f"{name} must be a permutation of 0..{n - 1} ({n} ints), got {type(values).__name__}")
     arr = np.asarray(values)
@@ -32,7 +33,7 @@ def check_perm(values, n: int, name: str) -> np.ndarray:
     return read_only(np.array(arr, dtype=np.int64, copy=True))
 
 
-def perm_list(doc, name, n):
+def perm_list(doc: dict, name: str, n: int) -> np.ndarray:
     values = get_field(doc, name, list)
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         raise ValueError(f"key field {name!r} must hold ints only")
@@ -77,7 +78,7 @@ class PermutationKey(KeyBase):
     __hash__ = None
 
     @classmethod
-    def random(cls, shape, seed=None) -> PermutationKey:
+    def random(cls, shape: Any, seed: Any = None) -> PermutationKey:
         """A uniformly random permutation from ``default_rng(seed).permutation(H * W)``."""
         h, w = key_grid(shape, "shape")
         rng = np.random.default_rng(as_seed(seed))
@@ -90,7 +91,7 @@ class PermutationKey(KeyBase):
         return {"src": self.permutation.tolist()}
 
     @classmethod
-    def from_json(cls, text) -> PermutationKey:
+    def from_json(cls, text: str | bytes) -> PermutationKey:
         doc = parse_key_doc(text, "permutation")
         shape = tuple(doc["shape"])
         perm = perm_list(doc, "src", shape[0] * shape[1])
@@ -151,7 +152,7 @@ class BlockKey(KeyBase):
     __hash__ = None
 
     @classmethod
-    def random(cls, shape, block: int = 4, seed=None) -> BlockKey:
+    def random(cls, shape: Any, block: int = 4, seed: Any = None) -> BlockKey:
         """Shuffle the tiles with ``default_rng(seed).permutation(n_tiles)``."""
         h, w = key_grid(shape, "shape")
         block = as_int(block, "block")
@@ -177,7 +178,7 @@ class BlockKey(KeyBase):
         return {"block": self.block, "order": self.order.tolist()}
 
     @classmethod
-    def from_json(cls, text) -> BlockKey:
+    def from_json(cls, text: str | bytes) -> BlockKey:
         doc = parse_key_doc(text, "block")
         shape = tuple(doc["shape"])
         block = get_field(doc, "block", int)
@@ -203,6 +204,6 @@ class IdentityKey(KeyBase):
         return np.arange(self.shape[0] * self.shape[1], dtype=np.int64)
 
     @classmethod
-    def from_json(cls, text) -> IdentityKey:
+    def from_json(cls, text: str | bytes) -> IdentityKey:
         doc = parse_key_doc(text, "identity")
         return build_key(cls, doc, shape=tuple(doc["shape"]))

@@ -8,6 +8,8 @@ much neighbour information an encryption can destroy.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._validate import as_image_batch, as_seed
@@ -22,7 +24,8 @@ __all__ = ["pe_each", "shuffle_each"]
 _CHUNK_PIXELS = 1 << 20
 
 
-def shuffle_each(images, seed=None, return_src=False, *, out=None, channels=None):
+def shuffle_each(images: Any, seed: Any = None, return_src: bool = False, *, out: np.ndarray | None = None,
+                 channels: Any = None) -> Any:
     """Move the pixels of every image by its own random permutation.
 
     The channels of an image share its permutation. Image ``b`` uses the
@@ -79,7 +82,8 @@ def shuffle_each(images, seed=None, return_src=False, *, out=None, channels=None
     return result
 
 
-def pe_each(images, seed=None, return_keys: bool = False, *, out=None, channels=None):
+def pe_each(images: Any, seed: Any = None, return_keys: bool = False, *, out: np.ndarray | None = None,
+            channels: Any = None) -> Any:
     """Encrypt every image with its own fresh PE key (pixel-based encryption without key management).
 
     Image ``b`` uses ``PEKey.random(grid, channels=C, seed=s[b])``, where

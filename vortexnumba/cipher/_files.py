@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -77,12 +78,12 @@ class Report:
 
 # --------------------------------------------------------------------------- fingerprints
 
-def push_fingerprint(stack, key) -> list:
+def push_fingerprint(stack: list, key: Any) -> list:
     """The record after encrypting with ``key``."""
     return [*stack, key.fingerprint]
 
 
-def pop_fingerprint(stack, key, where: str) -> list:
+def pop_fingerprint(stack: list, key: Any, where: str) -> list:
     """The record after decrypting with ``key``; ``ValueError`` if another key encrypted it last."""
     if not stack:
         return []
@@ -138,15 +139,15 @@ def _lossy_note(path: Path, inverse: bool) -> str | None:
     return None
 
 
-def check_image_grid(shape, key, where: str) -> None:
+def check_image_grid(shape: Any, key: Any, where: str) -> None:
     if tuple(shape[:2]) != tuple(key.shape):
         raise ValueError(f"{where} is {shape[0]}x{shape[1]}, the key is for {key.shape[0]}x{key.shape[1]} images")
 
 
 # --------------------------------------------------------------------------- the entry point
 
-def transform_file(source, target, key, *, inverse: bool = False, force: bool = False, channels=None,
-                   show_progress=None) -> Report:
+def transform_file(source: str | Path, target: str | Path, key: Any, *, inverse: bool = False, force: bool = False,
+                   channels: Any = None, show_progress: bool | None = None) -> Report:
     """Encrypt (or decrypt) an ``.npy``, ``.npz``, image file or folder of images into ``target``.
 
     Parameters
@@ -369,7 +370,7 @@ def _npz_shapes(path: Path) -> list:
     return shapes
 
 
-def input_grids(path) -> list | None:
+def input_grids(path: str | Path) -> list | None:
     """The grids ``(H, W)`` an input could be on, read from headers only; None if unknown.
 
     Lets a key declaring another grid be refused before it is built

@@ -26,6 +26,7 @@ contiguous chunks of a few MiB first.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -99,7 +100,7 @@ def batch_view(arr: np.ndarray, is_batch: bool) -> np.ndarray:
     return arr[..., None] if is_batch else arr[None]
 
 
-def prepare_out(out, images: np.ndarray, is_batch: bool) -> np.ndarray:
+def prepare_out(out: np.ndarray | None, images: np.ndarray, is_batch: bool) -> np.ndarray:
     # the kernels read the native copy that as_image_batch made of a non-native input, so the
     # result is native too: the same numbers, in the machine's byte order
     dtype = native_dtype(images.dtype)
@@ -139,7 +140,8 @@ def run(x4: np.ndarray, src2: np.ndarray, o4: np.ndarray) -> None:
         _gather_strided(xb, src2, ob)
 
 
-def apply_src(images, src, *, out=None, channels=None, name: str = "images"):
+def apply_src(images: Any, src: Any, *, out: np.ndarray | None = None, channels: Any = None,
+              name: str = "images") -> np.ndarray:
     """Gather pixels: ``Y.flat[p] = X.flat[src[p]]`` for every channel.
 
     Parameters
@@ -188,7 +190,7 @@ def apply_src(images, src, *, out=None, channels=None, name: str = "images"):
     return result
 
 
-def key_src(key, inverse: bool):
+def key_src(key: Any, inverse: bool) -> tuple[np.ndarray, tuple[int, ...]]:
     """The spatial gather index that encrypts (or decrypts) with ``key``, and its grid."""
     shape = check_key(key).shape
     if inverse:
@@ -333,7 +335,7 @@ def _narrow(src2: np.ndarray) -> np.ndarray:
 _FLOAT_KERNEL_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def check_plan_dtype(unit: str, negates: bool, dtype, name: str = "images") -> None:
+def check_plan_dtype(unit: str, negates: bool, dtype: Any, name: str = "images") -> None:
     """Refuse a dtype a plan cannot transform exactly (``TypeError`` naming it)."""
     dtype = np.dtype(dtype)
     if unit == "nibble":
@@ -392,7 +394,7 @@ def _plan_rows(x2, unit, src2, neg2, o2) -> None:
 _CHUNK_VALUES = 1 << 22
 
 
-def run_plan(x4: np.ndarray, unit: str, src2: np.ndarray, neg2, o4: np.ndarray) -> None:
+def run_plan(x4: np.ndarray, unit: str, src2: np.ndarray, neg2: np.ndarray | None, o4: np.ndarray) -> None:
     """Apply an element plan to a ``(B, H, W, C)`` batch into ``o4``.
 
     ``src2`` is ``(1, M)`` (one plan for every image) or ``(B, M)`` (one per
@@ -423,7 +425,8 @@ def _check_channels(key, n_channels: int) -> None:
                          f"{want}-channel images (channels={want})")
 
 
-def apply_plan(images, plan, *, out=None, channels=None, name: str = "images"):
+def apply_plan(images: Any, plan: ElementPlan, *, out: np.ndarray | None = None, channels: Any = None,
+               name: str = "images") -> np.ndarray:
     """Apply an :class:`ElementPlan` to images: gather the units, then negate.
 
     Parameters
@@ -496,7 +499,7 @@ def _apply_key(images, key, out, channels, inverse):
     return result
 
 
-def encrypt(images, key, *, out=None, channels=None):
+def encrypt(images: Any, key: Any, *, out: np.ndarray | None = None, channels: Any = None) -> np.ndarray:
     """Encrypt images with a key: every image, every channel, the same map.
 
     Parameters
@@ -531,7 +534,7 @@ def encrypt(images, key, *, out=None, channels=None):
     return _apply_key(images, key, out, channels, inverse=False)
 
 
-def decrypt(images, key, *, out=None, channels=None):
+def decrypt(images: Any, key: Any, *, out: np.ndarray | None = None, channels: Any = None) -> np.ndarray:
     """Undo :func:`encrypt` (bijective keys only).
 
     Exact on every dtype for keys that only move data; for keys that negate

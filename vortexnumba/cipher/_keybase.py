@@ -29,6 +29,7 @@ import hashlib
 import json
 import re
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +37,9 @@ from .._validate import as_float, as_grid_shape, as_int, plain_list
 from . import _vortex
 from ._limits import MAX_PIXELS, check_grid
 from ._protocol import check_decryptable
+
+if TYPE_CHECKING:
+    from ._plan import ElementPlan
 
 __all__ = ["DIGEST_FIELD", "KINDS", "SPATIAL_KINDS", "SCHEME_KINDS", "IdentityKeyWarning", "KeyBase", "json_depth",
            "build_key", "get_field", "key_grid", "parse_key_doc", "read_only", "src_sha256", "warn_if_identity"]
@@ -79,7 +83,7 @@ def read_only(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def key_grid(shape, name: str = "shape") -> tuple[int, int]:
+def key_grid(shape: Any, name: str = "shape") -> tuple[int, int]:
     """A grid ``(H, W)`` of positive ints within the key size limits."""
     return check_grid(as_grid_shape(shape, name), name)
 
@@ -116,7 +120,7 @@ def json_depth(text: str) -> int:
 _IDENTITY_CHECK_PIXELS = 1 << 20
 
 
-def warn_if_identity(key):
+def warn_if_identity(key: Any) -> Any:
     if key.n_pixels <= _IDENTITY_CHECK_PIXELS and key.moved_fraction == 0.0:
         hint = "more vortices, a stronger strength or another seed" if key.kind == "vortex" else \
             "another seed or a larger grid"
@@ -135,7 +139,7 @@ def _header(kind: str, shape) -> dict:
     return {"format": FORMAT, "version": VERSION, "kind": kind, "shape": [int(shape[0]), int(shape[1])]}
 
 
-def parse_key_doc(text, kind: str | None, grid=None):
+def parse_key_doc(text: str | bytes, kind: str | None, grid: Any = None) -> dict:
     """Decode a key document and check the fields every kind shares.
 
     Cheap checks come first: nesting depth before decoding, then the declared
@@ -202,7 +206,7 @@ def parse_key_doc(text, kind: str | None, grid=None):
     return doc
 
 
-def get_field(doc: dict, name: str, kind, where: str = "key"):
+def get_field(doc: dict, name: str, kind: Any, where: str = "key") -> Any:
     if name not in doc:
         raise ValueError(f"{where} lacks the field {name!r}")
     value = doc[name]
@@ -224,7 +228,7 @@ def _check_digest(key, doc) -> None:
         )
 
 
-def build_key(cls, doc, **kwargs):
+def build_key(cls: Any, doc: dict, **kwargs: Any) -> Any:
     """Construct a key from parsed fields, reporting bad values as ValueError."""
     try:
         key = cls(**kwargs)
@@ -267,7 +271,7 @@ class KeyBase:
         """The SHA-256 recorded in the key's JSON (of ``src``; of the element plan for non-spatial kinds)."""
         return src_sha256(self.src)
 
-    def element_plan(self, channels: int):
+    def element_plan(self, channels: int) -> ElementPlan:
         """The key as an :class:`ElementPlan` for images of ``channels`` channels.
 
         Spatial keys move every channel with its pixel and negate nothing.
@@ -282,7 +286,7 @@ class KeyBase:
 
         return spatial_plan(self.src, as_int(channels, "channels"))
 
-    def inverse_plan(self, channels: int):
+    def inverse_plan(self, channels: int) -> ElementPlan:
         """The :class:`ElementPlan` that decrypts images of ``channels`` channels."""
         from ._plan import spatial_plan
 

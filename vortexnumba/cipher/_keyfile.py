@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ._keys import key_from_json
 from ._limits import MAX_PIXELS
@@ -14,7 +15,7 @@ __all__ = ["MAX_KEY_FILE_BYTES", "load_key", "save_key"]
 MAX_KEY_FILE_BYTES = 16 * MAX_PIXELS
 
 
-def load_key(path, *, grid=None):
+def load_key(path: str | Path, *, grid: Any = None) -> Any:
     """Read a key written by ``key.to_json()`` (or ``vortexnumba keygen``).
 
     Parameters
@@ -48,7 +49,7 @@ def load_key(path, *, grid=None):
         raise ValueError(f"key file {str(p)!r}: {exc}") from None
 
 
-def save_key(key, path, *, force: bool = False):
+def save_key(key: Any, path: str | Path, *, force: bool = False) -> Path:
     """Write ``key.to_json()`` to ``path`` atomically, readable by its owner only (mode 0600).
 
     Parameters

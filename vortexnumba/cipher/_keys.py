@@ -23,6 +23,7 @@ and repeats those two draws while ``r < 1``; it then draws
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,7 @@ class Vortex:
         }
 
     @classmethod
-    def from_dict(cls, d) -> Vortex:
+    def from_dict(cls, d: Any) -> Vortex:
         if isinstance(d, Vortex):
             return d
         if not isinstance(d, dict):
@@ -193,8 +194,8 @@ class VortexKey(KeyBase):
         object.__setattr__(self, "vortices", vortices)
 
     @classmethod
-    def random(cls, shape, n_vortices: int = 10, strength: float = 0.8, mode: str = "bijective",
-               seed=None) -> VortexKey:
+    def random(cls, shape: Any, n_vortices: int = 10, strength: float = 0.8, mode: str = "bijective",
+               seed: Any = None) -> VortexKey:
         """Draw a random key as the specification does (see the module docstring).
 
         Parameters
@@ -250,7 +251,7 @@ class VortexKey(KeyBase):
         return {"mode": self.mode, "vortices": [v.to_dict() for v in self.vortices]}
 
     @classmethod
-    def from_json(cls, text) -> VortexKey:
+    def from_json(cls, text: str | bytes) -> VortexKey:
         """Read a key written by :meth:`to_json`; ``ValueError`` if it is damaged."""
         doc = parse_key_doc(text, "vortex")
         mode = get_field(doc, "mode", str)
@@ -267,7 +268,7 @@ _CLASSES = {"vortex": VortexKey, "permutation": PermutationKey, "block": BlockKe
             **SCHEME_CLASSES}
 
 
-def key_from_json(text, *, grid=None):
+def key_from_json(text: str | bytes, *, grid: Any = None) -> Any:
     """Read any key written by ``to_json``, whatever its kind.
 
     Parameters
@@ -292,7 +293,7 @@ def key_from_json(text, *, grid=None):
     True
     """
     doc = parse_key_doc(text, None, grid)
-    cls = _CLASSES[doc["kind"]]
+    cls: Any = _CLASSES[doc["kind"]]
     if hasattr(cls, "from_doc"):
         return cls.from_doc(doc)  # decoded once: the value-changing keys can be large
     return cls.from_json(text)

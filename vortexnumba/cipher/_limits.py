@@ -28,6 +28,8 @@ cost bounded where the input's grid is not known in advance (where it is,
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["MAX_CHANNELS", "MAX_PIXELS", "MAX_PLAN_UNITS", "MAX_SIDE", "MAX_VORTEX_AREA", "MAX_VORTICES",
            "check_grid", "check_plan_units", "check_vortex_count", "check_vortex_area"]
 
@@ -39,7 +41,7 @@ MAX_CHANNELS = 64
 MAX_PLAN_UNITS = 1 << 23
 
 
-def check_grid(shape, name: str = "shape") -> tuple[int, int]:
+def check_grid(shape: Any, name: str = "shape") -> tuple[int, int]:
     """Refuse a grid ``(H, W)`` (already two positive ints) beyond the limits."""
     h, w = int(shape[0]), int(shape[1])
     if h > MAX_SIDE or w > MAX_SIDE:
@@ -57,7 +59,7 @@ def check_vortex_count(n: int, name: str = "n_vortices") -> int:
     return n
 
 
-def check_vortex_area(radii, name: str = "vortices") -> None:
+def check_vortex_area(radii: Any, name: str = "vortices") -> None:
     """Refuse vortices whose squares ``(2 r + 1)**2`` add up beyond :data:`MAX_VORTEX_AREA`."""
     total = 0
     for r in radii:
@@ -69,7 +71,7 @@ def check_vortex_area(radii, name: str = "vortices") -> None:
             )
 
 
-def check_plan_units(shape, channels: int, per_value: int, name: str = "key") -> None:
+def check_plan_units(shape: Any, channels: int, per_value: int, name: str = "key") -> None:
     """Refuse a value-changing key whose plan would exceed :data:`MAX_PLAN_UNITS` units."""
     units = int(shape[0]) * int(shape[1]) * int(channels) * int(per_value)
     if units > MAX_PLAN_UNITS:

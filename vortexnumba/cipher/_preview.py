@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +17,7 @@ from ._gather import encrypt
 __all__ = ["comparison_grid", "image_names", "read_images"]
 
 
-def read_images(path, key, count: int, channels=None) -> np.ndarray:
+def read_images(path: str | Path, key: Any, count: int, channels: Any = None) -> np.ndarray:
     """Up to ``count`` images on the key's grid from any supported input, as ``(B, H, W[, C])``.
 
     Images of a folder must all have the same shape and colour mode; the
@@ -59,7 +61,7 @@ def read_images(path, key, count: int, channels=None) -> np.ndarray:
     return x4[..., 0] if x4.shape[-1] == 1 else x4
 
 
-def image_names(path, count: int) -> list[str]:
+def image_names(path: str | Path, count: int) -> list[str]:
     """Captions for the first ``count`` images of an input: file names, or ``name[i]`` in an array file.
 
     Examples
@@ -129,8 +131,8 @@ def _to_display(batch: np.ndarray) -> np.ndarray:
     return np.round((b - lo) / (hi - lo if hi > lo else 1.0) * 255).astype(np.uint8)
 
 
-def comparison_grid(originals, key, *, scale: int | None = None, labels: bool = False,
-                    names=None) -> np.ndarray:
+def comparison_grid(originals: Any, key: Any, *, scale: int | None = None, labels: bool = False,
+                    names: Sequence[str] | None = None) -> np.ndarray:
     """A uint8 picture: ``originals`` in the top row, their encryptions below.
 
     Parameters

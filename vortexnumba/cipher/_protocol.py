@@ -8,7 +8,7 @@ and refuse the same objects with the same message.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -78,7 +78,7 @@ class Key(Protocol):
 _NAMES = ("shape", "n_pixels", "src", "is_bijective", "inverse_src", "kind", "to_json")
 
 
-def is_key(obj) -> bool:
+def is_key(obj: Any) -> bool:
     """Whether ``obj`` has every attribute of :class:`Key` (without computing ``src``).
 
     Examples
@@ -93,7 +93,7 @@ def is_key(obj) -> bool:
     return all(hasattr(cls, n) or n in getattr(obj, "__dict__", {}) for n in _NAMES)
 
 
-def check_key(key, name: str = "key"):
+def check_key(key: Any, name: str = "key") -> Any:
     """Return ``key`` if it is a :class:`Key` on a valid grid, else raise ``TypeError``.
 
     Examples
@@ -116,7 +116,7 @@ def check_key(key, name: str = "key"):
     return key
 
 
-def is_spatial(key) -> bool:
+def is_spatial(key: Any) -> bool:
     """Whether ``key`` moves whole pixels only (``key.is_spatial``; True for a key without it).
 
     Examples
@@ -129,7 +129,7 @@ def is_spatial(key) -> bool:
     return bool(getattr(key, "is_spatial", True))
 
 
-def key_channels(key) -> int | None:
+def key_channels(key: Any) -> int | None:
     """The channel count ``key`` was built for, or None when it serves any.
 
     Examples
@@ -143,7 +143,7 @@ def key_channels(key) -> int | None:
     return None if value is None else int(value)
 
 
-def check_decryptable(key) -> None:
+def check_decryptable(key: Any) -> None:
     """Raise the one ``ValueError`` for a key that cannot decrypt; do nothing for one that can.
 
     Every decrypting path (arrays, files, Dask, the command line) calls this,

@@ -46,6 +46,7 @@ import binascii
 import functools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -82,7 +83,7 @@ def _block_size(shape, block, kind: str) -> int:
     return b
 
 
-def block_elements(shape, block: int, channels: int, order: str) -> np.ndarray:
+def block_elements(shape: Any, block: int, channels: int, order: str) -> np.ndarray:
     """Flat ``(H, W, C)`` element indices of every block, ``(n_blocks, M*M*C)``.
 
     ``order`` is ``"rcc"`` (row, column, channel: LE, ELE) or ``"crc"``
@@ -137,7 +138,7 @@ PACK_ABOVE = 4096
 _PACKED_TYPES = {"uint8": "<u1", "uint16": "<u2", "uint32": "<u4", "bool": "<u1"}
 
 
-def encode_array(arr: np.ndarray):
+def encode_array(arr: np.ndarray) -> list | dict:
     """The JSON value of a key array: a list, or for a large one ``{"dtype", "shape", "base64"}``.
 
     Examples
@@ -289,7 +290,7 @@ class SchemeKey(KeyBase):
         return float(np.count_nonzero(changed)) / plan.n_units
 
     @classmethod
-    def from_json(cls, text):
+    def from_json(cls, text: str | bytes) -> Any:
         """Read a key written by ``to_json``; ``ValueError`` if damaged, of another kind or altered."""
         return cls.from_doc(parse_key_doc(text, cls.kind))
 
@@ -397,7 +398,7 @@ class LEKey(SchemeKey):
         return self.perm > self.block * self.block * self.channels
 
     @classmethod
-    def random(cls, shape, block: int = 4, channels: int = 1, seed=None) -> LEKey:
+    def random(cls, shape: Any, block: int = 4, channels: int = 1, seed: Any = None) -> LEKey:
         """Draw ``perm = default_rng(seed).permutation(2 * block * block * channels)``."""
         h, w = key_grid(shape, "shape")
         block = _block_size((h, w), block, "le")
@@ -413,7 +414,7 @@ class LEKey(SchemeKey):
         return {"channels": self.channels, "block": self.block, "perm": encode_array(self.perm)}
 
     @classmethod
-    def from_doc(cls, doc) -> LEKey:
+    def from_doc(cls, doc: dict) -> LEKey:
         shape, channels = cls._common(doc)
         block = cls._doc_block(doc, shape)
         check_plan_units(shape, channels, 2, "key")
@@ -470,7 +471,7 @@ class ELEKey(SchemeKey):
         object.__setattr__(self, "block_perm", check_perm(self.block_perm, n_blocks, "block_perm"))
 
     @classmethod
-    def random(cls, shape, block: int = 4, channels: int = 1, seed=None) -> ELEKey:
+    def random(cls, shape: Any, block: int = 4, channels: int = 1, seed: Any = None) -> ELEKey:
         """Draw a fresh LE permutation per block, then the block permutation (module docstring)."""
         h, w = key_grid(shape, "shape")
         block = _block_size((h, w), block, "ele")
@@ -490,7 +491,7 @@ class ELEKey(SchemeKey):
                 "block_perm": encode_array(self.block_perm)}
 
     @classmethod
-    def from_doc(cls, doc) -> ELEKey:
+    def from_doc(cls, doc: dict) -> ELEKey:
         shape, channels = cls._common(doc)
         block = cls._doc_block(doc, shape)
         check_plan_units(shape, channels, 2, "key")
@@ -569,7 +570,7 @@ class EtCKey(SchemeKey):
         object.__setattr__(self, "channel_perm", channel_perm)
 
     @classmethod
-    def random(cls, shape, block: int = 4, channels: int = 1, seed=None) -> EtCKey:
+    def random(cls, shape: Any, block: int = 4, channels: int = 1, seed: Any = None) -> EtCKey:
         """Draw every parameter as the module docstring says; floor(n_blocks / 2) blocks negated."""
         h, w = key_grid(shape, "shape")
         block = _block_size((h, w), block, "etc")
@@ -611,7 +612,7 @@ class EtCKey(SchemeKey):
                 "negate": encode_array(self.negate), "channel_perm": encode_array(self.channel_perm)}
 
     @classmethod
-    def from_doc(cls, doc) -> EtCKey:
+    def from_doc(cls, doc: dict) -> EtCKey:
         shape, channels = cls._common(doc)
         block = cls._doc_block(doc, shape)
         check_plan_units(shape, channels, 1, "key")
@@ -670,7 +671,7 @@ class PEKey(SchemeKey):
         object.__setattr__(self, "channel_perm", channel_perm)
 
     @classmethod
-    def random(cls, shape, channels: int = 1, seed=None) -> PEKey:
+    def random(cls, shape: Any, channels: int = 1, seed: Any = None) -> PEKey:
         """Negation bits with probability 1/2, then one channel permutation per pixel (module docstring)."""
         h, w = key_grid(shape, "shape")
         channels = _channels(channels)
@@ -686,7 +687,7 @@ class PEKey(SchemeKey):
                 "channel_perm": encode_array(self.channel_perm.reshape(-1))}
 
     @classmethod
-    def from_doc(cls, doc) -> PEKey:
+    def from_doc(cls, doc: dict) -> PEKey:
         shape, channels = cls._common(doc)
         check_plan_units(shape, channels, 1, "key")
         n = shape[0] * shape[1] * channels
@@ -717,7 +718,7 @@ def _all_orders(c: int) -> np.ndarray:
 _PE_TABLE_CHANNELS = 6
 
 
-def pe_draw(rng, h: int, w: int, c: int) -> tuple:
+def pe_draw(rng: np.random.Generator, h: int, w: int, c: int) -> tuple:
     """PE parameters ``(negate, channel_perm)`` drawn from ``rng`` (the order of the module docstring)."""
     negate = rng.integers(0, 2, (h, w, c)) == 1
     if c <= _PE_TABLE_CHANNELS:
@@ -789,8 +790,8 @@ class BlockwiseKey(SchemeKey):
         return bool(self.negate_slots.any())
 
     @classmethod
-    def random(cls, shape, block: int = 4, channels: int = 1, negate: bool = False, shuffle_blocks: bool = True,
-               seed=None) -> BlockwiseKey:
+    def random(cls, shape: Any, block: int = 4, channels: int = 1, negate: bool = False, shuffle_blocks: bool = True,
+               seed: Any = None) -> BlockwiseKey:
         """Draw the slot shuffle, then (``negate``) half the slots, then (``shuffle_blocks``) the block order."""
         h, w = key_grid(shape, "shape")
         block = _block_size((h, w), block, "blockwise")
@@ -823,7 +824,7 @@ class BlockwiseKey(SchemeKey):
                 "block_perm": None if self.block_perm is None else encode_array(self.block_perm)}
 
     @classmethod
-    def from_doc(cls, doc) -> BlockwiseKey:
+    def from_doc(cls, doc: dict) -> BlockwiseKey:
         shape, channels = cls._common(doc)
         block = cls._doc_block(doc, shape)
         check_plan_units(shape, channels, 1, "key")

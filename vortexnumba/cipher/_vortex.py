@@ -45,6 +45,7 @@ check that the count stays zero.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -251,7 +252,7 @@ def _as_arrays(vortices):
     return centres, radii, families, weights, strengths
 
 
-def build_key_src(shape, mode, vortices, *, return_clips=False):
+def build_key_src(shape: Any, mode: str, vortices: Any, *, return_clips: bool = False) -> Any:
     """Gather index of a whole key.
 
     Parameters
@@ -276,12 +277,13 @@ def build_key_src(shape, mode, vortices, *, return_clips=False):
     return (src, int(clips)) if return_clips else src
 
 
-def vortex_src(shape, mode, cy, cx, r, family, weights, strength):
+def vortex_src(shape: Any, mode: str, cy: int, cx: int, r: int, family: Any, weights: Any,
+               strength: float) -> np.ndarray:
     """Gather index of a single vortex (a key with one vortex)."""
     return build_key_src(shape, mode, [(cy, cx, r, family, weights, strength)])
 
 
-def compose(first, then):
+def compose(first: np.ndarray, then: np.ndarray) -> np.ndarray:
     """One gather index for applying ``first`` and then ``then``: ``first[then]``."""
     first = np.ascontiguousarray(first, dtype=np.int64)
     then = np.ascontiguousarray(then, dtype=np.int64)
@@ -290,7 +292,7 @@ def compose(first, then):
     return compose_indices(first, then)
 
 
-def inverse(src):
+def inverse(src: np.ndarray) -> np.ndarray:
     """Inverse of a permutation gather index: ``inv[src[p]] = p``.
 
     Raises
@@ -308,7 +310,7 @@ def inverse(src):
     return inv
 
 
-def is_permutation(src) -> bool:
+def is_permutation(src: Any) -> bool:
     """Whether ``src`` holds every index ``0..N-1`` exactly once."""
     src = np.asarray(src)
     n = src.shape[0]

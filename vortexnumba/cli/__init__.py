@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Sequence
 
 from .. import __version__
 
@@ -52,7 +53,7 @@ def to_cli_words(message: str) -> str:
     return " ".join(message.splitlines())
 
 
-def command_in(argv) -> str | None:
+def command_in(argv: Sequence[str]) -> str | None:
     """The subcommand an argument list runs: its first word that is not an option."""
     for arg in argv:
         if not arg.startswith("-"):
@@ -93,7 +94,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(command_in(argv))
     args = parser.parse_args(argv)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +18,7 @@ from ..io._files import check_output_path, read_npy, save_figure
 _DATASET_BY_SHAPE = {(8, 8): "digits", (28, 28): "fashion-mnist", (32, 32): "cifar10"}
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "audit",
         help="cipher metrics of a key: correlation, histogram, NPCR/UACI, key space, known-plaintext attack",
@@ -133,7 +135,7 @@ def _rows(report: dict, n_pixels: int) -> list[tuple[str, str, str]]:
     return rows
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     if args.n_images < 1:
         raise ValueError(f"--n-images must be >= 1, got {args.n_images}")
     if args.key_space_samples < 2:

@@ -27,9 +27,11 @@ library; this module parses, calls and prints.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 from ..cipher._files import input_grids, transform_file
 from ..cipher._keyfile import load_key, save_key
@@ -53,7 +55,7 @@ SCHEMES = ("vortex", "permutation", "block", "le", "ele", "etc", "pe", "blockwis
 _VALUE_SCHEMES = ("le", "ele", "etc", "pe", "blockwise")
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     p = subparsers.add_parser("keygen", help="draw a random key and write it as JSON",
                               description="Draw a random key and write it as JSON.")
     p.add_argument("--shape", nargs=2, type=int, required=True, metavar=("H", "W"), help="image grid")
@@ -140,7 +142,7 @@ def _draw_key(args, shape):
     return cls.random(shape, block=args.block, channels=channels, seed=args.seed)
 
 
-def run_keygen(args) -> int:
+def run_keygen(args: argparse.Namespace) -> int:
     shape = tuple(args.shape)
     check_output_path(args.output, force=args.force)
     with warnings.catch_warnings():
@@ -221,17 +223,17 @@ def _run_transform(args, inverse: bool) -> int:
     return 0
 
 
-def run_encrypt(args) -> int:
+def run_encrypt(args: argparse.Namespace) -> int:
     return _run_transform(args, inverse=False)
 
 
-def run_decrypt(args) -> int:
+def run_decrypt(args: argparse.Namespace) -> int:
     return _run_transform(args, inverse=True)
 
 
 # --------------------------------------------------------------------------- show
 
-def run_show(args) -> int:
+def run_show(args: argparse.Namespace) -> int:
     if args.count < 1:
         raise ValueError(f"--count must be >= 1, got {args.count}")
     if args.scale < 0:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +19,7 @@ from ..io._images import read_one_image
 from ._options import builtin_coupling, builtin_kernel
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "info",
         help="information content and neighbour profile of one image",
@@ -43,7 +45,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def kernel_from_args(args) -> tuple[Kernel, Coupling]:
+def kernel_from_args(args: argparse.Namespace) -> tuple[Kernel, Coupling]:
     return builtin_kernel(args), builtin_coupling(args)
 
 
@@ -75,7 +77,7 @@ def _parse_pixel(text: str) -> tuple[int, int]:
     return i, j
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     kernel, coupling = kernel_from_args(args)
     image, label = load_one_image(args.image, args.index)
     channels = image.ndim == 3

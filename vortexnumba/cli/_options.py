@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+
 from ..framework._kernels import Coupling, Kernel
 
 
-def builtin_kernel(args) -> Kernel:
+def builtin_kernel(args: argparse.Namespace) -> Kernel:
     """The kernel named by ``--kernel power|gaussian|exponential`` with ``--alpha``/``--tau``/``--radius``."""
     if args.kernel == "power":
         if args.tau is not None:
@@ -16,7 +18,7 @@ def builtin_kernel(args) -> Kernel:
     return getattr(Kernel, args.kernel)(1.0 if args.tau is None else args.tau, args.radius)
 
 
-def builtin_coupling(args) -> Coupling:
+def builtin_coupling(args: argparse.Namespace) -> Coupling:
     """The coupling named by ``--coupling gaussian|constant`` with ``--h``."""
     if args.coupling == "constant":
         if args.h is not None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from typing import Any
 
 from .. import data as _data
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     from ..learn._config import DEFAULT_TRANSFORMS, TRANSFORMS
     from ..learn._registry import MODEL_NAMES
 
@@ -80,7 +82,7 @@ def _config(args):
         raise type(exc)(message) from None
 
 
-def run_reproduce(args) -> int:
+def run_reproduce(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..learn import reproduce
@@ -98,7 +100,7 @@ def run_reproduce(args) -> int:
     return 0
 
 
-def run_download(args) -> int:
+def run_download(args: argparse.Namespace) -> int:
     paths = _data.download(args.name, cache_dir=args.cache_dir, url_base=args.url_base, force=args.force,
                            progress=sys.stderr.isatty())
     for p in paths:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from ..framework._kernels import Coupling, Kernel
 from ._options import builtin_coupling, builtin_kernel
@@ -12,7 +15,7 @@ from ._options import builtin_coupling, builtin_kernel
 _BUILT_IN = ("power", "gaussian", "exponential")
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "verify",
         help="check the swap theorem and its relatives for a kernel (built-in or your own)",
@@ -43,7 +46,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def load_function(spec: str, what: str):
+def load_function(spec: str, what: str) -> Callable[..., Any]:
     """``module:function`` -> the function (the current folder is importable, as with ``python -m``)."""
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
@@ -64,7 +67,7 @@ def load_function(spec: str, what: str):
     return fn
 
 
-def kernel_and_coupling(args) -> tuple[Kernel, Coupling]:
+def kernel_and_coupling(args: argparse.Namespace) -> tuple[Kernel, Coupling]:
     check = not args.no_check
     if args.kernel in _BUILT_IN:
         kernel = builtin_kernel(args)
@@ -85,7 +88,7 @@ def kernel_and_coupling(args) -> tuple[Kernel, Coupling]:
         raise ValueError(f"{exc} (--no-check runs it anyway)") from None
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         from ..testing import verify
     except ImportError as exc:  # Hypothesis is an optional extra

@@ -65,7 +65,9 @@ def _quiet_pooch():
         logger.setLevel(level)
 
 
-def download(name, cache_dir=None, url_base=None, *, digests=None, force=False, progress=False, timeout=60.0):
+def download(name: str, cache_dir: str | Path | None = None, url_base: str | None = None, *,
+             digests: dict | None = None, force: bool = False, progress: bool | None = False,
+             timeout: float = 60.0) -> list[Path]:
     """Fetch the official files of a data set and verify their SHA-256.
 
     Each file goes through ``pooch.retrieve`` with its known hash: pooch

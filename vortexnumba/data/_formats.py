@@ -13,6 +13,7 @@ import struct
 import tarfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +47,7 @@ def _open_maybe_gzip(path: Path) -> bytes:
     return raw
 
 
-def read_idx(path, *, ndim: int | None = None) -> np.ndarray:
+def read_idx(path: str | Path, *, ndim: int | None = None) -> np.ndarray:
     """Read one IDX file (uint8 data), gzip-compressed or not.
 
     Parameters
@@ -107,7 +108,7 @@ def _find_idx(directory: Path, stem: str) -> Path | None:
     return None
 
 
-def load_idx_set(directory: Path):
+def load_idx_set(directory: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     paths = {k: _find_idx(directory, stem) for k, stem in IDX_FILES.items()}
     train_x = read_idx(paths["train_x"], ndim=3)
     train_y = read_idx(paths["train_y"], ndim=1)
@@ -122,7 +123,7 @@ def load_idx_set(directory: Path):
     return train_x, train_y, test_x, test_y
 
 
-def idx_status(directory: Path):
+def idx_status(directory: Path) -> tuple[bool, list[str], list[str]]:
     """(complete, present names, missing names) for the IDX files in ``directory``."""
     present, missing = [], []
     for stem in IDX_FILES.values():
@@ -182,7 +183,7 @@ def _read_cifar_batch(data: bytes, where: str):
     return np.ascontiguousarray(images), y.astype(np.uint8)
 
 
-def cifar_status(directory: Path):
+def cifar_status(directory: Path) -> tuple[str | None, Any]:
     """Where the batches are in ``directory``: ('dir', Path) / ('tar', Path) / (None, missing names)."""
     for d in (directory, directory / CIFAR_SUBDIR):
         names = CIFAR_TRAIN + (CIFAR_TEST,)
@@ -195,7 +196,7 @@ def cifar_status(directory: Path):
     return None, [n for n in names if not (directory / n).is_file()]
 
 
-def load_cifar(kind: str, where: Path):
+def load_cifar(kind: str, where: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     blobs = {}
     if kind == "dir":
         for n in CIFAR_TRAIN + (CIFAR_TEST,):

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,7 @@ DIGITS_TRAIN_FRACTION = 0.8
 # --------------------------------------------------------------------------- names
 
 
-def check_name(name) -> str:
+def check_name(name: Any) -> str:
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, one of {', '.join(DATASETS)}; got {type(name).__name__} {name!r}")
     key = name.strip().lower().replace("_", "-")
@@ -92,7 +93,7 @@ def default_cache_dir(name: str | None = None) -> Path:
     return root / name if name else root
 
 
-def search_dirs(name: str, data_dir=None) -> list[Path]:
+def search_dirs(name: str, data_dir: str | Path | None = None) -> list[Path]:
     """Return the directories ``load`` looks in for data set ``name``, in order.
 
     Parameters
@@ -162,7 +163,7 @@ def _load_digits():
 # --------------------------------------------------------------------------- public
 
 
-def load(name, data_dir=None):
+def load(name: str, data_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load a data set as uint8 arrays ``(train_x, train_y, test_x, test_y)``.
 
     Parameters

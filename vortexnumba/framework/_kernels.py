@@ -364,7 +364,7 @@ DEFAULT_KERNEL = Kernel.power(2.0, 3.0)
 DEFAULT_COUPLING = Coupling.gaussian(0.25)
 
 
-def resolve(kernel, coupling) -> tuple[Kernel, Coupling]:
+def resolve(kernel: Kernel | None, coupling: Coupling | None) -> tuple[Kernel, Coupling]:
     """Fill in the defaults and check the types of ``kernel`` and ``coupling``."""
     kernel = DEFAULT_KERNEL if kernel is None else kernel
     coupling = DEFAULT_COUPLING if coupling is None else coupling

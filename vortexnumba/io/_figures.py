@@ -7,10 +7,12 @@ Building figures this way leaves the caller's backend and pyplot state alone
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
-def swap_heatmap(image: np.ndarray, dmap: np.ndarray, a: tuple[int, int]):
+def swap_heatmap(image: np.ndarray, dmap: np.ndarray, a: tuple[int, int]) -> Any:
     """The image beside the map of Delta I for swapping ``a`` with each pixel.
 
     Parameters

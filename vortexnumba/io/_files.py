@@ -5,7 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["atomic_folder", "atomic_writer", "check_output_path", "exchange_paths", "save_figure", "write_npz"]
 
@@ -14,7 +19,7 @@ __all__ = ["atomic_folder", "atomic_writer", "check_output_path", "exchange_path
 TMP_SUFFIX = ".tmp"
 
 
-def check_output_path(path, *, force: bool = False, name: str = "output") -> Path:
+def check_output_path(path: str | Path, *, force: bool = False, name: str = "output") -> Path:
     """Return ``path`` as a Path, refusing an existing file unless ``force``."""
     p = Path(path)
     if p.exists() and not force:
@@ -35,7 +40,8 @@ def current_umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_writer(path, *, force: bool = False, mode: str = "wb", name: str = "output", private: bool = False):
+def atomic_writer(path: str | Path, *, force: bool = False, mode: str = "wb", name: str = "output",
+                  private: bool = False) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; on success rename it into place.
 
     The rename is atomic on POSIX, so readers see either the old file (or
@@ -89,7 +95,7 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
-def exchange_paths(a, b) -> bool:
+def exchange_paths(a: str | Path, b: str | Path) -> bool:
     """Swap two existing paths in one atomic step (Linux ``renameat2``); False where unsupported."""
     import ctypes
 
@@ -105,7 +111,7 @@ def exchange_paths(a, b) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def replace_folder(new, target) -> None:
+def replace_folder(new: str | Path, target: str | Path) -> None:
     """Put the complete folder ``new`` at ``target``, replacing whatever folder is there.
 
     On Linux the two are swapped atomically, so ``target`` always names a
@@ -129,7 +135,8 @@ def replace_folder(new, target) -> None:
 
 
 @contextlib.contextmanager
-def atomic_folder(path, *, force: bool = False, name: str = "output", replaceable=None):
+def atomic_folder(path: str | Path, *, force: bool = False, name: str = "output",
+                  replaceable: Callable[[Path], str | None] | None = None) -> Iterator[Path]:
     """Build a folder beside ``path`` and put it in place only when complete.
 
     Yields the temporary folder (``.<name>.<random>.tmp`` beside the target).
@@ -186,7 +193,7 @@ def _remove_tree(path: Path, tries: int = 20) -> None:
         time.sleep(0.05)
 
 
-def save_figure(fig, path, *, force: bool = False, dpi: int = 120) -> Path:
+def save_figure(fig: Any, path: str | Path, *, force: bool = False, dpi: int = 120) -> Path:
     """Save a matplotlib figure atomically (format from the suffix).
 
     A figure that pyplot manages is closed afterwards; a plain
@@ -207,7 +214,7 @@ def save_figure(fig, path, *, force: bool = False, dpi: int = 120) -> Path:
     return p
 
 
-def read_npy(path, *, name: str = "input", mmap: bool = True):
+def read_npy(path: str | Path, *, name: str = "input", mmap: bool = True) -> np.ndarray:
     """Load an .npy array (memory-mapped by default), turning every failure of
     a truncated or corrupted file into a ``ValueError`` that names it."""
     import numpy as np
@@ -220,7 +227,7 @@ def read_npy(path, *, name: str = "input", mmap: bool = True):
         raise ValueError(f"{name} {str(path)!r} is not a readable .npy array ({type(exc).__name__}: {exc})") from None
 
 
-def read_npz(path, *, name: str = "input") -> tuple[dict, bool]:
+def read_npz(path: str | Path, *, name: str = "input") -> tuple[dict, bool]:
     """Load every array of an .npz file eagerly; returns ``(arrays, compressed)``.
 
     Reading eagerly makes a corrupted member fail here, as a ``ValueError``
@@ -241,7 +248,7 @@ def read_npz(path, *, name: str = "input") -> tuple[dict, bool]:
         raise ValueError(f"{name} {str(path)!r} is not a readable .npz archive ({type(exc).__name__}: {exc})") from None
 
 
-def write_npz(fh, arrays: dict, *, compressed: bool = False) -> None:
+def write_npz(fh: IO[bytes], arrays: dict, *, compressed: bool = False) -> None:
     """Write ``arrays`` (member name -> array) as an ``.npz`` archive to the open binary file ``fh``.
 
     The archive is the one :func:`numpy.savez` writes (one ``NAME.npy`` per

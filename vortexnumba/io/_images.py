@@ -15,6 +15,7 @@ written.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif
 _CONVERTED_MODES = ("1", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "RGBX", "La", "RGBa")
 
 
-def is_image_path(path) -> bool:
+def is_image_path(path: str | Path) -> bool:
     """Whether ``path`` has one of :data:`IMAGE_SUFFIXES`."""
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
 
@@ -56,7 +57,7 @@ def _check_depth(im, path, name: str) -> None:
                              "PNGs are kept exactly) or as 8-bit")
 
 
-def read_image(path, *, name: str = "input") -> np.ndarray:
+def read_image(path: str | Path, *, name: str = "input") -> np.ndarray:
     """Read one image file as an ``(H, W)`` or ``(H, W, C)`` uint8 (or uint16) array, every bit kept.
 
     Palette and other modes are converted to RGB (RGBA when the image has
@@ -120,7 +121,7 @@ def _mode(shape, dtype) -> str | None:
     return None
 
 
-def check_image_writable(shape, dtype, path) -> str:
+def check_image_writable(shape: tuple, dtype: Any, path: str | Path) -> str:
     """The Pillow format for writing an array of ``shape``/``dtype`` to ``path``.
 
     Raises ``ValueError`` when the suffix is not an image format or the format
@@ -142,7 +143,7 @@ def check_image_writable(shape, dtype, path) -> str:
     return fmt
 
 
-def write_image(arr: np.ndarray, path, *, force: bool = False, text: dict | None = None) -> None:
+def write_image(arr: np.ndarray, path: str | Path, *, force: bool = False, text: dict | None = None) -> None:
     """Write ``arr`` to an image file atomically, the format chosen by the suffix.
 
     ``text`` entries are stored as PNG text chunks (other formats cannot carry
@@ -177,7 +178,7 @@ def write_image(arr: np.ndarray, path, *, force: bool = False, text: dict | None
         img.save(fh, format=fmt, **options)
 
 
-def read_image_text(path) -> dict:
+def read_image_text(path: str | Path) -> dict:
     """Text chunks of a PNG (``{}`` for other formats or none)."""
     from PIL import Image
 
@@ -188,7 +189,7 @@ def read_image_text(path) -> dict:
         return {}
 
 
-def image_header(path, *, name: str = "input") -> tuple[tuple, np.dtype]:
+def image_header(path: str | Path, *, name: str = "input") -> tuple[tuple, np.dtype]:
     """Shape and dtype that :func:`read_image` will return, from the header only."""
     from PIL import Image, UnidentifiedImageError
 
@@ -211,12 +212,12 @@ def image_header(path, *, name: str = "input") -> tuple[tuple, np.dtype]:
         raise ValueError(f"{name} {str(path)!r} is not a readable image ({type(exc).__name__}: {exc})") from None
 
 
-def image_files(folder) -> list[Path]:
+def image_files(folder: str | Path) -> list[Path]:
     """Every image file under ``folder`` (recursively), sorted."""
     return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def read_one_image(path, index: int | None = None, *, name: str = "input") -> np.ndarray:
+def read_one_image(path: str | Path, index: int | None = None, *, name: str = "input") -> np.ndarray:
     """One image ``(H, W)`` or ``(H, W, C)`` from an image file, an ``.npy`` or an ``.npz`` (its first array).
 
     A batch array (``(B, H, W, C)``, or 3-D with a last axis longer than 4)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import struct
 import zlib
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -43,7 +44,7 @@ def _ihdr(path) -> tuple[int, int, int, int, int] | None:
     return width, height, depth, colour, interlace
 
 
-def png16_header(path, *, name: str = "input") -> tuple[tuple, np.dtype] | None:
+def png16_header(path: str | Path, *, name: str = "input") -> tuple[tuple, np.dtype] | None:
     """Shape and dtype of a 16-bit colour PNG (what :func:`read_png16` returns); None for any other file.
 
     Raises ``ValueError`` naming the file and its bit depth for an interlaced
@@ -114,7 +115,7 @@ def _unfilter(raw: np.ndarray, height: int, stride: int, bpp: int, where: str) -
     return out
 
 
-def read_png16(path, *, name: str = "input") -> np.ndarray | None:
+def read_png16(path: str | Path, *, name: str = "input") -> np.ndarray | None:
     """A 16-bit colour PNG as a ``uint16`` array ``(H, W, C)``, bit for bit; None for any other file.
 
     Examples
@@ -149,7 +150,7 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
 
 
-def write_png16(arr: np.ndarray, fh, *, text: dict | None = None) -> None:
+def write_png16(arr: np.ndarray, fh: IO[bytes], *, text: dict | None = None) -> None:
     """Write a ``uint16`` array ``(H, W, C)``, C in (2, 3, 4), as a 16-bit colour PNG to the open file ``fh``.
 
     ``text`` entries become ``tEXt`` chunks (Latin-1). Rows are stored

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._validate import as_int, as_seed
@@ -9,7 +11,7 @@ from .._validate import as_int, as_seed
 __all__ = ["model_seed", "optional_positive_int", "positive_int"]
 
 
-def positive_int(value, name: str) -> int:
+def positive_int(value: Any, name: str) -> int:
     """``value`` as an int >= 1: ``TypeError`` for a non-integer, ``ValueError`` below 1.
 
     Examples
@@ -23,7 +25,7 @@ def positive_int(value, name: str) -> int:
     return v
 
 
-def optional_positive_int(value, name: str) -> int | None:
+def optional_positive_int(value: Any, name: str) -> int | None:
     """``None``, or ``value`` as an int >= 1.
 
     Examples
@@ -39,7 +41,7 @@ def optional_positive_int(value, name: str) -> int | None:
     return v
 
 
-def model_seed(seed) -> int:
+def model_seed(seed: Any) -> int:
     """``seed`` as a non-negative int (``None`` and seed sequences are refused: a model needs one number).
 
     Examples

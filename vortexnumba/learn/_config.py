@@ -11,7 +11,9 @@ Where a run writes its files and how it reports progress are not part of it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .. import data as _data
 from .._validate import as_positive_float, as_seed
@@ -33,7 +35,7 @@ DEFAULT_MODELS = ("cnn", "mlp")
 ENCRYPT_ON = ("host", "device")
 
 
-def parse_names(value, allowed, name: str) -> tuple[str, ...]:
+def parse_names(value: str | Sequence[str], allowed: Sequence[str], name: str) -> tuple[str, ...]:
     """A comma-separated string or a sequence of names, checked against ``allowed``; order kept, repeats dropped.
 
     Examples
@@ -133,7 +135,7 @@ class ExperimentConfig:
             raise ValueError(f"loop must be one of {', '.join(LOOPS)}, got {self.loop!r}")
 
     @classmethod
-    def from_keywords(cls, name: str | None = None, /, **settings) -> ExperimentConfig:
+    def from_keywords(cls, name: str | None = None, /, **settings: Any) -> ExperimentConfig:
         """Build from keywords (``name``: the data set), with a ``TypeError`` naming any keyword that is not a setting.
 
         Examples

@@ -27,6 +27,7 @@ pooling do not see the order: the logits agree to float rounding.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -66,7 +67,7 @@ def _key_parts(key, channels: int, patch: int, n_blocks: int):
     return perm, negate, block_perm
 
 
-def encrypt_model(result, key):
+def encrypt_model(result: Any, key: Any) -> Any:
     """The ViT that gives on ``encrypt(X, key)`` the logits the given ViT gives on ``X``.
 
     Parameters

@@ -9,6 +9,8 @@ The layer helpers are in :mod:`._layers`, the registry of names in
 
 from __future__ import annotations
 
+from typing import Any
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -39,7 +41,7 @@ class MLP(Classifier):
     hidden: tuple
     out: eqx.nn.Linear
 
-    def __init__(self, image_shape, n_classes, key, hidden=(256, 128)):
+    def __init__(self, image_shape: tuple[int, ...], n_classes: int, key: Any, hidden: tuple[int, ...] = (256, 128)):
         self.name, self.image_shape, self.n_classes = "mlp", image_shape, n_classes
         sizes = (int(np.prod(image_shape)),) + tuple(hidden)
         keys = jax.random.split(key, len(hidden) + 1)
@@ -64,7 +66,7 @@ class CNN(Classifier):
     fc: eqx.nn.Linear
     out: eqx.nn.Linear
 
-    def __init__(self, image_shape, n_classes, key, width=16, hidden=128):
+    def __init__(self, image_shape: tuple[int, ...], n_classes: int, key: Any, width: int = 16, hidden: int = 128):
         self.name, self.image_shape, self.n_classes = "cnn", image_shape, n_classes
         H, W, C = image_shape
         flat = pooled_size(H, 2) * pooled_size(W, 2) * 2 * width
@@ -103,7 +105,7 @@ class SmallResNet(Classifier):
     blocks: tuple
     out: eqx.nn.Linear
 
-    def __init__(self, image_shape, n_classes, key, widths=(16, 32, 64)):
+    def __init__(self, image_shape: tuple[int, ...], n_classes: int, key: Any, widths: tuple[int, ...] = (16, 32, 64)):
         self.name, self.image_shape, self.n_classes = "resnet", image_shape, n_classes
         C = image_shape[2]
         keys = iter(jax.random.split(key, 3 + 3 * len(widths)))
@@ -166,7 +168,7 @@ class AdaptCNN(Classifier):
     norms: tuple
     cnn: CNN
 
-    def __init__(self, image_shape, n_classes, key, block=4, features=16):
+    def __init__(self, image_shape: tuple[int, ...], n_classes: int, key: Any, block: int = 4, features: int = 16):
         self.name, self.image_shape, self.n_classes = "adapt-cnn", image_shape, n_classes
         H, W, C = image_shape
         if H % block or W % block:

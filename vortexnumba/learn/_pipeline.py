@@ -17,6 +17,7 @@ state are replicated and the compiler inserts the gradient all-reduce.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -82,7 +83,7 @@ class Placement:
         Default: all devices JAX sees.
     """
 
-    def __init__(self, devices=None):
+    def __init__(self, devices: Any = None):
         if devices is None:
             devices = jax.devices()
         devices = tuple(devices)
@@ -98,18 +99,18 @@ class Placement:
         return len(self.devices)
 
     @property
-    def constraint(self):
+    def constraint(self) -> Any:
         """The batch sharding to impose inside a compiled step, or None on one device."""
         return self.batch if self.count > 1 else None
 
-    def split(self, *arrays):
+    def split(self, *arrays: Any) -> tuple:
         return tuple(jax.device_put(a, self.batch) for a in arrays)
 
-    def replicate(self, tree):
+    def replicate(self, tree: Any) -> Any:
         return jax.device_put(tree, self.replicated)
 
 
-def fits_on_device(nbytes: int, devices, fraction: float = 0.25) -> bool:
+def fits_on_device(nbytes: int, devices: Any, fraction: float = 0.25) -> bool:
     """Whether ``nbytes`` of data may live on each of ``devices``.
 
     At most ``fraction`` of the smallest device's memory (as its
@@ -151,7 +152,7 @@ def _plan_on_device(x, key):
     return out.reshape(x.shape)
 
 
-def encrypt_on_device(images, src):
+def encrypt_on_device(images: Any, src: Any) -> jax.Array:
     """Encrypt a uint8 batch on the accelerator: one ``jnp.take`` with the gather index.
 
     Parameters

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -85,7 +86,8 @@ def _image_shape(image_shape) -> tuple[int, int, int]:
     return shape
 
 
-def make_model(name: str, image_shape, n_classes: int = 10, *, seed: int = 0, **options) -> Classifier:
+def make_model(name: str, image_shape: tuple[int, ...], n_classes: int = 10, *, seed: int = 0,
+               **options: Any) -> Classifier:
     """Build a classifier with its initial parameters.
 
     Parameters

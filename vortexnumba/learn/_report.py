@@ -8,10 +8,15 @@ committed result can be re-rendered without training again
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..io._files import atomic_writer
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["PAPER_RESULTS", "correlation", "write_figures", "write_report"]
 
@@ -61,7 +66,7 @@ def _spearman_p(x, y):
     return float(res.pvalue), method
 
 
-def correlation(info_loss, accuracy_drop) -> dict:
+def correlation(info_loss: Sequence[float], accuracy_drop: Sequence[float]) -> dict:
     """Pearson and Spearman correlation of information loss with accuracy drop.
 
     Parameters
@@ -120,7 +125,7 @@ def _epochs(n) -> str:
     return f"{n} epoch" if n == 1 else f"{n} epochs"
 
 
-def markdown(result) -> str:
+def markdown(result: dict) -> str:
     """The ``results.md`` text of a ``results.json`` structure (ending in one newline).
 
     Examples
@@ -186,7 +191,7 @@ def _save(fig, path, force):
         fig.savefig(fh, format="png", dpi=110, metadata={"Software": None})
 
 
-def figure_transforms(samples: dict):
+def figure_transforms(samples: dict) -> Any:
     """Grid of sample images (rows) under each transform (columns); a ``Figure``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -211,7 +216,7 @@ def figure_transforms(samples: dict):
     return fig
 
 
-def figure_correlation(result):
+def figure_correlation(result: dict) -> Any:
     """Information loss against accuracy drop, one point per run; a ``Figure``.
 
     Two panels keep the two families of transforms apart: on the left the
@@ -275,7 +280,7 @@ def figure_correlation(result):
     return fig
 
 
-def write_figures(result, samples, out_dir, *, force=False):
+def write_figures(result: dict, samples: dict | None, out_dir: str | Path, *, force: bool = False) -> None:
     """Write ``transforms.png`` (when ``samples`` is given) and ``info_loss_vs_drop.png``."""
     from pathlib import Path
 
@@ -285,7 +290,7 @@ def write_figures(result, samples, out_dir, *, force=False):
     _save(figure_correlation(result), out_dir / "info_loss_vs_drop.png", force)
 
 
-def write_report(result, out_dir, *, force=False):
+def write_report(result: dict, out_dir: str | Path, *, force: bool = False) -> None:
     """Re-render ``results.md`` and ``info_loss_vs_drop.png`` from a ``results.json`` structure.
 
     Parameters

@@ -24,7 +24,9 @@ import json
 import platform
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +71,7 @@ BLOCK_MODELS = ("adapt-cnn",)
 _OUTPUT_FILES = ("results.json", "results.md", "transforms.png", "info_loss_vs_drop.png")
 
 
-def transform_settings(image_shape) -> dict:
+def transform_settings(image_shape: tuple[int, ...]) -> dict:
     """Vortex count, strength and tile side used for images of a given size.
 
     28x28 and 32x32 follow the paper (10 vortices at S = 0.8; 5 at S = 0.1).
@@ -369,7 +371,8 @@ def _write(result, samples, out_dir, force):
     write_figures(result, samples, out_dir, force=force)
 
 
-def run_experiment(config: ExperimentConfig, *, data_dir=None, progress: bool | None = None, log=None) -> dict:
+def run_experiment(config: ExperimentConfig, *, data_dir: str | Path | None = None, progress: bool | None = None,
+                   log: Callable[[str], object] | None = None) -> dict:
     """Run the experiment of ``config`` and return the ``results.json`` structure (nothing is written).
 
     Parameters
@@ -431,8 +434,9 @@ def run_experiment(config: ExperimentConfig, *, data_dir=None, progress: bool | 
     return result
 
 
-def reproduce(config: ExperimentConfig | str | None = None, *, out="vortexnumba-results", data_dir=None,
-              force: bool = False, progress: bool | None = None, log=None, **settings) -> dict:
+def reproduce(config: ExperimentConfig | str | None = None, *, out: str | Path = "vortexnumba-results",
+              data_dir: str | Path | None = None, force: bool = False, progress: bool | None = None,
+              log: Callable[[str], object] | None = None, **settings: Any) -> dict:
     """Train every model on every transform of a data set and compare.
 
     Parameters

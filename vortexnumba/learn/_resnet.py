@@ -24,6 +24,8 @@ He-normal weights with fan-out, as torchvision's ResNet.
 
 from __future__ import annotations
 
+from typing import Any
+
 import equinox as eqx
 import jax
 
@@ -44,7 +46,7 @@ class BasicBlock(eqx.Module):
     proj: eqx.nn.Conv2d | None
     proj_bn: eqx.nn.BatchNorm | None
 
-    def __init__(self, c_in, c_out, stride, key):
+    def __init__(self, c_in: int, c_out: int, stride: int, key: Any):
         k1, k2, k3 = jax.random.split(key, 3)
         self.conv1 = conv2d(k1, 3, c_in, c_out, stride=stride, bias=False, fan="out")
         self.bn1 = batch_norm_layer(c_out)
@@ -85,7 +87,7 @@ class ResNet18(Classifier):
     blocks: tuple
     out: eqx.nn.Linear
 
-    def __init__(self, image_shape, n_classes, key):
+    def __init__(self, image_shape: tuple[int, ...], n_classes: int, key: Any):
         self.name, self.image_shape, self.n_classes = "resnet18", image_shape, n_classes
         keys = jax.random.split(key, 2 + sum(n for _, n in STAGES))
         self.stem = conv2d(keys[0], 3, image_shape[2], STAGES[0][0], bias=False, fan="out")

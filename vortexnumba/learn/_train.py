@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -250,8 +251,8 @@ def compiled_step(
     learning_rate: float = 1e-3,
     weight_decay: float = 1e-4,
     optimizer: optax.GradientTransformation | None = None,
-    devices=None,
-    xla_options="auto",
+    devices: Any = None,
+    xla_options: Any = "auto",
 ) -> CompiledStep:
     """The compiled training step :func:`train` runs, for timing it or driving it by hand.
 
@@ -322,8 +323,8 @@ def _padded(order, batch_size):
 
 def train(
     model: Classifier,
-    images,
-    labels,
+    images: Any,
+    labels: Any,
     *,
     epochs: int = 10,
     batch_size: int = 128,
@@ -492,7 +493,7 @@ def _as_result(result):
     return result
 
 
-def predict(result: TrainResult, images, *, batch_size: int = 500) -> np.ndarray:
+def predict(result: TrainResult, images: Any, *, batch_size: int = 500) -> np.ndarray:
     """Class predictions ``(B,)`` for uint8 ``images`` with a trained model.
 
     Parameters
@@ -542,7 +543,7 @@ def predict(result: TrainResult, images, *, batch_size: int = 500) -> np.ndarray
     return out
 
 
-def evaluate(result: TrainResult, images, labels, *, batch_size: int = 500) -> float:
+def evaluate(result: TrainResult, images: Any, labels: Any, *, batch_size: int = 500) -> float:
     """Fraction of ``images`` whose predicted class equals ``labels``.
 
     Parameters

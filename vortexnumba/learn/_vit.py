@@ -34,6 +34,7 @@ into the patch embedding.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -116,7 +117,8 @@ class ViT(Classifier):
     norm: eqx.nn.LayerNorm
     out: eqx.nn.Linear
 
-    def __init__(self, name, image_shape, n_classes, key, *, dim, depth, heads, mlp_ratio, pool, patch=None):
+    def __init__(self, name: str, image_shape: tuple[int, ...], n_classes: int, key: Any, *, dim: int, depth: int,
+                 heads: int, mlp_ratio: int, pool: str, patch: int | None = None):
         H, W, C = image_shape
         p = vit_patch_size(H, W) if patch is None else patch
         if H % p or W % p:
@@ -144,13 +146,13 @@ class ViT(Classifier):
         self.cls = jax.random.normal(next(keys), (1, dim), jnp.float32) * 0.02 if pool == "cls" else None
 
     @classmethod
-    def paper(cls, image_shape, n_classes, key, patch=None):
+    def paper(cls, image_shape: tuple[int, ...], n_classes: int, key: Any, patch: int | None = None) -> ViT:
         """The ``vit`` model: width 192, 3 heads, 6 blocks, MLP 768, class token."""
         return cls("vit", image_shape, n_classes, key, dim=192, depth=6, heads=3, mlp_ratio=4, pool="cls",
                    patch=patch)
 
     @classmethod
-    def tiny(cls, image_shape, n_classes, key, patch=None):
+    def tiny(cls, image_shape: tuple[int, ...], n_classes: int, key: Any, patch: int | None = None) -> ViT:
         """The ``vit-tiny`` model: width 64, 4 heads, 2 blocks, MLP 128, mean pooling."""
         return cls("vit-tiny", image_shape, n_classes, key, dim=64, depth=2, heads=4, mlp_ratio=2, pool="mean",
                    patch=patch)

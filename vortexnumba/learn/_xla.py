@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -49,7 +50,7 @@ def _accepted(options: tuple) -> bool:
     return True
 
 
-def compiler_options(devices) -> tuple | None:
+def compiler_options(devices: Any) -> tuple | None:
     """The compiler options for a step running on ``devices``, as a hashable tuple of pairs (or None).
 
     Parameters

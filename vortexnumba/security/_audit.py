@@ -7,6 +7,8 @@ pyplot's global state or the backend, so it is safe in a notebook.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._progress import progress as _progress_bar
@@ -49,7 +51,7 @@ def _as_batch(images) -> tuple[np.ndarray, bool | None]:
     return images, (False if images.ndim == 3 else None)
 
 
-def audit(images, key, *, key_space_samples: int = 2048, sensitivity_images: int = 100,
+def audit(images: Any, key: Any, *, key_space_samples: int = 2048, sensitivity_images: int = 100,
           attack: bool = False, progress: bool | None = False) -> dict:
     """Measure what ``key`` hides on ``images``: the standard image-cipher metrics in one call.
 
@@ -175,7 +177,7 @@ def _attack_report(images, cipher, key) -> dict:
     return {"family": family, **attack_quality(estimate, key, grey)}
 
 
-def audit_figure(images, key, *, cipher=None, seed: int = 0):
+def audit_figure(images: Any, key: Any, *, cipher: Any = None, seed: int = 0) -> Any:
     """Histograms and adjacent-pixel scatter plots of plain (top) and encrypted (bottom) images.
 
     Parameters

@@ -28,12 +28,14 @@ Ben-Shahar, CVPR 2011; Paikin and Tal, CVPR 2015, work on one image).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ._placement import anneal, best_cyclic_shift, best_partners, grid_energy, grow
 
 
-def edge_dissimilarities(x, block: int):
+def edge_dissimilarities(x: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
     """``(right, down)`` mean squared seam-prediction errors ``(T, T)`` of the tiles of a batch ``(B, H, W, C)``.
 
     ``right[a, b]``: tile ``a`` left of tile ``b``; ``down[a, b]``: ``a`` above ``b``. Tiles are row-major over
@@ -72,7 +74,7 @@ def _seam(u, v):
     return np.maximum(d, 0.0) / max(m, 1)
 
 
-def normalised_compatibility(dissimilarity) -> np.ndarray:
+def normalised_compatibility(dissimilarity: np.ndarray) -> np.ndarray:
     """``1 - D[a, b] / D2`` with ``D2`` the mean of the second smallest entries of row ``a`` and column ``b``.
 
     Examples
@@ -100,7 +102,8 @@ def normalised_compatibility(dissimilarity) -> np.ndarray:
     return np.clip(c, -1.0, 1.0)
 
 
-def block_attack(x, block: int, *, restarts: int | None = None, steps: int | None = None, bar=None):
+def block_attack(x: np.ndarray, block: int, *, restarts: int | None = None, steps: int | None = None,
+                 bar: Any = None) -> tuple[np.ndarray, float]:
     """``(cur, objective)`` over the tile grid: ``Xhat``'s tile ``g`` is the ciphertext's tile ``cur[g]``."""
     _, h, w, _ = x.shape
     tshape = (h // block, w // block)

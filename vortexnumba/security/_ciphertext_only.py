@@ -123,7 +123,7 @@ class AttackResult:
         return self.key.to_json()
 
 
-def family_for(key) -> tuple[str, dict]:
+def family_for(key: Any) -> tuple[str, dict]:
     """The attack family (and its options) for a key of a known kind: ``(family, options)``.
 
     Examples
@@ -149,9 +149,9 @@ def family_for(key) -> tuple[str, dict]:
     return "permutation", {}
 
 
-def ciphertext_only_attack(ciphertexts, *, family: str = "vortex", mode: str = "bijective", block: int | None = None,
-                           similarity: str = "correlation", channel_axis=None, radii: str = "border",
-                           max_vortices: int = 32, min_improvement: float = 2e-3,
+def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: str = "bijective",
+                           block: int | None = None, similarity: str = "correlation", channel_axis: int | None = None,
+                           radii: str = "border", max_vortices: int = 32, min_improvement: float = 2e-3,
                            progress_bar: bool | None = None) -> AttackResult:
     """Estimate a fixed spatial key from its ciphertexts alone.
 
@@ -335,7 +335,7 @@ def _tile_scores(m, shape, block):
     return direct, (float(good / total) if total else 1.0)
 
 
-def attack_quality(estimate, key, images, *, symmetries: bool | None = None) -> dict:
+def attack_quality(estimate: Any, key: Any, images: Any, *, symmetries: bool | None = None) -> dict:
     """Score an attack's estimate against the true ``key`` on plaintext ``images`` it did not see.
 
     Parameters

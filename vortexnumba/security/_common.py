@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..cipher._protocol import check_key
@@ -10,7 +12,7 @@ from ..cipher._protocol import check_key
 DIRECTIONS = {"horizontal": (0, 1), "vertical": (1, 0), "diagonal": (1, 1)}
 
 
-def check_key_arg(key, name="key"):
+def check_key_arg(key: Any, name: str = "key") -> Any:
     """The cipher's one key check (the ``Key`` protocol), under the security modules' name."""
     check_key(key, name)
     return key
@@ -21,7 +23,7 @@ def full_scale(dtype: np.dtype) -> float:
     return 255.0 if dtype == np.uint8 else 1.0
 
 
-def grid_symmetries(shape) -> list[np.ndarray]:
+def grid_symmetries(shape: Any) -> list[np.ndarray]:
     """Index maps ``T`` of the grid's symmetries: ``image.flat[T]`` is the turned or mirrored image.
 
     Identity first; 8 maps on a square grid (turns and mirrors), 4 otherwise.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -128,7 +129,7 @@ def _distinct_and_collisions(rows: np.ndarray):
     return int(counts.size), int((counts * (counts - 1) // 2).sum())
 
 
-def key_space(key, *, n_samples: int = 4096, seed: int = 0) -> KeySpace:
+def key_space(key: Any, *, n_samples: int = 4096, seed: int = 0) -> KeySpace:
     """Key space in bits: the number of distinct gather maps of keys like ``key``.
 
     Parameters

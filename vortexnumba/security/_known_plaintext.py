@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ def _signatures(x4: np.ndarray) -> np.ndarray:
     return rows.view(np.dtype((np.void, rows.dtype.itemsize * b * c))).ravel()
 
 
-def recover_index(plain, cipher, *, channels=None):
+def recover_index(plain: Any, cipher: Any, *, channels: Any = None) -> tuple[np.ndarray, int]:
     """Known-plaintext attack on a fixed spatial map: recover its gather index from pairs.
 
     For every grid position ``q`` the attacker writes down its *signature*:
@@ -91,7 +92,8 @@ def recover_index(plain, cipher, *, channels=None):
     return index, int(np.count_nonzero(index < 0))
 
 
-def pairs_to_recover(plain, cipher, *, channels=None, target: float = 1.0):
+def pairs_to_recover(plain: Any, cipher: Any, *, channels: Any = None,
+                     target: float = 1.0) -> tuple[int | None, np.ndarray]:
     """How many of the given pairs, taken in order, the attack needs.
 
     Parameters
@@ -144,7 +146,7 @@ def pairs_to_recover(plain, cipher, *, channels=None, target: float = 1.0):
     return None, curve
 
 
-def chosen_plaintext(shape, *, layout: str = "images") -> np.ndarray:
+def chosen_plaintext(shape: Any, *, layout: str = "images") -> np.ndarray:
     """Plaintexts whose pixels spell their own position, so that one encryption reveals any map.
 
     Position ``q`` holds the base-256 digits of ``q``; ``D = max(1, ceil(log256 N))``
@@ -230,7 +232,8 @@ def _match(labels: np.ndarray, n: int):
     return src, negate, hits
 
 
-def recover_plan(plain, cipher, *, unit: str = "element", channels=None):
+def recover_plan(plain: Any, cipher: Any, *, unit: str = "element",
+                 channels: Any = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Known-plaintext attack on a fixed element (or nibble) gather with negation.
 
     The generalisation of :func:`recover_index` to the keys that change
@@ -289,7 +292,8 @@ def recover_plan(plain, cipher, *, unit: str = "element", channels=None):
     return src, negate, int(np.count_nonzero(src < 0))
 
 
-def plan_pairs_to_recover(plain, cipher, *, unit: str = "element", channels=None, target: float = 1.0):
+def plan_pairs_to_recover(plain: Any, cipher: Any, *, unit: str = "element", channels: Any = None,
+                          target: float = 1.0) -> tuple[int | None, np.ndarray]:
     """How many of the given pairs, in order, :func:`recover_plan` needs for ``target`` of the units.
 
     Returns
@@ -337,7 +341,7 @@ def plan_pairs_to_recover(plain, cipher, *, unit: str = "element", channels=None
     return None, curve
 
 
-def chosen_plaintext_plan(shape, channels: int, *, unit: str = "element") -> np.ndarray:
+def chosen_plaintext_plan(shape: Any, channels: int, *, unit: str = "element") -> np.ndarray:
     """uint8 plaintexts that reveal any element (or nibble) plan with negation in one encryption each.
 
     Image 0 is all zeros: a negated unit comes out as its top value (255 or

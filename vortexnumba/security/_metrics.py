@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -11,7 +12,8 @@ from ._common import DIRECTIONS, full_scale
 
 # --------------------------------------------------------------------------- correlation
 
-def adjacent_pairs(images, direction="horizontal", *, channels=None):
+def adjacent_pairs(images: Any, direction: str = "horizontal", *,
+                   channels: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """All pairs of adjacent pixel values of a data set, as two flat float arrays.
 
     Parameters
@@ -49,7 +51,7 @@ def adjacent_pairs(images, direction="horizontal", *, channels=None):
     return (first.astype(np.float64).ravel() / scale, second.astype(np.float64).ravel() / scale)
 
 
-def adjacent_correlation(images, *, channels=None) -> dict:
+def adjacent_correlation(images: Any, *, channels: Any = None) -> dict:
     """Pearson correlation of adjacent pixel values, pooled over a data set.
 
     Every adjacent pair of every image (and channel) counts, so the result is
@@ -96,7 +98,7 @@ def adjacent_correlation(images, *, channels=None) -> dict:
 
 # --------------------------------------------------------------------------- histogram / entropy
 
-def histogram(images, bins: int = 256, *, channels=None) -> np.ndarray:
+def histogram(images: Any, bins: int = 256, *, channels: Any = None) -> np.ndarray:
     """Counts of pixel values over a data set.
 
     A pixel-moving cipher keeps every image's multiset of values, so
@@ -144,7 +146,7 @@ def histogram(images, bins: int = 256, *, channels=None) -> np.ndarray:
     return np.bincount(idx, minlength=bins).astype(np.int64)
 
 
-def shannon_entropy(images, bins: int = 256, *, channels=None) -> float:
+def shannon_entropy(images: Any, bins: int = 256, *, channels: Any = None) -> float:
     """Shannon entropy, in bits, of the value histogram of a data set [1]_.
 
     ``H = -sum_v p_v log2 p_v`` over the ``bins`` value classes; at most
@@ -169,7 +171,7 @@ def shannon_entropy(images, bins: int = 256, *, channels=None) -> float:
 
 # --------------------------------------------------------------------------- NPCR / UACI
 
-def npcr_uaci(cipher1, cipher2, *, channels=None):
+def npcr_uaci(cipher1: Any, cipher2: Any, *, channels: Any = None) -> tuple[float, float]:
     """NPCR and UACI, in percent, between two cipher images (or two batches) [1]_.
 
     With ``D(i, j) = 1`` where the two differ and ``F`` the largest value

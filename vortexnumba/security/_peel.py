@@ -6,6 +6,8 @@ module holds the sequence search (:func:`peel`) and its kernels.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit, prange
 
@@ -36,7 +38,7 @@ def _score_many(fit, judge, seqs, lengths, h, w, rings, passes):
     return out
 
 
-def undo_sequence(S, seq, shape, geom: Geometry, passes=2) -> np.ndarray:
+def undo_sequence(S: np.ndarray, seq: list, shape: Any, geom: Geometry, passes: int = 2) -> np.ndarray:
     """``cur`` after undoing the vortices ``seq`` (list of (cy, cx, r)) in order: ``Xhat = Y[cur]``."""
     arr = np.array(seq, dtype=np.int64).reshape(-1, 3)
     return _run(S, arr, arr.shape[0], shape[0], shape[1], geom.tables, passes)
@@ -75,8 +77,9 @@ def _moves(seq, pool, max_len, window=3):
     return out
 
 
-def peel(S, shape, mode, *, halves=None, radii="border", max_vortices=32, pool=8, min_improvement=2e-3,
-         passes=2, max_rounds=None, bar=None):
+def peel(S: np.ndarray, shape: Any, mode: str, *, halves: Any = None, radii: Any = "border", max_vortices: int = 32,
+         pool: int = 8, min_improvement: float = 2e-3, passes: int = 2, max_rounds: int | None = None,
+         bar: Any = None) -> tuple[np.ndarray, list]:
     """Search the sequence of vortices to undo; return ``(cur, seq)`` with ``Xhat = Y[cur]``.
 
     Local search over sequences of candidate vortices (insert a promising

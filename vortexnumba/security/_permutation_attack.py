@@ -39,6 +39,8 @@ square grid, 4 otherwise); scores report the best of them and say so.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ._placement import anneal, best_cyclic_shift, best_partners, grid_energy, grow
@@ -49,7 +51,7 @@ SHRINKAGE = 0.01
 DIAGONAL = 0.3
 
 
-def partial_correlations(cov, *, shrinkage: float = SHRINKAGE) -> np.ndarray:
+def partial_correlations(cov: np.ndarray, *, shrinkage: float = SHRINKAGE) -> np.ndarray:
     """Partial correlations ``(N, N)`` of a covariance shrunk by ``shrinkage * mean variance``; zero diagonal.
 
     Examples
@@ -73,7 +75,8 @@ def partial_correlations(cov, *, shrinkage: float = SHRINKAGE) -> np.ndarray:
     return p
 
 
-def pixel_compatibilities(cov, *, shrinkage: float = SHRINKAGE, diagonal: float = DIAGONAL):
+def pixel_compatibilities(cov: np.ndarray, *, shrinkage: float = SHRINKAGE,
+                          diagonal: float = DIAGONAL) -> tuple[np.ndarray, np.ndarray]:
     """``(edge, diag)`` compatibility matrices of the pixel attack (see the module docstring)."""
     edge = partial_correlations(cov, shrinkage=shrinkage)
     pos = np.maximum(edge, 0.0)
@@ -84,15 +87,16 @@ def pixel_compatibilities(cov, *, shrinkage: float = SHRINKAGE, diagonal: float 
     return np.ascontiguousarray(edge), np.ascontiguousarray(diag)
 
 
-def restart_seeds(variance, restarts: int) -> list[int]:
+def restart_seeds(variance: np.ndarray, restarts: int) -> list[int]:
     """Seed positions of the growth: the largest-variance positions, every fifth one of the ranking."""
     order = np.argsort(-np.asarray(variance), kind="stable")
     picks = order[::5][:restarts]
     return [int(p) for p in picks]
 
 
-def place(right, down, diag, anti, shape, seeds, *, steps: int, t_start: float, t_end: float, partners: int = 8,
-          transposed: bool = False, bar=None):
+def place(right: np.ndarray, down: np.ndarray, diag: np.ndarray, anti: np.ndarray, shape: Any, seeds: list[int], *,
+          steps: int, t_start: float, t_end: float, partners: int = 8, transposed: bool = False,
+          bar: Any = None) -> tuple[np.ndarray, float, list]:
     """Grow from every seed, anneal, keep the largest objective; return ``(cur, objective, objectives)``.
 
     With ``transposed`` (symmetric compatibilities only) a grid that is not
@@ -128,8 +132,9 @@ SHRINKAGES = (SHRINKAGE, 10.0, 100.0)
 RESTARTS = (6, 3, 3)
 
 
-def permutation_attack(cov, shape, *, shrinkages=SHRINKAGES, restarts=RESTARTS, steps: int | None = None,
-                       diagonal: float = DIAGONAL, bar=None):
+def permutation_attack(cov: np.ndarray, shape: Any, *, shrinkages: tuple[float, ...] = SHRINKAGES,
+                       restarts: tuple[int, ...] = RESTARTS, steps: int | None = None, diagonal: float = DIAGONAL,
+                       bar: Any = None) -> tuple[np.ndarray, float]:
     """``(cur, objective)`` with ``Xhat = Y[cur]`` for an unknown fixed pixel permutation.
 
     ``cov`` is the positions' covariance across the ciphertexts
@@ -166,7 +171,8 @@ def permutation_attack(cov, shape, *, shrinkages=SHRINKAGES, restarts=RESTARTS, 
     return best
 
 
-def objective_of(cov, cur, shape, *, shrinkage: float = SHRINKAGE, diagonal: float = DIAGONAL) -> float:
+def objective_of(cov: np.ndarray, cur: Any, shape: Any, *, shrinkage: float = SHRINKAGE,
+                 diagonal: float = DIAGONAL) -> float:
     """The pixel attack's objective of any placement ``cur`` (to compare estimates of other attacks)."""
     edge, diag = pixel_compatibilities(cov, shrinkage=shrinkage, diagonal=diagonal)
     return float(grid_energy(edge, edge, diag, diag, np.ascontiguousarray(cur, dtype=np.int64), *shape))

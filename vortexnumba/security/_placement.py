@@ -206,7 +206,7 @@ def grow(right, down, diag, anti, h, w, seed_piece):
     return cur
 
 
-def best_partners(compat, k: int) -> np.ndarray:
+def best_partners(compat: np.ndarray, k: int) -> np.ndarray:
     """The ``k`` most compatible other pieces of every piece, ``(N, k)`` int64 (ties: lower index first)."""
     n = compat.shape[0]
     k = max(0, min(k, n - 1))
@@ -215,7 +215,8 @@ def best_partners(compat, k: int) -> np.ndarray:
     return np.ascontiguousarray(np.argsort(-c, axis=1, kind="stable")[:, :k], dtype=np.int64)
 
 
-def best_cyclic_shift(right, down, diag, anti, cur, h, w):
+def best_cyclic_shift(right: np.ndarray, down: np.ndarray, diag: np.ndarray, anti: np.ndarray, cur: np.ndarray, h: int,
+                      w: int) -> tuple[np.ndarray, float]:
     """The cyclic shift of the rows and columns of ``cur`` with the largest objective: ``(cur, E)``.
 
     A growth that started on the wrong side of a seam between two blank

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from ._common import check_key_arg
 from ._metrics import npcr_uaci
 
 
-def plaintext_sensitivity(image, key, position=None, *, channels=None):
+def plaintext_sensitivity(image: Any, key: Any, position: Any = None, *, channels: Any = None) -> Any:
     """NPCR and UACI between the encryptions of an image and of a copy changed in one pixel.
 
     The changed pixel gets the value farthest from its own (``v -> 255 - v``
@@ -70,7 +71,7 @@ def _moved_centre(key: VortexKey, vortex: int):
                      f"{v.radius} inside the {h}x{w} grid")
 
 
-def perturb_key(key, parameter: str, *, vortex: int = 0, delta: float | None = None):
+def perturb_key(key: Any, parameter: str, *, vortex: int = 0, delta: float | None = None) -> Any:
     """A key that differs from ``key`` in one parameter (for key-sensitivity tests).
 
     Parameters
@@ -183,7 +184,8 @@ def _perturb_scheme(key, parameter: str):
     return PEKey(key.shape, key.channels, key.negate, perm)
 
 
-def key_sensitivity(images, key, parameter: str, *, vortex: int = 0, delta=None, channels=None) -> dict:
+def key_sensitivity(images: Any, key: Any, parameter: str, *, vortex: int = 0, delta: float | None = None,
+                    channels: Any = None) -> dict:
     """NPCR/UACI between encryptions of the same images under ``key`` and a one-parameter change of it.
 
     Parameters

@@ -12,6 +12,8 @@ a dense ``N x N`` matrix of that similarity, the only thing the vortex attack
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._validate import as_int, plain_list
@@ -24,7 +26,7 @@ MIN_FOR_CORRELATION = 3
 SIMILARITIES = ("correlation", "difference", "partial")
 
 
-def as_ciphertexts(ciphertexts, channel_axis=None, name: str = "ciphertexts") -> np.ndarray:
+def as_ciphertexts(ciphertexts: Any, channel_axis: int | None = None, name: str = "ciphertexts") -> np.ndarray:
     """Check a batch of ciphertexts; return it as ``(B, H, W, C)`` (a view where possible).
 
     ``channel_axis`` is None for ``(B, H, W)`` and -1 (or 3) for ``(B, H, W, C)``.
@@ -53,7 +55,7 @@ def as_ciphertexts(ciphertexts, channel_axis=None, name: str = "ciphertexts") ->
     return arr
 
 
-def position_moments(ciphertexts, *, chunk: int = 4096):
+def position_moments(ciphertexts: np.ndarray, *, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sums over a batch ``(B, H, W, C)`` of every position's values, squares and pairwise products.
 
     Values are read as value / 255 for uint8 (as they are for floats); each
@@ -86,7 +88,7 @@ def position_moments(ciphertexts, *, chunk: int = 4096):
     return total, sq, gram
 
 
-def position_covariance(ciphertexts, *, chunk: int = 4096) -> np.ndarray:
+def position_covariance(ciphertexts: np.ndarray, *, chunk: int = 4096) -> np.ndarray:
     """Covariance ``(N, N)`` of the positions' values across a batch ``(B, H, W, C)`` (see
     :func:`position_moments`; uint8 read as value / 255)."""
     b, _, _, c = ciphertexts.shape
@@ -97,7 +99,8 @@ def position_covariance(ciphertexts, *, chunk: int = 4096) -> np.ndarray:
     return (cov + cov.T) / 2
 
 
-def position_similarity(ciphertexts, *, similarity: str = "correlation", rows=None, chunk: int = 4096) -> np.ndarray:
+def position_similarity(ciphertexts: np.ndarray, *, similarity: str = "correlation", rows: Any = None,
+                        chunk: int = 4096) -> np.ndarray:
     """Similarity ``S[a, b]`` of every pair of grid positions across a batch ``(B, H, W, C)``.
 
     Parameters

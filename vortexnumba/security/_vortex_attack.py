@@ -51,7 +51,7 @@ naive twins in ``tests/naive_attack.py``.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -61,7 +61,7 @@ from ._placement import DX, DY
 
 # --------------------------------------------------------------------------- ring geometry
 
-def ring_geometry(mode: str, r: int):
+def ring_geometry(mode: str, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Moving rings of a vortex of radius ``r``, local to its ``(2r+1)`` square.
 
     Returns
@@ -275,7 +275,7 @@ def scan(similarity, sources, h, w, cand, rings, passes):
     return out
 
 
-def neighbour_energy(S, cur, shape) -> float:
+def neighbour_energy(S: np.ndarray, cur: np.ndarray, shape: Any) -> float:
     """Sum of ``S[cur[a], cur[b]]`` over all 8-neighbour pairs of the grid (each pair once)."""
     h, w = shape
     c = np.asarray(cur).reshape(h, w)
@@ -286,7 +286,7 @@ def neighbour_energy(S, cur, shape) -> float:
 
 # --------------------------------------------------------------------------- the search
 
-def candidates(shape, radii="border") -> np.ndarray:
+def candidates(shape: Any, radii: Any = "border") -> np.ndarray:
     """Every ``(cy, cx, r)`` a vortex can have: ``r`` the distance to the border (as
     ``VortexKey.random`` draws them) or, with ``radii="all"``, every ``2 <= r <=`` that distance."""
     h, w = shape
@@ -302,7 +302,8 @@ def candidates(shape, radii="border") -> np.ndarray:
     return np.array(rows, dtype=np.int64).reshape(-1, 3)
 
 
-def apply_undo(S, cur, shape, geom: Geometry, cy, cx, r, passes=2):
+def apply_undo(S: np.ndarray, cur: np.ndarray, shape: Any, geom: Geometry, cy: int, cx: int, r: int,
+               passes: int = 2) -> tuple[np.ndarray, float]:
     """``(new_cur, gain)`` after undoing the vortex (cy, cx, r) on ``cur``."""
     h, w = shape
     side = 2 * r + 1

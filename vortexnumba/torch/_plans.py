@@ -11,6 +11,7 @@ does the whole encryption on the tensor's own device.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,7 @@ def _from_element_plan(plan, n_pix: int, channels: int) -> TorchPlan:
     return TorchPlan("nibble" if unit == "nibble" else "element", index, negate)
 
 
-def plan_for(key, channels: int, *, inverse: bool = False) -> TorchPlan:
+def plan_for(key: Any, channels: int, *, inverse: bool = False) -> TorchPlan:
     """The ``(C, H, W)`` plan of ``key`` (or of its inverse) for images of ``channels`` channels.
 
     Parameters

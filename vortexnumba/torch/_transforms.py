@@ -16,6 +16,7 @@ worker and every epoch: :class:`ShuffleEach` takes ``(index, image)``, and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -455,7 +456,7 @@ class IndexedDataset(torch.utils.data.Dataset):
     ((1, 5, 5), 2)
     """
 
-    def __init__(self, dataset, transform) -> None:
+    def __init__(self, dataset: Any, transform: Callable[..., Any]) -> None:
         self.dataset = dataset
         self.transform = transform
 
@@ -497,7 +498,7 @@ class Collate:
     True
     """
 
-    def __init__(self, transform, collate=None) -> None:
+    def __init__(self, transform: Callable[..., Any], collate: Callable[..., Any] | None = None) -> None:
         self.transform = transform
         self.collate = collate
 
