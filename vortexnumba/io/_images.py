@@ -67,10 +67,11 @@ def read_image(path: str | Path, *, name: str = "input") -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import numpy as np, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "rgba64.png")
     >>> rgba64 = np.full((2, 3, 4), 65534, dtype=np.uint16)
-    >>> write_image(rgba64, "rgba64.png", force=True)
-    >>> back = read_image("rgba64.png")
+    >>> write_image(rgba64, path)
+    >>> back = read_image(path)
     >>> back.dtype, back.shape, bool((back == rgba64).all())
     (dtype('uint16'), (2, 3, 4), True)
     """

@@ -120,11 +120,12 @@ def read_png16(path: str | Path, *, name: str = "input") -> np.ndarray | None:
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import numpy as np, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "rgb48.png")
     >>> rgb48 = np.array([[[1, 2, 65535], [256, 0, 7]]], dtype=np.uint16)
-    >>> with open("rgb48.png", "wb") as fh:
+    >>> with open(path, "wb") as fh:
     ...     write_png16(rgb48, fh)
-    >>> np.array_equal(read_png16("rgb48.png"), rgb48), png16_header("rgb48.png")
+    >>> np.array_equal(read_png16(path), rgb48), png16_header(path)
     (True, ((1, 2, 3), dtype('uint16')))
     """
     header = png16_header(path, name=name)
