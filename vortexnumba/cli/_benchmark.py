@@ -6,8 +6,10 @@ stack (JAX) loads only when the command runs.
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import sys
+from typing import Any
 
 from .. import data as _data
 
@@ -15,7 +17,7 @@ from .. import data as _data
 _SCHEMES = "vor,vor-paper,perm,block,random,le,ele,etc,pe,pe-each,blockwise"
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "benchmark",
         help="train, attack and measure every encryption scheme on one data set",
@@ -73,7 +75,7 @@ def _command(args) -> str:
     return " ".join(shlex.quote(w) for w in words)
 
 
-def run_benchmark(args) -> int:
+def run_benchmark(args: argparse.Namespace) -> int:
     from ..study import benchmark
 
     command = _command(args)

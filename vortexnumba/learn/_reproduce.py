@@ -123,7 +123,7 @@ def _scheme_class(name):
     return cls
 
 
-def make_key(name: str, shape, settings: dict, seed: int):
+def make_key(name: str, shape: tuple[int, int], settings: dict, seed: int) -> Any:
     """The key that the experiment uses for transform ``name`` (None for the per-image ``random`` and ``pe-each``).
 
     Parameters

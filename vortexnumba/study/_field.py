@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def _families() -> tuple:
     return tuple(FAMILIES)
 
 
-def attack_plan(key) -> tuple[str | None, dict, str]:
+def attack_plan(key: Any) -> tuple[str | None, dict, str]:
     """The attack family for ``key`` in this toolkit, its options, and why when there is none.
 
     A family that handles any fixed pixel map (``"permutation"``) applies
@@ -212,11 +213,14 @@ def _check_sizes(values, name):
     return tuple(sorted(dict.fromkeys(positive_int(v, name) for v in items)))
 
 
-def run_benchmark(dataset: str = "fashion-mnist", *, schemes=SCHEMES, keys: int = 1, epochs: int | None = None,
+def run_benchmark(dataset: str = "fashion-mnist", *, schemes: str | Sequence[str] = SCHEMES, keys: int = 1,
+                  epochs: int | None = None,
                   seed: int = 0, train_limit: int | None = None, test_limit: int | None = None,
-                  info_loss_limit: int | None = None, attack_sizes=ATTACK_SIZES, attack_test: int = ATTACK_TEST,
+                  info_loss_limit: int | None = None, attack_sizes: str | Sequence[int] = ATTACK_SIZES,
+                  attack_test: int = ATTACK_TEST,
                   known_plaintext_limit: int = KNOWN_PLAINTEXT_LIMIT, batch_size: int = 128, vit: str = "vit",
-                  data_dir=None, progress: bool | None = None, log=None) -> dict:
+                  data_dir: str | Path | None = None, progress: bool | None = None,
+                  log: Callable[[str], None] | None = None) -> dict:
     """Run the benchmark and return its ``results.json`` structure (nothing is written).
 
     Parameters are those of :func:`benchmark` (without the output folder).
@@ -432,7 +436,7 @@ def _replaceable(path) -> str | None:
     return f"holds files the benchmark did not write ({', '.join(extra[:3])})" if extra else None
 
 
-def check_output(out, force: bool) -> Path:
+def check_output(out: str | Path, force: bool) -> Path:
     """The output folder, after refusing an existing one unless ``force`` (nothing is created)."""
     p = Path(out).expanduser()
     if (p.exists() or p.is_symlink()) and not force:
@@ -462,7 +466,7 @@ def _json_ready(obj):
     return obj
 
 
-def write_folder(doc: dict, out, *, force: bool = False, command: str | None = None) -> Path:
+def write_folder(doc: dict, out: str | Path, *, force: bool = False, command: str | None = None) -> Path:
     """Write ``results.json``, ``results.md`` and ``frontier.png`` to ``out``, all or nothing."""
     p = Path(out).expanduser()
     doc = _json_ready(doc)
@@ -478,8 +482,8 @@ def write_folder(doc: dict, out, *, force: bool = False, command: str | None = N
     return p
 
 
-def benchmark(dataset: str = "fashion-mnist", *, out="vortexnumba-benchmark", force: bool = False,
-              command: str | None = None, **settings) -> dict:
+def benchmark(dataset: str = "fashion-mnist", *, out: str | Path = "vortexnumba-benchmark", force: bool = False,
+              command: str | None = None, **settings: Any) -> dict:
     """Train, attack and measure every encryption scheme on one data set; write the folder ``out``.
 
     Parameters

@@ -9,6 +9,8 @@ lets two labels, or a label and a point, overlap when a free place exists.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +29,8 @@ def _overlap(a, b) -> float:
     return w * h if w > 0 and h > 0 else 0.0
 
 
-def place_labels(ax, xs, ys, labels, *, fontsize: float = 8.0, marker_px: float = 8.0) -> list:
+def place_labels(ax: Any, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str], *,
+                 fontsize: float = 8.0, marker_px: float = 8.0) -> list:
     """Annotate points with labels that overlap neither each other nor any point.
 
     Each label in turn takes the first free place on rings of growing radius
@@ -111,7 +114,7 @@ def place_labels(ax, xs, ys, labels, *, fontsize: float = 8.0, marker_px: float 
     return out
 
 
-def figure_frontier(result: dict):
+def figure_frontier(result: dict) -> Any:
     """Accuracy drop against the attacker's SSIM, one labelled point per scheme; a ``Figure``.
 
     The left panel holds the schemes that an attack reached (x: the mean SSIM
