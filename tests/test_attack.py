@@ -359,7 +359,7 @@ def test_result_acts_as_its_key():
     assert "oriented" in result.symmetry_note
     assert vn.security.family_for(key) == ("block", {"block": 2})
     vortex = vn.VortexKey.random((8, 8), n_vortices=2, mode="paper", seed=0)
-    assert vn.security.family_for(vortex) == ("auto", {"mode": "paper"})
+    assert vn.security.family_for(vortex) == ("vortex", {"mode": "paper"})
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 6), (3, 3), (2, 7), (8, 8)])

@@ -72,8 +72,8 @@ def test_numbers_are_in_range_and_consistent(run):
         assert 0.0 <= s["info_loss"] <= 1.0
         best = min(s["models"].values(), key=lambda v: v["accuracy_drop"])
         assert s["frontier"]["drop"] == best["accuracy_drop"]
-    # pixels that only change values keep every neighbour: PE loses nothing in the tracking map
-    assert doc["schemes"]["pe"]["info_loss"] < 1e-9
+    # PE moves no pixel but changes values: read through the encrypted values, its bonds change
+    assert doc["schemes"]["pe"]["info_loss"] > 0.01
     assert doc["schemes"]["perm"]["info_loss"] > doc["schemes"]["vor"]["info_loss"]
 
 
@@ -90,7 +90,7 @@ def test_attacks_where_the_toolkit_has_them_and_none_elsewhere(run):
     for name, s in doc["schemes"].items():
         att = s["per_key"][0]["attack"]
         if name in ATTACKED:
-            assert att["status"] == "done" and att["family"] in ("vortex", "permutation", "block")
+            assert att["status"] == "done" and att["family"] in ("auto", "vortex", "permutation", "block")
             assert list(att["by_size"]) == ["100", "200"]
             for v in att["by_size"].values():
                 assert -1.0 <= v["ssim"] <= 1.0 and 0.0 <= v["recovered"] <= 1.0

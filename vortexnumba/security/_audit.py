@@ -67,9 +67,8 @@ def audit(images: Any, key: Any, *, key_space_samples: int = 2048, sensitivity_i
         How many of the images the one-pixel plaintext change is measured on.
     attack : bool
         Also run the ciphertext-only attack on the encrypted images (the
-        attack ``family_for(key)`` names: for a vortex key the better of the
-        vortex-aware and pixel attacks, the jigsaw solver for a block key,
-        the pixel attack otherwise) and
+        attack ``family_for(key)`` names: vortex-aware for a vortex key, the
+        jigsaw solver for a block key, the pixel attack otherwise) and
         score its reconstruction of those same images (see
         ``ciphertext_only_attack`` and ``attack_quality``).
     progress : bool or None

@@ -134,16 +134,16 @@ def family_for(key: Any) -> tuple[str, dict]:
     >>> family_for(vn.PermutationKey.random((8, 8), seed=0))
     ('permutation', {})
     >>> family_for(vn.VortexKey.random((8, 8), n_vortices=2, seed=0))
-    ('auto', {'mode': 'bijective'})
+    ('vortex', {'mode': 'bijective'})
 
-    A vortex key gets ``"auto"``: the vortex-aware attack is the one for few
-    ciphertexts, the pixel attack the one for many (a bijective vortex key is a
-    fixed permutation too), and ``"auto"`` keeps whichever scores higher on the
-    attack's own objective.
+    A vortex key gets the vortex-aware attack, the one for few ciphertexts. A
+    bijective vortex key is a fixed permutation too: from many ciphertexts
+    ``family="permutation"`` recovers more, and ``family="auto"`` keeps
+    whichever of the two scores higher on the attack's own objective.
     """
     kind = getattr(key, "kind", None)
     if kind == "vortex":
-        return "auto", {"mode": key.mode}
+        return "vortex", {"mode": key.mode}
     if kind == "block":
         return "block", {"block": int(key.block)}
     return "permutation", {}
