@@ -15,8 +15,6 @@ Two halves:
 """
 
 import collections
-import contextlib
-import io
 import json
 import math
 import os
@@ -27,12 +25,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import examples
+from conftest import examples, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vortexnumba as vn
-from vortexnumba.cli import main
 
 #: a hang, not a slow probe: speed is judged by REFUSAL_FACTOR; this only ends a child that never answers
 PER_PROBE_HANG_S = 900
@@ -94,13 +91,8 @@ CLASSES = settings(max_examples=examples(15), suppress_health_check=[HealthCheck
 
 
 def cli(argv):
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            rc = main([str(a) for a in argv])
-        except SystemExit as exc:
-            rc = exc.code
-    return rc, err.getvalue()
+    result = run_cli(argv)
+    return result.code, result.err
 
 
 @st.composite
