@@ -272,8 +272,9 @@ def anneal(right, down, diag, anti, cur, h, w, partners, steps, t_start, t_end, 
     ``t_start`` to ``t_end`` over ``steps`` proposals (``t_start = 0``: only
     improving swaps). A final pass takes, cell by cell, every improving swap
     with the partners of its 8 neighbours' pieces until none improves.
-    Random numbers come from SplitMix64 seeded with ``seed``, so the result
-    is the same on every machine. Naive twin: ``tests/naive_attack.anneal``.
+    Random numbers come from SplitMix64 seeded with ``seed`` (an int in
+    ``0 .. 2**63 - 1``, Numba's int64), so the result is the same on every
+    machine. Naive twin: ``tests/naive_attack.anneal``.
     """
     n = h * w
     if n < 2:
