@@ -110,6 +110,7 @@ class Function:
     qualname: str
     line: int
     missing: tuple[str, ...]  # parameters without annotations, plus "return" when that is missing
+    n_params: int = 0  # every parameter (``*args`` and ``**kwargs`` one each), ``self``/``cls`` not counted
 
 
 _KERNEL_DECORATORS = {"njit", "jit", "vectorize", "guvectorize", "generated_jit", "overload"}
@@ -122,6 +123,14 @@ def _is_kernel(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         if name in _KERNEL_DECORATORS:
             return True
     return False
+
+
+def _params(node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> list[ast.arg]:
+    args = node.args
+    params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    if method and params and params[0].arg in ("self", "cls"):
+        params = params[1:]
+    return params + [star for star in (args.vararg, args.kwarg) if star is not None]
 
 
 def _missing(node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> tuple[str, ...]:
@@ -148,7 +157,8 @@ def public_functions(mods: dict[str, Path] | None = None) -> list[Function]:
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if not node.name.startswith("_") and not _is_kernel(node):
-                    out.append(Function(name, node.name, node.lineno, _missing(node, False)))
+                    out.append(Function(name, node.name, node.lineno, _missing(node, False),
+                                        len(_params(node, False))))
             elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
                 for item in node.body:
                     if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -157,5 +167,6 @@ def public_functions(mods: dict[str, Path] | None = None) -> list[Function]:
                         continue
                     if any(getattr(d, "attr", None) == "setter" for d in item.decorator_list):
                         continue  # a property's setter shares its getter's annotation
-                    out.append(Function(name, f"{node.name}.{item.name}", item.lineno, _missing(item, True)))
+                    out.append(Function(name, f"{node.name}.{item.name}", item.lineno, _missing(item, True),
+                                        len(_params(item, True))))
     return out

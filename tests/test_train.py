@@ -239,7 +239,7 @@ def test_train_rejects_bad_input(digits):
         train(m, tx, ty, epochs=2.5, progress=False)
     with pytest.raises(TypeError, match="pipeline must be"):
         train(m, tx, ty, epochs=1, pipeline="scan", progress=False)
-    with pytest.raises(TypeError, match="optimizer must be an optax.GradientTransformation"):
+    with pytest.raises(TypeError, match=r"optimizer must be adamw_cosine\(...\), an optax.Gra.* or None, got str"):
         train(m, tx, ty, epochs=1, optimizer="adam", progress=False)
     with pytest.raises(TypeError, match="model must come from make_model"):
         train(object(), tx, ty, epochs=1, progress=False)
@@ -262,13 +262,7 @@ def test_max_pool_equals_reduce_window(shape):
     np.testing.assert_array_equal(np.asarray(grad), np.asarray(grad_ref))
 
 
-@pytest.mark.parametrize("kw, name", [({"learning_rate": float("nan")}, "learning_rate"),
-                                      ({"learning_rate": float("inf")}, "learning_rate"),
-                                      ({"learning_rate": -1e-3}, "learning_rate"),
-                                      ({"learning_rate": 0.0}, "learning_rate"),
-                                      ({"weight_decay": float("nan")}, "weight_decay"),
-                                      ({"weight_decay": -1.0}, "weight_decay"),
-                                      ({"epochs": 0}, "epochs"),
+@pytest.mark.parametrize("kw, name", [({"epochs": 0}, "epochs"),
                                       ({"batch_size": 0}, "batch_size")])
 def test_bad_numbers_are_refused_before_any_work(kw, name):
     # The number is checked first: even with no model and no data the error names it.
@@ -278,16 +272,33 @@ def test_bad_numbers_are_refused_before_any_work(kw, name):
         train(object(), None, None, progress=False, **{name: "1"})
 
 
+@pytest.mark.parametrize("kw, name", [({"learning_rate": float("nan")}, "learning_rate"),
+                                      ({"learning_rate": float("inf")}, "learning_rate"),
+                                      ({"learning_rate": -1e-3}, "learning_rate"),
+                                      ({"learning_rate": 0.0}, "learning_rate"),
+                                      ({"weight_decay": float("nan")}, "weight_decay"),
+                                      ({"weight_decay": -1.0}, "weight_decay")])
+def test_bad_optimizer_settings_are_refused_when_built(kw, name):
+    from vortexnumba.learn import AdamWCosine, adamw_cosine
+
+    with pytest.raises(ValueError, match=rf"^{name} must be a "):
+        adamw_cosine(**kw)
+    with pytest.raises(ValueError, match=rf"^{name} must be a "):
+        AdamWCosine(**kw)
+    with pytest.raises(TypeError, match=rf"^{name} must be"):
+        adamw_cosine(**{name: "1"})
+
+
 def test_optimizer_default_is_adamw_cosine_and_any_optax_optimizer_works(digits):
     import optax
 
-    from vortexnumba.learn import default_optimizer
+    from vortexnumba.learn import adamw_cosine, default_optimizer
 
     tx, ty, _, _ = digits
     tx, ty = tx[:128], ty[:128]
     m = make_model("mlp", tx.shape[1:], 10, seed=0)
     kw = dict(epochs=2, batch_size=64, seed=0, progress=False)
-    default = train(m, tx, ty, learning_rate=2e-3, weight_decay=1e-3, **kw)
+    default = train(m, tx, ty, optimizer=adamw_cosine(2e-3, 1e-3), **kw)
     assert default.optimizer == {"name": "adamw", "learning_rate": 2e-3, "weight_decay": 1e-3,
                                  "schedule": "cosine decay to 0", "decay_steps": 4, "b1": 0.9, "b2": 0.999,
                                  "eps": 1e-8}
@@ -299,6 +310,8 @@ def test_optimizer_default_is_adamw_cosine_and_any_optax_optimizer_works(digits)
     assert sgd.optimizer["name"] == "custom" and sgd.optimizer["init"]
     assert not np.array_equal(leaves(sgd.model)[0], leaves(default.model)[0])
     assert all(np.isfinite(h["loss"]) for h in sgd.history)
+    # No optimizer is adamw_cosine() with its defaults.
+    assert train(m, tx, ty, **kw).optimizer == {**default.optimizer, "learning_rate": 1e-3, "weight_decay": 1e-4}
 
 
 def test_compiled_step_is_the_training_step(digits):

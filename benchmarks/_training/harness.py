@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from _timing import best_of
 
-from vortexnumba.learn import Pipeline, compiled_step, evaluate, make_model, train
+from vortexnumba.learn import Pipeline, adamw_cosine, compiled_step, evaluate, make_model, train
 from vortexnumba.learn._xla import compiler_options
 
 from .torch_models import TORCH_MODELS, TorchCNN
@@ -105,8 +105,9 @@ def _torch_eval_batch(x, mean, std):
 
 def jax_side(name, tx, ty, vx, vy, *, epochs, batch_size, seed, devices, eval_repeats, loop):
     model = make_model(name, tx.shape[1:], 10, seed=seed)
-    res = train(model, tx, ty, epochs=epochs, batch_size=batch_size, learning_rate=LEARNING_RATE,
-                weight_decay=WEIGHT_DECAY, seed=seed, progress=False, pipeline=Pipeline(loop=loop, devices=devices))
+    res = train(model, tx, ty, epochs=epochs, batch_size=batch_size,
+                optimizer=adamw_cosine(LEARNING_RATE, WEIGHT_DECAY), seed=seed, progress=False,
+                pipeline=Pipeline(loop=loop, devices=devices))
     acc = evaluate(res, vx, vy)  # also compiles the evaluation
     t_eval = best_of(lambda: evaluate(res, vx, vy), eval_repeats)
     return {"warmup": res.history[0]["seconds"],
@@ -122,7 +123,7 @@ def _jax_step_block(name, tx, ty, *, steps, seed, devices, options):
     """
     bs = BATCH.get(name, 128)
     model = make_model(name, tx.shape[1:], 10, seed=seed)
-    cs = compiled_step(model, total_steps=STEP_SCHEDULE, learning_rate=LEARNING_RATE, weight_decay=WEIGHT_DECAY,
+    cs = compiled_step(model, total_steps=STEP_SCHEDULE, optimizer=adamw_cosine(LEARNING_RATE, WEIGHT_DECAY),
                        devices=devices, xla_options=options)
     params, state, optimizer, step = cs.params, cs.state, cs.optimizer, cs.step
 

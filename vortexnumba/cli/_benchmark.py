@@ -76,15 +76,16 @@ def _command(args) -> str:
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
-    from ..study import benchmark
+    from ..study import BenchmarkConfig, benchmark
 
     command = _command(args)
-    doc = benchmark(args.dataset, out=args.out, force=args.force, command=command, schemes=args.schemes,
-                    keys=args.keys, epochs=args.epochs, seed=args.seed, train_limit=args.train_limit,
-                    test_limit=args.test_limit, info_loss_limit=args.info_loss_limit,
-                    attack_sizes=_sizes(args.attack_sizes), attack_test=args.attack_test,
-                    known_plaintext_limit=args.known_plaintext_limit, batch_size=args.batch_size, vit=args.vit,
-                    data_dir=args.data_dir, progress=False if args.no_progress else None,
+    config = BenchmarkConfig(args.dataset, schemes=args.schemes, keys=args.keys, epochs=args.epochs, seed=args.seed,
+                             train_limit=args.train_limit, test_limit=args.test_limit,
+                             info_loss_limit=args.info_loss_limit, attack_sizes=_sizes(args.attack_sizes),
+                             attack_test=args.attack_test, known_plaintext_limit=args.known_plaintext_limit,
+                             batch_size=args.batch_size, vit=args.vit)
+    doc = benchmark(config, out=args.out, force=args.force, command=command, data_dir=args.data_dir,
+                    progress=False if args.no_progress else None,
                     log=lambda line: print(line, file=sys.stderr, flush=True))
     print(f"{len(doc['schemes'])} schemes in {doc['total_seconds']:.0f} s; results written to {args.out}")
     return 0

@@ -32,8 +32,18 @@ from ._layers import Classifier
 from ._pipeline import Pipeline, encrypt_on_device, fits_on_device
 from ._registry import MODEL_NAMES, MODELS, make_model, n_params
 from ._reproduce import reproduce
-from ._train import CompiledStep, TrainResult, compiled_step, default_optimizer, evaluate, predict, train
+from ._train import (
+    AdamWCosine,
+    CompiledStep,
+    TrainResult,
+    adamw_cosine,
+    compiled_step,
+    default_optimizer,
+    evaluate,
+    predict,
+    train,
+)
 
-__all__ = ["MODELS", "MODEL_NAMES", "Classifier", "CompiledStep", "ExperimentConfig", "Pipeline", "TrainResult",
-           "compiled_step", "default_optimizer", "encrypt_model", "encrypt_on_device", "evaluate", "fits_on_device",
-           "make_model", "n_params", "predict", "reproduce", "train"]
+__all__ = ["MODELS", "MODEL_NAMES", "AdamWCosine", "Classifier", "CompiledStep", "ExperimentConfig", "Pipeline",
+           "TrainResult", "adamw_cosine", "compiled_step", "default_optimizer", "encrypt_model", "encrypt_on_device",
+           "evaluate", "fits_on_device", "make_model", "n_params", "predict", "reproduce", "train"]

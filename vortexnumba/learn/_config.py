@@ -22,7 +22,7 @@ from ._pipeline import LOOPS
 from ._registry import MODELS
 
 __all__ = ["DEFAULT_EPOCHS", "DEFAULT_MODELS", "DEFAULT_TRANSFORMS", "TRANSFORMS", "ExperimentConfig",
-           "parse_names"]
+           "config_from_keywords", "parse_names"]
 
 #: Every transform :func:`vortexnumba.reproduce` knows, ``origin`` first.
 TRANSFORMS = ("origin", "vor", "random", "perm", "block", "vor-paper", "le", "ele", "etc", "pe", "pe-each",
@@ -56,6 +56,34 @@ def parse_names(value: str | Sequence[str], allowed: Sequence[str], name: str) -
     if bad:
         raise ValueError(f"{name}: unknown {', '.join(map(repr, bad))}; expected some of {', '.join(allowed)}")
     return tuple(dict.fromkeys(items))
+
+
+def config_from_keywords(cls: type, name: str | None, settings: dict, what: str) -> Any:
+    """``cls(**settings)`` with ``name`` as its ``dataset``, and a ``TypeError`` naming any keyword that is no field.
+
+    Shared by the frozen configurations of the experiment and of the field's
+    benchmark; ``what`` names the kind of setting in the message.
+
+    Examples
+    --------
+    >>> config_from_keywords(ExperimentConfig, "digits", {"epochs": 2}, "experiment").epochs
+    2
+    >>> config_from_keywords(ExperimentConfig, None, {"epoch": 2}, "experiment")
+    Traceback (most recent call last):
+    ...
+    TypeError: unknown experiment setting(s) 'epoch'; the settings are ...
+    """
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(settings) - names)
+    if unknown:
+        raise TypeError(f"unknown {what} setting(s) {', '.join(map(repr, unknown))}; "
+                        f"the settings are {', '.join(sorted(names))}")
+    settings = dict(settings)
+    if name is not None:
+        if "dataset" in settings:
+            raise TypeError(f"dataset given twice: {name!r} and {settings['dataset']!r}")
+        settings["dataset"] = name
+    return cls(**settings)
 
 
 @dataclass(frozen=True)
@@ -143,16 +171,7 @@ class ExperimentConfig:
         >>> ExperimentConfig.from_keywords("digits", epochs=2).epochs
         2
         """
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(settings) - names)
-        if unknown:
-            raise TypeError(f"unknown experiment setting(s) {', '.join(map(repr, unknown))}; "
-                            f"the settings are {', '.join(sorted(names))}")
-        if name is not None:
-            if "dataset" in settings:
-                raise TypeError(f"dataset given twice: {name!r} and {settings['dataset']!r}")
-            settings["dataset"] = name
-        return cls(**settings)
+        return config_from_keywords(cls, name, settings, "experiment")
 
     def to_dict(self) -> dict:
         """The settings as JSON-ready plain data (tuples as lists).

@@ -42,7 +42,7 @@ from ._encrypt_model import encrypt_model
 from ._pipeline import Pipeline, encrypt_on_device
 from ._registry import make_model
 from ._report import PAPER_RESULTS, correlation, markdown, write_figures
-from ._train import evaluate, train
+from ._train import adamw_cosine, evaluate, train
 from ._vit import ViT
 
 __all__ = ["DEFAULT_EPOCHS", "DEFAULT_MODELS", "DEFAULT_TRANSFORMS", "PAPER_RESULTS", "TRANSFORMS", "correlation",
@@ -259,7 +259,7 @@ def _run_transform(config, tname, data, settings, origin_accuracy, progress, log
         model = make_model(mname, train_x.shape[1:], n_classes, seed=config.seed, **_model_options(mname, settings))
         t1 = time.perf_counter()
         res = train(model, enc_train, train_y, epochs=config.epochs, batch_size=config.batch_size,
-                    learning_rate=config.learning_rate, weight_decay=config.weight_decay, seed=config.seed,
+                    optimizer=adamw_cosine(config.learning_rate, config.weight_decay), seed=config.seed,
                     progress=f"{mname}/{tname}" if progress is None else progress,
                     pipeline=Pipeline(loop=config.loop))
         acc = evaluate(res, enc_test, test_y)

@@ -3,7 +3,8 @@
 ``train`` keeps the uint8 training set on the device when it fits (see
 :mod:`._pipeline`) and hands each step only the batch's indices; the step
 gathers, converts to float, runs forward, backward and the optimizer's update
-(by default AdamW with a cosine decay; any ``optax.GradientTransformation``),
+(by default AdamW with a cosine decay, :func:`adamw_cosine`; any
+``optax.GradientTransformation``),
 and is jit-compiled once per model structure and optimizer with its
 parameter, optimizer and batch-norm buffers donated (updated in place); on
 the CPU with the compiler options of :mod:`._xla` (convolutions to XLA's own
@@ -42,7 +43,8 @@ from ._layers import Classifier
 from ._pipeline import Pipeline, Placement, fits_on_device
 from ._xla import compiler_options
 
-__all__ = ["CompiledStep", "TrainResult", "compiled_step", "default_optimizer", "evaluate", "predict", "train"]
+__all__ = ["AdamWCosine", "CompiledStep", "TrainResult", "adamw_cosine", "compiled_step", "default_optimizer",
+           "evaluate", "predict", "train"]
 
 #: AdamW's moment decay rates and epsilon (Optax's defaults, PyTorch's too).
 ADAMW_B1, ADAMW_B2, ADAMW_EPS = 0.9, 0.999, 1e-8
@@ -70,7 +72,7 @@ class TrainResult:
     data_on_device : bool
         Whether the training set was placed on the device once.
     optimizer : dict
-        What was optimised with: for the default, ``name`` ``"adamw"``,
+        What was optimised with: for :func:`adamw_cosine` (the default), ``name`` ``"adamw"``,
         ``learning_rate``, ``weight_decay``, ``schedule``, ``decay_steps``,
         ``b1``, ``b2``, ``eps``; for an optimizer of the caller's, ``name``
         ``"custom"`` and the ``init`` function's qualified name.
@@ -138,7 +140,8 @@ def _normalise(x_uint8, mean, std):
 def default_optimizer(learning_rate: float, weight_decay: float, total_steps: int) -> optax.GradientTransformation:
     """AdamW with a cosine decay of the learning rate from ``learning_rate`` to 0 over ``total_steps``.
 
-    What :func:`train` uses unless it is given an optimizer.
+    What ``adamw_cosine(learning_rate, weight_decay).build(total_steps)``
+    gives: the optimizer :func:`train` uses unless it is given an Optax one.
 
     Examples
     --------
@@ -148,6 +151,69 @@ def default_optimizer(learning_rate: float, weight_decay: float, total_steps: in
     """
     schedule = optax.cosine_decay_schedule(learning_rate, decay_steps=max(total_steps, 1))
     return optax.adamw(schedule, b1=ADAMW_B1, b2=ADAMW_B2, eps=ADAMW_EPS, weight_decay=weight_decay)
+
+
+@dataclass(frozen=True)
+class AdamWCosine:
+    """The default optimizer of :func:`train` as plain data: AdamW whose rate decays along a cosine to 0.
+
+    The number of steps is only known once :func:`train` has cut the data into
+    batches, so this holds the settings and :meth:`build` makes the
+    ``optax.GradientTransformation`` (:func:`default_optimizer`). Build one
+    with :func:`adamw_cosine`, which checks the numbers.
+
+    Attributes
+    ----------
+    learning_rate : float
+        The peak rate (finite, > 0).
+    weight_decay : float
+        AdamW's decoupled weight decay (finite, >= 0).
+    """
+
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "learning_rate", as_positive_float(self.learning_rate, "learning_rate"))
+        object.__setattr__(self, "weight_decay",
+                           as_positive_float(self.weight_decay, "weight_decay", inclusive=True))
+
+    def build(self, total_steps: int) -> optax.GradientTransformation:
+        """The Optax optimizer for a training of ``total_steps`` steps.
+
+        Examples
+        --------
+        >>> import jax.numpy as jnp
+        >>> state = adamw_cosine(1e-3).build(100).init({"w": jnp.zeros(3)})
+        """
+        return default_optimizer(self.learning_rate, self.weight_decay, positive_int(total_steps, "total_steps"))
+
+
+def adamw_cosine(learning_rate: float = 1e-3, weight_decay: float = 1e-4) -> AdamWCosine:
+    """AdamW with a cosine decay of the rate from ``learning_rate`` to 0 over all steps: the default of :func:`train`.
+
+    Parameters
+    ----------
+    learning_rate : float
+        The peak rate (finite, > 0).
+    weight_decay : float
+        Decoupled weight decay (finite, >= 0).
+
+    Returns
+    -------
+    AdamWCosine
+        Pass it as ``optimizer=`` to :func:`train` or :func:`compiled_step`.
+
+    Examples
+    --------
+    >>> adamw_cosine(2e-3, weight_decay=0.0)
+    AdamWCosine(learning_rate=0.002, weight_decay=0.0)
+    >>> adamw_cosine(0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: learning_rate must be a finite number > 0, got 0.0
+    """
+    return AdamWCosine(learning_rate, weight_decay)
 
 
 def _describe_optimizer(spec) -> dict:
@@ -203,11 +269,19 @@ def _compiled(static, spec, constraint, options=None):
             jax.jit(epoch, donate_argnums=donate, compiler_options=opts))
 
 
-def _optimizer_spec(optimizer, learning_rate, weight_decay, total_steps):
+def _as_optimizer(optimizer):
     if optimizer is None:
-        return ("adamw-cosine", learning_rate, weight_decay, int(total_steps))
-    if not isinstance(optimizer, optax.GradientTransformation):
-        raise TypeError(f"optimizer must be an optax.GradientTransformation or None, got {type(optimizer).__name__}")
+        return AdamWCosine()
+    if not isinstance(optimizer, (AdamWCosine, optax.GradientTransformation)):
+        raise TypeError("optimizer must be adamw_cosine(...), an optax.GradientTransformation or None, "
+                        f"got {type(optimizer).__name__}")
+    return optimizer
+
+
+def _optimizer_spec(optimizer, total_steps):
+    """What :func:`_compiled` caches on: the default's settings by value, the caller's optimizer by identity."""
+    if isinstance(optimizer, AdamWCosine):
+        return ("adamw-cosine", optimizer.learning_rate, optimizer.weight_decay, int(total_steps))
     return optimizer
 
 
@@ -248,9 +322,7 @@ def compiled_step(
     model: Classifier,
     *,
     total_steps: int,
-    learning_rate: float = 1e-3,
-    weight_decay: float = 1e-4,
-    optimizer: optax.GradientTransformation | None = None,
+    optimizer: AdamWCosine | optax.GradientTransformation | None = None,
     devices: Any = None,
     xla_options: Any = "auto",
 ) -> CompiledStep:
@@ -261,11 +333,10 @@ def compiled_step(
     model : Classifier
         From :func:`make_model`.
     total_steps : int
-        Length of the default optimizer's cosine schedule.
-    learning_rate, weight_decay : float
-        The default optimizer's settings (unused with ``optimizer``).
-    optimizer : optax.GradientTransformation, optional
-        Any Optax optimizer instead of the default (:func:`default_optimizer`).
+        Length of the cosine schedule of :func:`adamw_cosine` (unused with an Optax optimizer).
+    optimizer : AdamWCosine or optax.GradientTransformation, optional
+        :func:`adamw_cosine` with its settings (the default: ``adamw_cosine()``),
+        or any Optax optimizer.
     devices : sequence of jax.Device, optional
         Where the step will run (for the compiler options); default all JAX sees.
     xla_options : "auto", None or tuple of (str, str)
@@ -288,9 +359,7 @@ def compiled_step(
     4.0
     """
     _check_model(model, None, "images")
-    learning_rate = as_positive_float(learning_rate, "learning_rate")
-    weight_decay = as_positive_float(weight_decay, "weight_decay", inclusive=True)
-    spec = _optimizer_spec(optimizer, learning_rate, weight_decay, positive_int(total_steps, "total_steps"))
+    spec = _optimizer_spec(_as_optimizer(optimizer), positive_int(total_steps, "total_steps"))
     devices = tuple(jax.devices() if devices is None else devices)
     options = compiler_options(devices) if xla_options == "auto" else (None if xla_options is None
                                                                        else tuple(map(tuple, xla_options)))
@@ -328,9 +397,7 @@ def train(
     *,
     epochs: int = 10,
     batch_size: int = 128,
-    learning_rate: float = 1e-3,
-    weight_decay: float = 1e-4,
-    optimizer: optax.GradientTransformation | None = None,
+    optimizer: AdamWCosine | optax.GradientTransformation | None = None,
     seed: int | np.random.SeedSequence = 0,
     progress: bool | str | None = None,
     pipeline: Pipeline | None = None,
@@ -349,12 +416,11 @@ def train(
         Passes over the data.
     batch_size : int
         Images per step (the last batch of an epoch is padded and masked).
-    learning_rate, weight_decay : float
-        The default optimizer's peak rate (decayed to 0 along a cosine over
-        all steps; finite, > 0) and decoupled weight decay (finite, >= 0):
-        :func:`default_optimizer`. Checked even when ``optimizer`` is given.
-    optimizer : optax.GradientTransformation, optional
-        Any Optax optimizer to use instead (its own schedule included).
+    optimizer : AdamWCosine or optax.GradientTransformation, optional
+        :func:`adamw_cosine` with its peak rate and weight decay (the rate
+        decays to 0 along a cosine over all steps; the default is
+        ``adamw_cosine()``: 1e-3 and 1e-4), or any Optax optimizer (its own
+        schedule included).
     seed : int
         Seeds the batch order (the initial weights come from ``make_model``).
     progress : bool or str, optional
@@ -379,14 +445,15 @@ def train(
     True
     >>> result.optimizer["name"], result.optimizer["decay_steps"]
     ('adamw', 24)
+    >>> faster = train(make_model("mlp", tx.shape[1:], 10), tx, ty, epochs=1, progress=False,
+    ...                optimizer=adamw_cosine(learning_rate=3e-3, weight_decay=0.0))
+    >>> faster.optimizer["learning_rate"]
+    0.003
     """
     epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size")
-    learning_rate = as_positive_float(learning_rate, "learning_rate")
-    weight_decay = as_positive_float(weight_decay, "weight_decay", inclusive=True)
     seed = as_seed(seed)
-    if optimizer is not None:
-        _optimizer_spec(optimizer, learning_rate, weight_decay, 1)
+    optimizer = _as_optimizer(optimizer)
     if progress is not None and not isinstance(progress, (bool, str)):
         raise TypeError(f"progress must be True, False, None or a label, got {type(progress).__name__}")
     pipeline = Pipeline() if pipeline is None else pipeline
@@ -404,7 +471,7 @@ def train(
     if data_on_device is None:
         data_on_device = isinstance(x, jax.Array) or fits_on_device(x.nbytes + y.nbytes, place.devices)
     steps_per_epoch = -(-len(x) // batch_size)
-    spec = _optimizer_spec(optimizer, learning_rate, weight_decay, steps_per_epoch * epochs)
+    spec = _optimizer_spec(optimizer, steps_per_epoch * epochs)
     label, enabled = (f"{progress} ", None) if isinstance(progress, str) else ("", progress)
     loop = _Loop(place, data_on_device, pipeline.loop, batch_size, label, enabled)
     state = eqx.nn.State(model)

@@ -20,7 +20,7 @@ from ..cipher._gather import apply_src
 from ..cipher._vortex import inverse
 from ._block_attack import block_attack
 from ._common import check_key_arg, grid_symmetries
-from ._peel import peel
+from ._peel import PeelSearch, peel
 from ._permutation_attack import objective_of, permutation_attack
 from ._similarity import (
     MIN_FOR_CORRELATION,
@@ -291,8 +291,8 @@ def _vortex(x, shape, *, mode, similarity, radii, max_vortices, min_improvement,
     halves = None
     if _MIN_FOR_HALVES <= b <= _MAX_FOR_HALVES:
         halves = tuple(position_similarity(x, similarity=similarity, rows=slice(i, None, 2)) for i in (0, 1))
-    cur, _ = peel(S, shape, mode, halves=halves, radii=radii, max_vortices=max_vortices,
-                  min_improvement=min_improvement, bar=bar)
+    search = PeelSearch(radii=radii, max_vortices=max_vortices, min_improvement=min_improvement)
+    cur, _ = peel(S, shape, mode, halves=halves, search=search, bar=bar)
     return AttackResult(PermutationKey(shape, inverse(cur)), "vortex", neighbour_energy(S, cur, shape), "none")
 
 

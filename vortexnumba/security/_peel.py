@@ -6,6 +6,7 @@ module holds the sequence search (:func:`peel`) and its kernels.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -77,8 +78,36 @@ def _moves(seq, pool, max_len, window=3):
     return out
 
 
-def peel(S: np.ndarray, shape: Any, mode: str, *, halves: Any = None, radii: Any = "border", max_vortices: int = 32,
-         pool: int = 8, min_improvement: float = 2e-3, passes: int = 2, max_rounds: int | None = None,
+@dataclass(frozen=True)
+class PeelSearch:
+    """The settings of :func:`peel`'s search, as plain data.
+
+    Attributes
+    ----------
+    radii : str or sequence of int
+        The candidate radii (:func:`vortexnumba.security._vortex_attack.candidates`).
+    max_vortices : int
+        The longest sequence tried.
+    pool : int
+        Promising candidates per round: the best single undos of the
+        ciphertext itself and of the current reconstruction.
+    min_improvement : float
+        An edit is taken only if it raises the score by more than this times its magnitude.
+    passes : int
+        Passes of the turn search in the result (the search scores edits with one pass fewer).
+    max_rounds : int, optional
+        Most rounds of edits; default ``3 * max_vortices``.
+    """
+
+    radii: Any = "border"
+    max_vortices: int = 32
+    pool: int = 8
+    min_improvement: float = 2e-3
+    passes: int = 2
+    max_rounds: int | None = None
+
+
+def peel(S: np.ndarray, shape: Any, mode: str, *, halves: Any = None, search: PeelSearch | None = None,
          bar: Any = None) -> tuple[np.ndarray, list]:
     """Search the sequence of vortices to undo; return ``(cur, seq)`` with ``Xhat = Y[cur]``.
 
@@ -89,12 +118,16 @@ def peel(S: np.ndarray, shape: Any, mode: str, *, halves: Any = None, radii: Any
     when ``halves = (S_a, S_b)`` is given (turns chosen on one half, energy
     measured on the other, both ways round); otherwise the energy under ``S``.
     The stopping rule: an edit is taken only if it raises the score by more
-    than ``min_improvement`` times its magnitude (the turns of a real vortex
-    raise it by 1 % to 10 %; re-arranging noise or the remains of a wrongly
-    ordered undo by less than 0.2 %).
-    Promising candidates are the ``pool`` best single undos of the ciphertext
-    itself and of the current reconstruction.
+    than ``search.min_improvement`` times its magnitude (the turns of a real
+    vortex raise it by 1 % to 10 %; re-arranging noise or the remains of a
+    wrongly ordered undo by less than 0.2 %).
+    Promising candidates are the ``search.pool`` best single undos of the
+    ciphertext itself and of the current reconstruction. ``search``: the
+    settings (default ``PeelSearch()``).
     """
+    search = PeelSearch() if search is None else search
+    radii, max_vortices, pool, passes = search.radii, search.max_vortices, search.pool, search.passes
+    min_improvement, max_rounds = search.min_improvement, search.max_rounds
     h, w = shape
     cand = candidates(shape, radii)
     n = h * w

@@ -94,16 +94,30 @@ def restart_seeds(variance: np.ndarray, restarts: int) -> list[int]:
     return [int(p) for p in picks]
 
 
-def place(right: np.ndarray, down: np.ndarray, diag: np.ndarray, anti: np.ndarray, shape: Any, seeds: list[int], *,
+def place(compat: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], shape: Any, seeds: list[int], *,
           steps: int, t_start: float, t_end: float, partners: int = 8, transposed: bool = False,
           bar: Any = None) -> tuple[np.ndarray, float, list]:
     """Grow from every seed, anneal, keep the largest objective; return ``(cur, objective, objectives)``.
 
-    With ``transposed`` (symmetric compatibilities only) a grid that is not
-    square is also grown from every seed on the transposed ``W x H`` box: a
-    growth that ran along the long side in the wrong direction hits the
-    short side of the box and tears the rest of the picture.
+    ``compat`` is ``(right, down, diag, anti)``, the four compatibility
+    matrices of :mod:`._placement` (edge-neighbour pairs to the right and
+    below, diagonal pairs down-right and down-left). With ``transposed``
+    (symmetric compatibilities only) a grid that is not square is also grown
+    from every seed on the transposed ``W x H`` box: a growth that ran along
+    the long side in the wrong direction hits the short side of the box and
+    tears the rest of the picture.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> edge = np.zeros((4, 4)); edge[0, 1] = edge[1, 0] = edge[2, 3] = edge[3, 2] = 1.0
+    >>> edge[0, 2] = edge[2, 0] = edge[1, 3] = edge[3, 1] = 1.0
+    >>> cur, objective, found = place((edge, edge, 0 * edge, 0 * edge), (2, 2), [0], steps=50, t_start=0.1,
+    ...                               t_end=0.01)
+    >>> objective, len(found)
+    (4.0, 1)
     """
+    right, down, diag, anti = compat
     h, w = shape
     part = best_partners(right + right.T + down + down.T, partners)
     best = None
@@ -160,7 +174,7 @@ def permutation_attack(cov: np.ndarray, shape: Any, *, shrinkages: tuple[float, 
     for j, (shrinkage, count) in enumerate(zip(shrinkages, restarts, strict=True)):
         edge, diag = (edge0, diag0) if j == 0 else pixel_compatibilities(cov, shrinkage=shrinkage, diagonal=diagonal)
         scale = float(np.max(edge, initial=0.0))
-        cur, _, _ = place(edge, edge, diag, diag, shape, restart_seeds(np.diag(cov), count),
+        cur, _, _ = place((edge, edge, diag, diag), shape, restart_seeds(np.diag(cov), count),
                           steps=steps if j == 0 else steps // 2, t_start=0.05 * scale, t_end=0.002 * scale,
                           transposed=True, bar=bar)
         if j > 0:

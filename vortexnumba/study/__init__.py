@@ -13,11 +13,12 @@ from ._field import (
     ATTACK_SIZES,
     SCHEME_MODELS,
     SCHEMES,
+    BenchmarkConfig,
     benchmark,
     field_markdown,
     run_benchmark,
 )
 from ._frontier import figure_frontier, place_labels
 
-__all__ = ["ATTACK_SIZES", "SCHEMES", "SCHEME_MODELS", "benchmark", "field_markdown", "figure_frontier",
-           "place_labels", "run_benchmark"]
+__all__ = ["ATTACK_SIZES", "SCHEMES", "SCHEME_MODELS", "BenchmarkConfig", "benchmark", "field_markdown",
+           "figure_frontier", "place_labels", "run_benchmark"]

@@ -28,6 +28,7 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from .._progress import progress as _progress
 from ..cipher._gather import encrypt
 from ..io._files import atomic_folder, atomic_writer
 from ..learn._checks import model_seed, optional_positive_int, positive_int
-from ..learn._config import DEFAULT_EPOCHS, ExperimentConfig, parse_names
+from ..learn._config import DEFAULT_EPOCHS, ExperimentConfig, config_from_keywords, parse_names
 from ..learn._reproduce import (
     TRANSFORM_DESCRIPTIONS,
     make_key,
@@ -48,7 +49,8 @@ from ..learn._reproduce import (
 )
 from ._frontier import figure_frontier
 
-__all__ = ["ATTACK_SIZES", "SCHEMES", "SCHEME_MODELS", "benchmark", "field_markdown", "run_benchmark"]
+__all__ = ["ATTACK_SIZES", "SCHEMES", "SCHEME_MODELS", "BenchmarkConfig", "benchmark", "field_markdown",
+           "run_benchmark"]
 
 #: Every scheme of the benchmark, in the order of its tables.
 SCHEMES = ("vor", "vor-paper", "perm", "block", "random", "le", "ele", "etc", "pe", "pe-each", "blockwise")
@@ -97,8 +99,8 @@ def attack_plan(key: Any) -> tuple[str | None, dict, str]:
 
 def _attack(key, train_x, test_x, sizes, n_test, bar) -> dict:
     family, options, note = attack_plan(key)
-    out: dict[str, Any] = {"family": family, "options": options, "status": "done" if family else NO_ATTACK, "note": note or None,
-           "n_test": int(min(n_test, len(test_x))), "by_size": {}}
+    out: dict[str, Any] = {"family": family, "options": options, "status": "done" if family else NO_ATTACK,
+                           "note": note or None, "n_test": int(min(n_test, len(test_x))), "by_size": {}}
     if family is None:
         bar.update(len(sizes))
         return out
@@ -213,18 +215,137 @@ def _check_sizes(values, name):
     return tuple(sorted(dict.fromkeys(positive_int(v, name) for v in items)))
 
 
-def run_benchmark(dataset: str = "fashion-mnist", *, schemes: str | Sequence[str] = SCHEMES, keys: int = 1,
-                  epochs: int | None = None,
-                  seed: int = 0, train_limit: int | None = None, test_limit: int | None = None,
-                  info_loss_limit: int | None = None, attack_sizes: str | Sequence[int] = ATTACK_SIZES,
-                  attack_test: int = ATTACK_TEST,
-                  known_plaintext_limit: int = KNOWN_PLAINTEXT_LIMIT, batch_size: int = 128, vit: str = "vit",
-                  data_dir: str | Path | None = None, progress: bool | None = None,
-                  log: Callable[[str], None] | None = None) -> dict:
+@dataclass(frozen=True)
+class BenchmarkConfig:
+    """Every setting that changes the numbers of :func:`benchmark`, checked when it is made.
+
+    Where the data are read from, the progress bars and the log are not part
+    of it (they are arguments of :func:`run_benchmark` and :func:`benchmark`).
+
+    Parameters
+    ----------
+    dataset : {"digits", "fashion-mnist", "mnist", "cifar10"}
+        The data (:func:`vortexnumba.data.load`).
+    schemes : str or sequence of str
+        A subset of :data:`SCHEMES` (a comma-separated string works); default all.
+    keys : int
+        Keys per scheme, seeds ``seed, seed + 1, ...``; tables show medians.
+    epochs : int, optional
+        Training epochs; default per data set, filled in here.
+    seed : int
+        Seed of the first key and of the training.
+    train_limit, test_limit, info_loss_limit : int, optional
+        As in :class:`vortexnumba.learn.ExperimentConfig`.
+    attack_sizes : sequence of int
+        Ciphertexts the attacker fits on (default 1,000 and 10,000); sorted, repeats dropped.
+    attack_test : int
+        Held-out test images an attack is scored on (default 1,000).
+    known_plaintext_limit : int
+        Most known-plaintext pairs tried (default 1,000).
+    batch_size : int
+        Images per training step.
+    vit : {"vit", "vit-tiny"}
+        The ViT trained on block-wise encryption.
+
+    Examples
+    --------
+    >>> from vortexnumba.study import BenchmarkConfig
+    >>> cfg = BenchmarkConfig("digits", schemes="vor,block", attack_sizes=(200, 100, 200))
+    >>> cfg.schemes, cfg.attack_sizes, cfg.epochs
+    (('vor', 'block'), (100, 200), 20)
+    >>> BenchmarkConfig("digits", schemes="vor,rot13")
+    Traceback (most recent call last):
+    ...
+    ValueError: schemes: unknown 'rot13'; expected some of vor, vor-paper, perm, block, random, le, ele, ...
+    """
+
+    dataset: str = "fashion-mnist"
+    schemes: str | Sequence[str] = SCHEMES
+    keys: int = 1
+    epochs: int | None = None
+    seed: int = 0
+    train_limit: int | None = None
+    test_limit: int | None = None
+    info_loss_limit: int | None = None
+    attack_sizes: Sequence[int] = ATTACK_SIZES
+    attack_test: int = ATTACK_TEST
+    known_plaintext_limit: int = KNOWN_PLAINTEXT_LIMIT
+    batch_size: int = 128
+    vit: str = "vit"
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        put(self, "schemes", parse_names(self.schemes, SCHEMES, "schemes"))
+        put(self, "keys", positive_int(self.keys, "keys"))
+        put(self, "seed", model_seed(self.seed))
+        put(self, "attack_sizes", _check_sizes(self.attack_sizes, "attack_sizes"))
+        put(self, "attack_test", positive_int(self.attack_test, "attack_test"))
+        put(self, "known_plaintext_limit", positive_int(self.known_plaintext_limit, "known_plaintext_limit"))
+        if self.vit not in ("vit", "vit-tiny"):
+            raise ValueError(f"vit must be 'vit' or 'vit-tiny', got {self.vit!r}")
+        put(self, "epochs", optional_positive_int(self.epochs, "epochs"))
+        base = self.experiment()  # checks the data set, the limits and the batch size, fills in the epochs
+        for name in ("dataset", "epochs", "batch_size", "train_limit", "test_limit", "info_loss_limit"):
+            put(self, name, getattr(base, name))
+
+    def experiment(self) -> ExperimentConfig:
+        """The training settings of the benchmark: the CNN on plain images (each run replaces models and transforms).
+
+        Examples
+        --------
+        >>> BenchmarkConfig("digits", epochs=2).experiment().epochs
+        2
+        """
+        return ExperimentConfig(self.dataset, models=("cnn",), transforms=("origin",), epochs=self.epochs,
+                                seed=self.seed, batch_size=self.batch_size, train_limit=self.train_limit,
+                                test_limit=self.test_limit, info_loss_limit=self.info_loss_limit)
+
+    @classmethod
+    def from_keywords(cls, name: str | None = None, /, **settings: Any) -> BenchmarkConfig:
+        """Build from keywords (``name``: the data set), with a ``TypeError`` naming any keyword that is not a setting.
+
+        Examples
+        --------
+        >>> BenchmarkConfig.from_keywords("digits", keys=3).keys
+        3
+        """
+        return config_from_keywords(cls, name, settings, "benchmark")
+
+
+def _as_config(config, settings) -> BenchmarkConfig:
+    if isinstance(config, BenchmarkConfig):
+        return dataclasses.replace(config, **settings) if settings else config
+    if config is None or isinstance(config, str):
+        return BenchmarkConfig.from_keywords(config, **settings)
+    raise TypeError(f"config must be a BenchmarkConfig, a data set name or None, got {type(config).__name__}")
+
+
+def run_benchmark(config: BenchmarkConfig | str | None = None, *, data_dir: str | Path | None = None,
+                  progress: bool | None = None, log: Callable[[str], None] | None = None,
+                  **settings: Any) -> dict:
     """Run the benchmark and return its ``results.json`` structure (nothing is written).
 
-    Parameters are those of :func:`benchmark` (without the output folder).
+    Parameters
+    ----------
+    config : BenchmarkConfig or str, optional
+        The benchmark's settings, or the name of its data set; default
+        ``BenchmarkConfig()`` (Fashion-MNIST).
+    data_dir : str or path-like, optional
+        Where to look for the data first.
+    progress : bool, optional
+        Progress bars; default only when stderr is a terminal.
+    log : callable, optional
+        Called with one line per finished run (default: nothing).
+    **settings
+        Fields of :class:`BenchmarkConfig`: build the settings from
+        keywords, or replace those fields of ``config``.
+
     Every setting is checked before any data is read.
+
+    Returns
+    -------
+    dict
+        The content of ``results.json``.
 
     Examples
     --------
@@ -232,20 +353,12 @@ def run_benchmark(dataset: str = "fashion-mnist", *, schemes: str | Sequence[str
     >>> run_benchmark("digits", schemes="vor,rot13")
     Traceback (most recent call last):
     ...
-    ValueError: schemes: unknown 'rot13'; expected some of vor, vor-paper, perm, block, random, le, ele, etc, pe, pe-each, blockwise
+    ValueError: schemes: unknown 'rot13'; expected some of vor, vor-paper, perm, block, random, le, ele, ...
     """
-    schemes = parse_names(schemes, SCHEMES, "schemes")
-    keys = positive_int(keys, "keys")
-    seed = model_seed(seed)
-    attack_sizes = _check_sizes(attack_sizes, "attack_sizes")
-    attack_test = positive_int(attack_test, "attack_test")
-    known_plaintext_limit = positive_int(known_plaintext_limit, "known_plaintext_limit")
-    if vit not in ("vit", "vit-tiny"):
-        raise ValueError(f"vit must be 'vit' or 'vit-tiny', got {vit!r}")
-    epochs = optional_positive_int(epochs, "epochs")
-    base = ExperimentConfig(dataset, models=("cnn",), transforms=("origin",), epochs=epochs, seed=seed,
-                            batch_size=batch_size, train_limit=train_limit, test_limit=test_limit,
-                            info_loss_limit=info_loss_limit)
+    cfg = _as_config(config, settings)
+    dataset, schemes, keys, seed, vit = cfg.dataset, cfg.schemes, cfg.keys, cfg.seed, cfg.vit
+    attack_sizes, attack_test, known_plaintext_limit = cfg.attack_sizes, cfg.attack_test, cfg.known_plaintext_limit
+    base = cfg.experiment()
     log = log if log is not None else (lambda line: None)
     t_all = time.perf_counter()
     train_x, _, test_x, _ = _data.load(base.dataset, data_dir)
@@ -482,14 +595,17 @@ def write_folder(doc: dict, out: str | Path, *, force: bool = False, command: st
     return p
 
 
-def benchmark(dataset: str = "fashion-mnist", *, out: str | Path = "vortexnumba-benchmark", force: bool = False,
-              command: str | None = None, **settings: Any) -> dict:
+def benchmark(config: BenchmarkConfig | str | None = None, *, out: str | Path = "vortexnumba-benchmark",
+              force: bool = False, command: str | None = None, data_dir: str | Path | None = None,
+              progress: bool | None = None, log: Callable[[str], None] | None = None, **settings: Any) -> dict:
     """Train, attack and measure every encryption scheme on one data set; write the folder ``out``.
 
     Parameters
     ----------
-    dataset : {"digits", "fashion-mnist", "mnist", "cifar10"}
-        The data (:func:`vortexnumba.data.load`).
+    config : BenchmarkConfig or str, optional
+        The settings (:class:`BenchmarkConfig`), or the name of the data set
+        (``"digits"``, ``"fashion-mnist"``, ``"mnist"``, ``"cifar10"``);
+        default ``BenchmarkConfig()`` (Fashion-MNIST).
     out : str or path-like
         The output folder: ``results.json``, ``results.md``, ``frontier.png``.
         It appears complete or not at all (built beside it, then moved in).
@@ -498,18 +614,16 @@ def benchmark(dataset: str = "fashion-mnist", *, out: str | Path = "vortexnumba-
         these three files).
     command : str, optional
         The command line that made the run, quoted in ``results.md``.
+    data_dir, progress, log
+        As in :func:`run_benchmark`.
     **settings
-        ``schemes`` (a subset of :data:`SCHEMES`, default all), ``keys``
-        (keys per scheme, seeds ``seed, seed + 1, ...``; tables show medians;
-        default 1), ``epochs`` (default per data set), ``seed``,
-        ``train_limit``, ``test_limit``, ``info_loss_limit``, ``attack_sizes``
-        (ciphertexts the attacker fits on; default 1,000 and 10,000),
-        ``attack_test`` (held-out test images scored; default 1,000),
-        ``known_plaintext_limit`` (most pairs tried; default 1,000),
-        ``batch_size``, ``vit`` (``"vit"`` or ``"vit-tiny"``), ``data_dir``,
-        ``progress``, ``log`` (called with one line per finished run).
+        Fields of :class:`BenchmarkConfig` (``schemes``, ``keys``,
+        ``epochs``, ``seed``, ``train_limit``, ``test_limit``,
+        ``info_loss_limit``, ``attack_sizes``, ``attack_test``,
+        ``known_plaintext_limit``, ``batch_size``, ``vit``): build the
+        settings from keywords, or replace those fields of ``config``.
 
-    The output folder is checked before any work.
+    The settings and the output folder are checked before any work.
 
     Returns
     -------
@@ -525,7 +639,8 @@ def benchmark(dataset: str = "fashion-mnist", *, out: str | Path = "vortexnumba-
     >>> sorted(os.listdir(out))
     ['frontier.png', 'results.json', 'results.md']
     """
+    cfg = _as_config(config, settings)
     check_output(out, force)
-    doc = run_benchmark(dataset, **settings)
+    doc = run_benchmark(cfg, data_dir=data_dir, progress=progress, log=log)
     write_folder(doc, out, force=force, command=command)
     return doc
