@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
-import io
 import json
 import sys
 import tempfile
@@ -34,11 +33,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from conftest import run_cli  # the one in-process CLI runner of the tests (tests/conftest.py)
 
 import vortexnumba as vn
 from vortexnumba import security as sec
 from vortexnumba.cipher import MAX_SIDE, MAX_VORTICES
-from vortexnumba.cli import main
 
 KEY8 = vn.VortexKey.random((8, 8), seed=0)
 GOOD8 = np.random.default_rng(0).integers(0, 256, (8, 8), dtype=np.uint8)
@@ -346,13 +345,7 @@ def _classify_cli(argv, out: Path):
 
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            rc = main([str(a) for a in argv])
-        except SystemExit as exc:
-            rc = exc.code
-    message = err.getvalue()
+    rc, _, message = run_cli(argv)
     left = sorted(p.name for p in out.iterdir())
     if "Traceback" in message:
         return "bad", message[-300:]

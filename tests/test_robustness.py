@@ -11,9 +11,7 @@ per-probe time limit and its counts, is ``tests/test_fuzz.py``.
 """
 
 import collections
-import contextlib
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -23,13 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import examples  # Hypothesis budgets scale with the profile (tests/conftest.py)
+from conftest import examples, run_cli  # Hypothesis budgets scale with the profile (tests/conftest.py)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vortexnumba as vn
 from vortexnumba import security as sec
-from vortexnumba.cli import main
 
 BAD_INPUTS = collections.Counter()
 FUZZ = settings(max_examples=examples(20))
@@ -296,17 +293,11 @@ def _digest_tree(folder: Path) -> dict:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def run_cli(argv, folder: Path, *, outputs=()):
-    """Run main(argv) in-process; the command must fail cleanly and leave ``folder`` as it was."""
+def refused_by_cli(argv, folder: Path):
+    """Run the CLI with ``argv`` in-process; the command must fail cleanly and leave ``folder`` as it was."""
     BAD_INPUTS["cli"] += 1
     before = _digest_tree(folder)
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            rc = main([str(a) for a in argv])
-        except SystemExit as exc:  # argparse's usage errors
-            rc = exc.code
-    message = err.getvalue()
+    rc, _, message = run_cli(argv)
     assert rc not in (0, None), f"{argv} succeeded on a bad input"
     assert "Traceback" not in message, message
     errors = [line for line in message.splitlines() if "error:" in line]
@@ -371,13 +362,7 @@ def test_cli_refuses_corrupted_files(cli_files, data, which, command):
             argv = ["audit", key, "--dataset", tmp / "x.npz"]  # only .npy data sets: refused by name
         BAD_INPUTS["cli corrupted file"] += 1
         before = _digest_tree(cli_files)
-        err = io.StringIO()
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            try:
-                rc = main([str(a) for a in argv])
-            except SystemExit as exc:
-                rc = exc.code
-        message = err.getvalue()
+        rc, _, message = run_cli(argv)
         assert "Traceback" not in message, message
         assert _digest_tree(cli_files) == before
         if rc == 0:
@@ -436,7 +421,7 @@ def test_cli_bad_arguments_and_outputs(cli_files, tmp_path):
         ["keygen", "--shape", "a", 8, "-o", tmp_path / "k.json"], ["encrypt", k], ["audit"], ["nonsense"],
     ]
     for argv in cases:
-        run_cli(argv, d)
+        refused_by_cli(argv, d)
         assert not list(tmp_path.iterdir()), f"{argv} left {list(tmp_path.iterdir())}"
 
 
@@ -535,17 +520,16 @@ def test_soak_round_trip_through_the_api(soak_plan):
 
 
 def test_soak_round_trip_through_the_cli(soak_plan, tmp_path):
-    """One .npz per key (arrays of several dtypes and channel counts), encrypted and decrypted by main()."""
+    """One .npz per key (arrays of several dtypes and channel counts), encrypted and decrypted by the CLI."""
     checked = 0
-    err = io.StringIO()
     for g, (key, arrays) in enumerate(soak_plan):
         kp, xp, yp, zp = (tmp_path / f"{g}.{s}" for s in ("json", "x.npz", "y.npz", "z.npz"))
         kp.write_text(key.to_json())
         np.savez(xp, **{f"a{i}": a for i, a in enumerate(arrays)})
         flag = ["--no-channels"] if all(a.ndim == 3 for a in arrays) else []
-        with contextlib.redirect_stderr(err):
-            assert main(["encrypt", str(kp), str(xp), "-o", str(yp), *flag]) == 0, err.getvalue()[-500:]
-            assert main(["decrypt", str(kp), str(yp), "-o", str(zp), *flag]) == 0, err.getvalue()[-500:]
+        for argv in (["encrypt", kp, xp, "-o", yp, *flag], ["decrypt", kp, yp, "-o", zp, *flag]):
+            code, _, err = run_cli(argv)
+            assert code == 0, err[-500:]
         with np.load(yp) as y, np.load(zp) as z:
             for i, a in enumerate(arrays):
                 enc = y[f"a{i}"]
