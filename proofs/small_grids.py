@@ -151,6 +151,13 @@ def all_transpositions(n: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
     return sigmas, pairs
 
 
+def exact_swap_loss(image, a: int, b: int, kernel, coupling, channels) -> tuple[np.ndarray, float]:
+    """``(src, loss)``: the transposition of pixels ``a`` and ``b`` as a gather index, and its exact loss."""
+    src = np.arange(image.shape[0] * image.shape[1])
+    src[[a, b]] = [b, a]
+    return src, float(exact_loss(image, src, kernel, coupling, channels=channels))
+
+
 def _tile(image: np.ndarray, count: int) -> np.ndarray:
     image4 = image[None] if image.ndim == 3 else image[None, :, :, None]
     return np.broadcast_to(image4, (count,) + image4.shape[1:])
@@ -260,9 +267,7 @@ def check_swaps(image, kernel, coupling, pairs, loss, rng, n_exact, n_delta, n_m
     picks = rng.choice(len(pairs), size=min(n_exact, len(pairs)), replace=False)
     for k in picks:
         a, b = pairs[k]
-        src = np.arange(n)
-        src[[a, b]] = [b, a]
-        ref = float(exact_loss(image, src, kernel, coupling, channels=channels))
+        _, ref = exact_swap_loss(image, a, b, kernel, coupling, channels)
         got = [by_ctx[k], -vn.swap_delta(image, a, b, kernel, coupling, channels=channels) / ctx.content, loss[k]]
         ratio, rel = _excess(got, [ref] * len(got))
         exact_ratio, exact_rel = max(exact_ratio, ratio), max(exact_rel, rel)
@@ -424,9 +429,7 @@ def sweep(n_cases: int, seed: int = SEED) -> dict:
             b = int(b)
             if b == a:
                 continue
-            src = np.arange(n)
-            src[[a, b]] = [b, a]
-            ref = float(exact_loss(image, src, kernel, coupling, channels=channels))
+            src, ref = exact_swap_loss(image, a, b, kernel, coupling, channels)
             got = [ctx.loss(a, b), row[b], -vn.swap_delta(image, a, b, kernel, coupling, channels=channels)
                    / ctx.content, vn.information_loss(image, src, kernel, coupling, channels=channels)]
             worst["swaps"] += 1
