@@ -90,7 +90,7 @@ class Kernel:
     Traceback (most recent call last):
     ...
     ValueError: Kernel.power(alpha=1e-17, radius=4): f must be strictly decreasing over the grid distances within R, but f(1) = 1 <= f(1.41421) = 1; alpha is too small for float64 to tell the distances apart
-    """
+    """  # noqa: E501 - a doctest shows the whole error message, which cannot be wrapped
 
     family: str
     param: float | None
@@ -179,7 +179,7 @@ class Kernel:
         ValueError: custom kernel: f must be strictly decreasing over the grid distances within R, but f(1) = 1 <= f(1.41421) = 1
         >>> vn.Kernel.from_function(step, radius=2.5, check=False).values
         (1.0, 1.0, 1.3, 1.3)
-        """
+        """  # noqa: E501 - a doctest shows the whole error message, which cannot be wrapped
         kernel = cls("custom", None, radius, f)
         if check:
             _, d = grid_distances(kernel.radius)
@@ -238,7 +238,7 @@ class Coupling:
     Traceback (most recent call last):
     ...
     ValueError: Coupling.gaussian(h=1e-05): s must be positive and finite for every pair of uint8 values (with s**2 > 0 in float64), but s(0/255, 1/255) = 0.0; h is too small: every pair of distinct uint8 values would have zero bond
-    """
+    """  # noqa: E501 - a doctest shows the whole error message, which cannot be wrapped
 
     family: str
     h: float | None = None
@@ -319,7 +319,7 @@ class Coupling:
         Traceback (most recent call last):
         ...
         ValueError: custom coupling: s must be symmetric over the uint8 values, but s(0/255, 1/255) = 1 != s(1/255, 0/255) = 1.00392
-        """
+        """  # noqa: E501 - a doctest shows the whole error message, which cannot be wrapped
         coupling = cls("custom", None, s)
         if check:
             grid = evaluate(s, UINT8_VALUES[:, None], UINT8_VALUES[None, :])
