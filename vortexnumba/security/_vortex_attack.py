@@ -57,7 +57,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..cipher._vortex import bijective_moves, round_half_away
-from ._placement import DX, DY
+from ._placement import DX, DY, grid_energy
 
 # --------------------------------------------------------------------------- ring geometry
 
@@ -315,17 +315,5 @@ def apply_undo(S: np.ndarray, cur: np.ndarray, shape: Any, geom: Geometry, cy: i
 
 @njit(cache=True)
 def energy(similarity, sources, h, w):
-    """:func:`neighbour_energy` as a kernel."""
-    e = 0.0
-    for y in range(h):
-        for x in range(w):
-            a = sources[y * w + x]
-            if x + 1 < w:
-                e += similarity[a, sources[y * w + x + 1]]
-            if y + 1 < h:
-                e += similarity[a, sources[(y + 1) * w + x]]
-                if x + 1 < w:
-                    e += similarity[a, sources[(y + 1) * w + x + 1]]
-                if x > 0:
-                    e += similarity[a, sources[(y + 1) * w + x - 1]]
-    return e
+    """:func:`neighbour_energy` as a kernel: the placement objective with one matrix for all four directions."""
+    return grid_energy(similarity, similarity, similarity, similarity, sources, h, w)
