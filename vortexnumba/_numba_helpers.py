@@ -35,6 +35,19 @@ def value_similarity(x, b, q, r, table, rate):
 
 
 @njit(inline="always")
+def neighbour_at(pi, pj, di, dj, height, width):
+    """The flat index of the pixel ``(pi + di, pj + dj)``, or -1 when it lies off the grid.
+
+    The walk of the framework kernels over the neighbours within ``R`` of a pixel.
+    """
+    qi = pi + di
+    qj = pj + dj
+    if qi < 0 or qi >= height or qj < 0 or qj >= width:
+        return -1
+    return qi * width + qj
+
+
+@njit(inline="always")
 def offset_lookup(table, reach, qi, qj, ri, rj, beyond):
     """``table[di + reach, dj + reach]`` for the offset q - r, or ``beyond`` outside the table.
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from .._numba_helpers import value_similarity
+from .._numba_helpers import neighbour_at, value_similarity
 from .._validate import as_image_batch, as_index, as_one_image
 from ._kernels import Coupling, Geometry, Kernel, resolve, value_table
 from ._loss import loss_from_hist, retention_from_hist
@@ -52,11 +52,10 @@ def _profile_kernel(x, height, width, reach, f_table, full_di, full_dj, full_bin
         pi = p // width
         pj = p - pi * width
         for o in range(full_di.shape[0]):
-            ti = pi + full_di[o]
-            tj = pj + full_dj[o]
-            if ti < 0 or ti >= height or tj < 0 or tj >= width:
+            r = neighbour_at(pi, pj, full_di[o], full_dj[o], height, width)
+            if r < 0:
                 continue
-            s = value_similarity(x, 0, p, ti * width + tj, table, rate)
+            s = value_similarity(x, 0, p, r, table, rate)
             out[p, full_bin[o]] += s * f_table[full_di[o] + reach, full_dj[o] + reach]
     return out
 

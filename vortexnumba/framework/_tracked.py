@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .._numba_helpers import offset_lookup, value_similarity
+from .._numba_helpers import neighbour_at, offset_lookup, value_similarity
 from ._loss import NO_BONDS, ONE_SIDED, cosine_of
 
 __all__ = ["tracked_inner", "tracked_measure"]
@@ -48,11 +48,9 @@ def tracked_inner(x, y, src, height, width, reach, f_table, full_di, full_dj, ta
             si = sp // width
             sj = sp - si * width
             for o in range(full_di.shape[0]):
-                qi = pi + full_di[o]
-                qj = pj + full_dj[o]
-                if qi < 0 or qi >= height or qj < 0 or qj >= width:
+                q = neighbour_at(pi, pj, full_di[o], full_dj[o], height, width)
+                if q < 0:
                     continue
-                q = qi * width + qj
                 sq = src[q]
                 if sq == sp:
                     continue
