@@ -327,7 +327,41 @@ def _first_image(sample, fn):
     return fn(sample)
 
 
-class ShuffleEach(torch.nn.Module):
+class _PerSample(torch.nn.Module):
+    """A transform of one (C, H, W) image drawn from the data set's seed and the sample's index.
+
+    Subclasses give ``_apply(index, tensor)``; the checks, PIL images and
+    ``(image, target, ...)`` samples are handled here once.
+    """
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self.seed = _dataset_seed(seed)
+
+    def extra_repr(self) -> str:
+        """The seed, as ``repr`` shows it."""
+        return f"seed={self.seed}"
+
+    def _apply(self, index: int, x):
+        raise NotImplementedError
+
+    def _one(self, index: int, x):
+        if _is_pil(x):
+            return _pil_apply(x, lambda t: self._one(index, t))
+        name = type(self).__name__
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} takes a torch tensor (C, H, W) or a PIL image, got {_describe(x)}")
+        _check_tensor(x, None, "image")
+        if x.ndim != 3:
+            raise ValueError(f"{name} takes one (C, H, W) image per index, got {_describe(x)}")
+        return self._apply(index, x)
+
+    def forward(self, index: int, image: Any) -> Any:
+        """Transform ``image`` (or the first image of a tuple) as sample ``index``."""
+        return _first_image(image, lambda im: self._one(index, im))
+
+
+class ShuffleEach(_PerSample):
     """The per-image baseline: a fresh pixel permutation for every sample, drawn from its index.
 
     Sample ``index`` is shuffled as
@@ -354,37 +388,18 @@ class ShuffleEach(torch.nn.Module):
     True
     """
 
-    def __init__(self, seed: int) -> None:
-        super().__init__()
-        self.seed = _dataset_seed(seed)
-
-    def extra_repr(self) -> str:
-        """The seed, as ``repr`` shows it."""
-        return f"seed={self.seed}"
-
     def permutation(self, index: int, n_pixels: int) -> np.ndarray:
         """The gather index of sample ``index`` over ``n_pixels`` pixels."""
         seq = np.random.SeedSequence([self.seed, _sample_index(index)])
         return np.random.default_rng(seq).permutation(n_pixels)
 
-    def _one(self, index: int, x):
-        if _is_pil(x):
-            return _pil_apply(x, lambda t: self._one(index, t))
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"ShuffleEach takes a torch tensor (C, H, W) or a PIL image, got {_describe(x)}")
-        _check_tensor(x, None, "image")
-        if x.ndim != 3:
-            raise ValueError(f"ShuffleEach takes one (C, H, W) image per index, got {_describe(x)}")
+    def _apply(self, index: int, x):
         c, h, w = x.shape
         src = torch.from_numpy(self.permutation(index, h * w)).to(x.device)
         return x.reshape(c, h * w).index_select(-1, src).reshape(c, h, w)
 
-    def forward(self, index: int, image: Any) -> Any:
-        """Shuffle ``image`` (or the first image of a tuple) by the permutation of ``index``."""
-        return _first_image(image, lambda im: self._one(index, im))
 
-
-class PEEach(torch.nn.Module):
+class PEEach(_PerSample):
     """Pixel-based encryption with a fresh key for every sample, drawn from its index.
 
     Sample ``index`` is encrypted as
@@ -408,32 +423,13 @@ class PEEach(torch.nn.Module):
     (True, True)
     """
 
-    def __init__(self, seed: int) -> None:
-        super().__init__()
-        self.seed = _dataset_seed(seed)
-
-    def extra_repr(self) -> str:
-        """The seed, as ``repr`` shows it."""
-        return f"seed={self.seed}"
-
     def key(self, index: int, shape: tuple[int, int], channels: int) -> PEKey:
         """The PE key of sample ``index`` for images of grid ``shape`` and ``channels`` channels."""
         return PEKey.random(tuple(shape), channels=int(channels),
                             seed=np.random.SeedSequence([self.seed, _sample_index(index)]))
 
-    def _one(self, index: int, x):
-        if _is_pil(x):
-            return _pil_apply(x, lambda t: self._one(index, t))
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"PEEach takes a torch tensor (C, H, W) or a PIL image, got {_describe(x)}")
-        _check_tensor(x, None, "image")
-        if x.ndim != 3:
-            raise ValueError(f"PEEach takes one (C, H, W) image per index, got {_describe(x)}")
+    def _apply(self, index: int, x):
         return Encrypt(self.key(index, (int(x.shape[1]), int(x.shape[2])), x.shape[0])).transform_tensor(x)
-
-    def forward(self, index: int, image: Any) -> Any:
-        """Encrypt ``image`` (or the first image of a tuple) with the key of ``index``."""
-        return _first_image(image, lambda im: self._one(index, im))
 
 
 class IndexedDataset(torch.utils.data.Dataset):
