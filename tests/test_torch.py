@@ -251,6 +251,17 @@ def test_pe_each_is_seeded_by_the_index():
         pe(-1, x)
 
 
+@pytest.mark.parametrize("cls", ["ShuffleEach", "PEEach"])
+def test_per_sample_transforms_are_ordinary_modules(cls):
+    # nn.Module's own machinery (.to, .eval, repr) works, and the messages name the class
+    t = getattr(vt, cls)(seed=3).to("cpu").eval()
+    assert repr(t) == f"{cls}(seed=3)"
+    with pytest.raises(TypeError, match=rf"^{cls} takes a torch tensor"):
+        t(0, [1, 2])
+    with pytest.raises(ValueError, match=rf"^{cls} takes one \(C, H, W\) image per index"):
+        t(0, torch.zeros(2, 1, 4, 4, dtype=torch.uint8))
+
+
 # ------------------------------------------------------------ DataLoader workers (fork)
 
 

@@ -330,7 +330,7 @@ def _first_image(sample, fn):
 class _PerSample(torch.nn.Module):
     """A transform of one (C, H, W) image drawn from the data set's seed and the sample's index.
 
-    Subclasses give ``_apply(index, tensor)``; the checks, PIL images and
+    Subclasses give ``_transform(index, tensor)``; the checks, PIL images and
     ``(image, target, ...)`` samples are handled here once.
     """
 
@@ -342,7 +342,7 @@ class _PerSample(torch.nn.Module):
         """The seed, as ``repr`` shows it."""
         return f"seed={self.seed}"
 
-    def _apply(self, index: int, x):
+    def _transform(self, index: int, x):
         raise NotImplementedError
 
     def _one(self, index: int, x):
@@ -354,7 +354,7 @@ class _PerSample(torch.nn.Module):
         _check_tensor(x, None, "image")
         if x.ndim != 3:
             raise ValueError(f"{name} takes one (C, H, W) image per index, got {_describe(x)}")
-        return self._apply(index, x)
+        return self._transform(index, x)
 
     def forward(self, index: int, image: Any) -> Any:
         """Transform ``image`` (or the first image of a tuple) as sample ``index``."""
@@ -393,7 +393,7 @@ class ShuffleEach(_PerSample):
         seq = np.random.SeedSequence([self.seed, _sample_index(index)])
         return np.random.default_rng(seq).permutation(n_pixels)
 
-    def _apply(self, index: int, x):
+    def _transform(self, index: int, x):
         c, h, w = x.shape
         src = torch.from_numpy(self.permutation(index, h * w)).to(x.device)
         return x.reshape(c, h * w).index_select(-1, src).reshape(c, h, w)
@@ -428,7 +428,7 @@ class PEEach(_PerSample):
         return PEKey.random(tuple(shape), channels=int(channels),
                             seed=np.random.SeedSequence([self.seed, _sample_index(index)]))
 
-    def _apply(self, index: int, x):
+    def _transform(self, index: int, x):
         return Encrypt(self.key(index, (int(x.shape[1]), int(x.shape[2])), x.shape[0])).transform_tensor(x)
 
 
