@@ -170,10 +170,12 @@ def make_key(name: str, shape: tuple[int, int], settings: dict, seed: int) -> An
     return cls.random(grid, block=settings["block"], channels=channels, seed=_seed_for(seed, name))
 
 
-def _pe_each(images, seed):
+def _pe_each(images, seed, return_keys=False):
     fn = getattr(_cipher, "pe_each", None)
     if fn is None:  # pragma: no cover - a cipher package without the field's schemes
         raise ValueError("transform 'pe-each' needs vortexnumba.cipher.pe_each, which this installation lacks")
+    if return_keys:
+        return fn(images, seed=seed, return_keys=True)
     out = fn(images, seed=seed)
     return out[0] if isinstance(out, tuple) else out
 
@@ -197,8 +199,11 @@ def _information(name, key, test_x, n_info, seed):
         _, src = shuffle_each(test_x, seed=_seed_for(seed, "random-test"), return_src=True)
         return float(np.mean(information_loss(x, src[:n_info]))), "pixel map"
     if name == "pe-each":
-        # Every image has its own key; each PE key moves no pixel, so its tracking map is the identity.
-        return float(np.mean(information_loss(x, np.arange(x.shape[1] * x.shape[2])))), "tracking map"
+        # Every image has its own key, drawn as the test set's transform drew it; PE changes values only,
+        # so each image's loss is read from its own encrypted values.
+        y, keys = _pe_each(np.asarray(test_x), _seed_for(seed, "pe-each-test"), return_keys=True)
+        losses = [information_loss(x[i], keys[i], encrypted=y[i]) for i in range(len(x))]
+        return float(np.mean(losses)), "key (encrypted values)"
     if getattr(key, "is_spatial", True):
         return float(np.mean(information_loss(x, key.src))), "pixel map"
     try:
