@@ -216,6 +216,16 @@ def figure_transforms(samples: dict) -> Any:
     return fig
 
 
+def _distinct_colours(names: Sequence[str]) -> dict:
+    """A colour per name: the default cycle up to its 10 colours; beyond, tab20's 10 dark shades, then its light ones."""
+    if len(names) <= 10:
+        return {t: f"C{i}" for i, t in enumerate(names)}
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab20"]
+    return {t: cmap((2 * i if i < 10 else 2 * (i - 10) + 1) % 20) for i, t in enumerate(names)}
+
+
 def figure_correlation(result: dict) -> Any:
     """Information loss against accuracy drop, one point per run; a ``Figure``.
 
@@ -241,7 +251,7 @@ def figure_correlation(result: dict) -> Any:
     else:
         ax_fixed, ax_random = fig.subplots(), None
     markers = {m: "osD^v<>pPX*h"[i % 12] for i, m in enumerate(models)}
-    colours = {t: f"C{i}" for i, t in enumerate(transforms)}
+    colours = _distinct_colours(transforms)
     for m in models:
         mine = [r for r in runs if r["model"] == m]
         fixed = sorted((r for r in mine if r["transform"] in FIXED_MAP), key=lambda r: r["info_loss"])
