@@ -56,10 +56,11 @@ from typing import Any
 import numpy as np
 
 from ..cipher._gather import decrypt
-from ..cipher._scheme_keys import BlockwiseKey, LEKey, block_elements
+from ..cipher._scheme_keys import BlockwiseKey, EtCKey, LEKey, block_elements
 from ._block_attack import block_attack
 from ._common import grid_symmetries
 from ._inblock import anneal_slots, incidence, slot_energy
+from ._placement import anneal_variants, best_variant_shift, grow_variants
 
 #: random starts of the in-block annealing, and its proposals per slot
 SLOT_RESTARTS = 12
@@ -226,3 +227,197 @@ def attack_blockwise(x: np.ndarray, block: int, *, seed: int = 0, bar: Any = Non
     block_perm = np.argsort(cur).astype(np.int64) if n > 1 else np.zeros(1, dtype=np.int64)
     return BlockwiseKey((h, w), block, c, inner.pixel_perm, inner.negate_slots, block_perm), objective, ambiguous
 
+# --------------------------------------------------------------------------- EtC
+
+def _etc_forward(block: np.ndarray, rotation: int, flip: int) -> np.ndarray:
+    """The spatial part of EtC's per-block transform, as ``EtCKey`` applies it (turn, then flip)."""
+    out = np.rot90(block, k=rotation, axes=(0, 1))
+    if flip == 1:
+        out = out[::-1]
+    elif flip == 2:
+        out = out[:, ::-1]
+    return out
+
+
+def etc_hypotheses(channels: int) -> list[tuple[int, int, bool, tuple]]:
+    """Every distinct per-block transform ``(rotation, flip, negate, channel_perm)`` of EtC.
+
+    The 8 turns and mirror images as ``rotation`` 0..3 with ``flip`` 0 or 2
+    (left-right), times the negation, times the ``C!`` channel orders.
+    """
+    return [(r, f, neg, perm) for r in range(4) for f in (0, 2) for neg in (False, True)
+            for perm in itertools.permutations(range(channels))]
+
+
+def _side_lists(m: int) -> list[tuple[list, list]]:
+    """(edge, inner) positions of a block's sides top, right, bottom, left, read left-right / top-bottom."""
+    inner = 1 if m > 1 else 0
+    return [([(0, t) for t in range(m)], [(inner, t) for t in range(m)]),
+            ([(t, m - 1) for t in range(m)], [(t, m - 1 - inner) for t in range(m)]),
+            ([(m - 1, t) for t in range(m)], [(m - 1 - inner, t) for t in range(m)]),
+            ([(t, 0) for t in range(m)], [(t, inner) for t in range(m)])]
+
+
+def _hypothesis_sides(m: int, rotation: int, flip: int) -> list[tuple[int, bool]]:
+    """For the plain block under a hypothesis, which side of the cipher block each of its sides is:
+    ``[(side, reversed)]`` for the plain block's top, right, bottom, left."""
+    idx = np.arange(m * m).reshape(m, m)
+    held = _etc_forward(idx, rotation, flip)  # cipher position (i, j) holds plain pixel held[i, j]
+    where = {int(held[i, j]): (i, j) for i in range(m) for j in range(m)}
+    sides = _side_lists(m)
+    out = []
+    for edge, _ in sides:
+        at = [where[i * m + j] for i, j in edge]
+        for s, (cedge, _) in enumerate(sides):
+            if at == cedge:
+                out.append((s, False))
+                break
+            if at == cedge[::-1]:
+                out.append((s, True))
+                break
+        else:  # pragma: no cover - a dihedral map sends sides to sides
+            raise AssertionError("a side of the block was not sent to a side")
+    return out
+
+
+def side_predictions(x: np.ndarray, block: int) -> np.ndarray:
+    """Outward half-step edge predictions ``(n_blocks * 4, B, M, C)`` float32 of every block's four sides."""
+    b, h, w, c = x.shape
+    m = block
+    th, tw = h // m, w // m
+    scale = np.float32(255.0 if x.dtype == np.uint8 else 1.0)
+    tiles = np.asarray(x, dtype=np.float32).reshape(b, th, m, tw, m, c).transpose(1, 3, 0, 2, 4, 5) / scale
+    tiles = tiles.reshape(th * tw, b, m, m, c)
+    out = np.empty((th * tw, 4, b, m, c), dtype=np.float32)
+    for s, (edge, inner) in enumerate(_side_lists(m)):
+        e = np.stack([tiles[:, :, i, j] for i, j in edge], axis=2)
+        q = np.stack([tiles[:, :, i, j] for i, j in inner], axis=2)
+        out[:, s] = e + (e - q) / 2
+    return out.reshape(th * tw * 4, b, m, c)
+
+
+def side_grams(x: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """``(G, sums, squares, L)``: ``G[i, j, t] = <o_i, T_t o_j>`` summed over images, ``T_t`` a reversal
+    along the side (``t // C!``) and a channel relabelling (``t % C!``, lexicographic order)."""
+    b, _, _, c = x.shape
+    perms = list(itertools.permutations(range(c)))
+    n_sides = (x.shape[1] // block) * (x.shape[2] // block) * 4
+    gram = np.zeros((n_sides, n_sides, 2 * len(perms)))
+    sums = np.zeros(n_sides)
+    squares = np.zeros(n_sides)
+    for start in range(0, b, _CHUNK):
+        o = side_predictions(x[start:start + _CHUNK], block)
+        flat = o.reshape(n_sides, -1)
+        sums += flat.sum(axis=1, dtype=np.float64)
+        squares += np.einsum("ij,ij->i", flat, flat, dtype=np.float64)
+        for rev in (0, 1):
+            for k, perm in enumerate(perms):
+                moved = o[:, :, ::-1] if rev else o
+                moved = np.ascontiguousarray(moved[..., list(perm)]).reshape(n_sides, -1)
+                gram[:, :, rev * len(perms) + k] += (flat @ moved.T).astype(np.float64)
+    return gram, sums, squares, b * block * c
+
+
+def etc_compatibilities(x: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray, list]:
+    """``(right, down, hypotheses)``: normalised compatibilities of every two piece variants."""
+    c = x.shape[3]
+    n = (x.shape[1] // block) * (x.shape[2] // block)
+    hyps = etc_hypotheses(c)
+    perms = list(itertools.permutations(range(c)))
+    pid = {p: i for i, p in enumerate(perms)}
+    gram, sums, squares, length = side_grams(x, block)
+    # per hypothesis and plain side: (cipher side, reversed, channel map, negated)
+    table = []
+    for r, f, neg, perm in hyps:
+        inv = tuple(int(v) for v in np.argsort(perm))
+        table.append([(s, rev, inv, neg) for s, rev in _hypothesis_sides(block, r, f)])
+    compose = np.empty((len(perms), len(perms)), dtype=np.int64)
+    for i, p1 in enumerate(perms):
+        p1inv = np.argsort(p1)
+        for j, p2 in enumerate(perms):
+            compose[i, j] = pid[tuple(int(p2[p1inv[k]]) for k in range(c))]
+
+    def side_arrays(plain_side):
+        base = np.array([a * 4 + table[hh][plain_side][0] for a in range(n) for hh in range(len(hyps))])
+        rev = np.array([table[hh][plain_side][1] for _ in range(n) for hh in range(len(hyps))], dtype=np.int64)
+        cm = np.array([pid[table[hh][plain_side][2]] for _ in range(n) for hh in range(len(hyps))])
+        neg = np.array([table[hh][plain_side][3] for _ in range(n) for hh in range(len(hyps))])
+        return base, rev, cm, neg
+
+    def dissimilarity(first, second):
+        i, r1, c1, n1 = side_arrays(first)
+        j, r2, c2, n2 = side_arrays(second)
+        t = (r1[:, None] ^ r2[None, :]) * len(perms) + compose[c1[:, None], c2[None, :]]
+        g = gram[i[:, None], j[None, :], t]
+        d = squares[i][:, None] + squares[j][None, :]
+        other = n1[:, None] != n2[None, :]
+        d = np.where(other, d + 2 * g - 2 * sums[i][:, None] - 2 * sums[j][None, :] + length,
+                     d - 2 * g)
+        d = np.maximum(d, 0.0) / length
+        same_block = (np.arange(n * len(hyps)) // len(hyps))
+        d[same_block[:, None] == same_block[None, :]] = np.inf
+        return d
+
+    right = variant_compatibility(dissimilarity(1, 3), len(hyps))
+    down = variant_compatibility(dissimilarity(2, 0), len(hyps))
+    return right, down, hyps
+
+
+def variant_compatibility(d: np.ndarray, n_hyp: int) -> np.ndarray:
+    """``1 - D / D2`` with ``D2`` the mean of the second best *block* (its best variant) of the row and column."""
+    nv = d.shape[0]
+    n = nv // n_hyp
+    rows = d.reshape(nv, n, n_hyp).min(axis=2)
+    cols = d.reshape(n, n_hyp, nv).min(axis=1)
+    if n < 3:
+        second_row = np.full(nv, float(np.max(d[np.isfinite(d)], initial=1.0)))
+        second_col = second_row
+    else:
+        second_row = np.partition(rows, 1, axis=1)[:, 1]
+        second_col = np.partition(cols, 1, axis=0)[1, :]
+    denom = (second_row[:, None] + second_col[None, :]) / 2
+    finite = np.isfinite(denom)
+    eps = 1e-12 * max(1.0, float(np.max(denom[finite], initial=1.0)))
+    with np.errstate(invalid="ignore"):
+        c = 1.0 - d / (denom + eps)
+    c[~np.isfinite(c)] = -1.0
+    return np.ascontiguousarray(np.clip(c, -1.0, 1.0))
+
+
+def attack_etc(x: np.ndarray, block: int, *, restarts: int | None = None, bar: Any = None) -> tuple[EtCKey, float, bool]:
+    """``(estimated EtCKey, objective, negative ambiguous)`` from ciphertexts ``(B, H, W, C)``."""
+    _, h, w, c = x.shape
+    th, tw = h // block, w // block
+    n = th * tw
+    right, down, hyps = etc_compatibilities(x, block)
+    nh = len(hyps)
+    if restarts is None:
+        restarts = min(n, 12)
+    clarity = (right.max(axis=1) + right.max(axis=0) + down.max(axis=1) + down.max(axis=0)).reshape(n, nh)[:, 0]
+    seeds = [int(s) * nh for s in np.argsort(-clarity, kind="stable")[:restarts]]
+    best = None
+    for i, s in enumerate(seeds):
+        cur = grow_variants(right, down, nh, th, tw, s)
+        # a growth that started on the wrong side of a seam between blank borders is a cyclic shift away
+        cur, _ = best_variant_shift(right, down, cur, th, tw)
+        e = anneal_variants(right, down, cur, th, tw, nh, 400 * n, 0.05, 0.002, i + 1)
+        shifted, e2 = best_variant_shift(right, down, cur, th, tw)
+        if e2 > e:
+            cur = shifted
+            e = anneal_variants(right, down, cur, th, tw, nh, 0, 0.0, 0.0, i + 1)
+        if best is None or e > best[1]:
+            best = (cur.copy(), float(e))
+        if bar is not None:
+            bar.update(1)
+    cur, e = best
+    blocks, which = cur // nh, cur % nh
+    rotation = np.array([hyps[k][0] for k in which], dtype=np.int64)
+    flip = np.array([hyps[k][1] for k in which], dtype=np.int64)
+    negate = np.array([hyps[k][2] for k in which], dtype=np.bool_)
+    channel_perm = np.array([hyps[k][3] for k in which], dtype=np.int64).reshape(n, c)
+    if 2 * int(negate.sum()) > n:
+        negate = ~negate  # the picture's negative scores the same; EtC negates floor(n / 2) blocks
+    block_perm = np.empty(n, dtype=np.int64)
+    block_perm[blocks] = np.arange(n)
+    key = EtCKey((h, w), block, c, block_perm, rotation, flip, negate, channel_perm)
+    return key, e, 2 * int(negate.sum()) == n
