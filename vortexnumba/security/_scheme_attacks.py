@@ -56,10 +56,10 @@ from typing import Any
 import numpy as np
 
 from ..cipher._gather import decrypt
-from ..cipher._scheme_keys import BlockwiseKey, EtCKey, LEKey, block_elements
+from ..cipher._scheme_keys import BlockwiseKey, EtCKey, LEKey, PEKey, block_elements
 from ._block_attack import block_attack
 from ._common import grid_symmetries
-from ._inblock import anneal_slots, incidence, slot_energy
+from ._inblock import anneal_slots, icm_signs, image_signs, incidence, slot_energy, tree_signs
 from ._placement import anneal_variants, best_variant_shift, grow_variants
 
 #: random starts of the in-block annealing, and its proposals per slot
@@ -421,3 +421,69 @@ def attack_etc(x: np.ndarray, block: int, *, restarts: int | None = None, bar: A
     block_perm[blocks] = np.arange(n)
     key = EtCKey((h, w), block, c, block_perm, rotation, flip, negate, channel_perm)
     return key, e, 2 * int(negate.sum()) == n
+
+
+# --------------------------------------------------------------------------- PE
+
+def element_edges(h: int, w: int, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """Edges over the elements ``(p * C + ch)``: 4-neighbours in each channel, and the channels of a pixel."""
+    ea, eb = [], []
+    for y in range(h):
+        for x in range(w):
+            p = y * w + x
+            for ch in range(c):
+                if x + 1 < w:
+                    ea.append(p * c + ch)
+                    eb.append((p + 1) * c + ch)
+                if y + 1 < h:
+                    ea.append(p * c + ch)
+                    eb.append((p + w) * c + ch)
+                for ch2 in range(ch + 1, c):
+                    ea.append(p * c + ch)
+                    eb.append(p * c + ch2)
+    return np.array(ea, dtype=np.int64), np.array(eb, dtype=np.int64)
+
+
+def attack_pe(x: np.ndarray, *, sweeps: int = 50) -> tuple[PEKey, float]:
+    """``(estimated PEKey, agreement)`` from ciphertexts ``(B, H, W, C)`` under one PE key.
+
+    Each element's sign is chosen so that it correlates positively with its
+    neighbours across the data set (edge cost ``-r`` for the same sign, ``+r``
+    for opposite ones, ``r`` the correlation of the two elements); the channel
+    shuffle is not undone (the estimate keeps every pixel's channel order).
+    The agreement is minus the total cost.
+    """
+    b, h, w, c = x.shape
+    scale = 255.0 if x.dtype == np.uint8 else 1.0
+    ea, eb = element_edges(h, w, c)
+    total = np.zeros(h * w * c)
+    sq = np.zeros(h * w * c)
+    prod = np.zeros(ea.shape[0])
+    for start in range(0, b, _CHUNK):
+        f = x[start:start + _CHUNK].reshape(-1, h * w * c).astype(np.float64) / scale
+        total += f.sum(axis=0)
+        sq += (f * f).sum(axis=0)
+        prod += (f[:, ea] * f[:, eb]).sum(axis=0)
+    mean = total / b
+    var = np.maximum(sq / b - mean * mean, 0.0)
+    cov = prod / b - mean[ea] * mean[eb]
+    den = np.sqrt(var[ea] * var[eb])
+    r = np.where(den > 1e-12, cov / np.where(den > 1e-12, den, 1.0), 0.0)
+    same, diff = np.ascontiguousarray(-r), np.ascontiguousarray(r)
+    label = tree_signs(ea, eb, same, diff, h * w * c)
+    cost = icm_signs(ea, eb, same, diff, label, sweeps)
+    negate = (label == 1).reshape(h, w, c)
+    perm = np.broadcast_to(np.arange(c, dtype=np.int64), (h, w, c))
+    return PEKey((h, w), c, negate, perm), -float(cost)
+
+
+def attack_pe_each(x: np.ndarray, *, sweeps: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """``(reconstructions, folded)``: every image's elements negated back where that agrees with its
+    neighbours (:func:`._inblock.image_signs`), and the fold ``min(v, top - v)`` baseline; ``x``'s dtype."""
+    top = 255.0 if x.dtype == np.uint8 else 1.0
+    f = np.ascontiguousarray(x, dtype=np.float64)
+    labels = np.empty(x.shape, dtype=np.int64)
+    image_signs(f, top, sweeps, labels)
+    rec = np.where(labels == 1, top - f, f)
+    folded = np.minimum(f, top - f)
+    return rec.astype(x.dtype), folded.astype(x.dtype)
