@@ -35,6 +35,8 @@ from ._vortex_attack import neighbour_energy
 
 #: the attack families; ``"any"`` is the older name of ``"permutation"``
 FAMILIES = ("vortex", "permutation", "block", "le", "blockwise", "etc", "pe", "pe_each", "auto", "any")
+#: the families of the field's schemes (keys that change values)
+SCHEME_FAMILIES = ("le", "blockwise", "etc", "pe")
 #: the families that need the block side
 _BLOCK_FAMILIES = ("block", "le", "blockwise", "etc")
 #: the vortex attack cross-validates its edits between these numbers of ciphertexts: below, halves are
