@@ -187,7 +187,7 @@ def _scheme_attack_report(images, key) -> dict:
     if plain.dtype != np.uint8:
         plain = np.clip(np.round(plain.astype(np.float64) * 255.0), 0, 255).astype(np.uint8)
     colour = plain.ndim == 4
-    cipher = encrypt(plain, key, channels=plain.shape[-1] if colour else None)
+    cipher = encrypt(plain, key, channels=True if colour else None)
     estimate = ciphertext_only_attack(cipher, family=family, progress_bar=False, channel_axis=-1 if colour else None,
                                       **options)
     return {"family": family, "symmetry": estimate.symmetry, **attack_quality(estimate, key, plain)}

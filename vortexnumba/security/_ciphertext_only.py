@@ -525,7 +525,7 @@ def _scheme_images(images, key):
 def _scheme_quality(est_key, key, images, grid, negative):
     images, c = _scheme_images(images, key)
     colour = c > 1
-    ch = c if colour else None
+    ch = True if colour else None
     cipher = encrypt(images, key, channels=ch)
     recon0 = decrypt(cipher, est_key, channels=ch)
     b = len(images)

@@ -216,7 +216,7 @@ def attack_blockwise(x: np.ndarray, block: int, *, seed: int = 0, bar: Any = Non
     for t in relabel:
         a = assign[t]
         inner = BlockwiseKey((h, w), block, c, np.argsort(a), sign.copy(), None)
-        plain = decrypt(x, inner, channels=c if c > 1 else None)
+        plain = decrypt(x, inner, channels=True if c > 1 else None)
         if c == 1:
             plain = plain.reshape(x.shape)
         cur, objective = block_attack(plain, block, bar=bar)
