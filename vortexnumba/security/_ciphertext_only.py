@@ -22,8 +22,8 @@ from ..cipher._vortex import inverse
 from ._block_attack import block_attack
 from ._common import check_key_arg, grid_symmetries
 from ._peel import peel
-from ._scheme_attacks import attack_blockwise, attack_etc, attack_le, attack_pe, attack_pe_each
 from ._permutation_attack import objective_of, permutation_attack
+from ._scheme_attacks import attack_blockwise, attack_etc, attack_le, attack_pe, attack_pe_each
 from ._similarity import (
     MIN_FOR_CORRELATION,
     SIMILARITIES,
@@ -294,7 +294,8 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
     if family == "le" and x.dtype != np.uint8:
         raise TypeError(f"ciphertexts of family='le' must be uint8 (LE works on the nibbles of bytes), got dtype "
                         f"{x.dtype}")
-    needs_values = family in ("permutation", "any", "auto", "pe") or (family == "vortex" and similarity == "correlation")
+    needs_values = family in ("permutation", "any", "auto", "pe") or (family == "vortex"
+                                                                     and similarity == "correlation")
     if needs_values and b * c < MIN_FOR_CORRELATION:
         raise ValueError(f"the {family!r} attack needs at least {MIN_FOR_CORRELATION} ciphertexts (values per "
                          f"position), got {b * c}; the vortex attack on a single image needs "

@@ -546,7 +546,8 @@ def _best_hypothesis(right, down, cur, h, w, n_hyp, g):
     return which != old
 
 
-def best_variant_shift(right: np.ndarray, down: np.ndarray, cur: np.ndarray, h: int, w: int) -> tuple[np.ndarray, float]:
+def best_variant_shift(right: np.ndarray, down: np.ndarray, cur: np.ndarray, h: int,
+                       w: int) -> tuple[np.ndarray, float]:
     """:func:`best_cyclic_shift` for a variant placement (edge compatibilities only): ``(cur, E)``."""
     grid = np.asarray(cur, dtype=np.int64).reshape(h, w)
     best = (np.ascontiguousarray(grid.reshape(-1)), float(variant_energy(right, down, grid.reshape(-1), h, w)))

@@ -384,7 +384,8 @@ def variant_compatibility(d: np.ndarray, n_hyp: int) -> np.ndarray:
     return np.ascontiguousarray(np.clip(c, -1.0, 1.0))
 
 
-def attack_etc(x: np.ndarray, block: int, *, restarts: int | None = None, bar: Any = None) -> tuple[EtCKey, float, bool]:
+def attack_etc(x: np.ndarray, block: int, *, restarts: int | None = None,
+               bar: Any = None) -> tuple[EtCKey, float, bool]:
     """``(estimated EtCKey, objective, negative ambiguous)`` from ciphertexts ``(B, H, W, C)``."""
     _, h, w, c = x.shape
     th, tw = h // block, w // block
