@@ -1,6 +1,7 @@
 """What a ciphertext-only attacker recovers, and the learnability-privacy frontier, on real Fashion-MNIST.
 
-Run:  .venv/bin/python benchmarks/bench_attack.py [--part counts|vortex10|time|schemes|frontier|frontier-attacks|photos|all]
+Run:  .venv/bin/python benchmarks/bench_attack.py
+          [--part counts|vortex10|time|schemes|frontier|frontier-attacks|photos|all]
           [--figures docs/figures] [--json docs/results/attacks] [--quick]
 
 ``counts``   For each key family (a random permutation, block 4x4, vortex keys

@@ -71,9 +71,11 @@ class AttackResult:
 
     Attributes
     ----------
-    key : key object
-        The estimated key: a ``PermutationKey`` (vortex and pixel attacks) or
-        a ``BlockKey`` (block attack).
+    key : key object or None
+        The estimated key: a ``PermutationKey`` (vortex and pixel attacks), a
+        ``BlockKey`` (block attack), or the scheme's own ``LEKey``,
+        ``BlockwiseKey``, ``EtCKey`` or ``PEKey``; None for per-image
+        results (see ``reconstructions``).
     family : str
         The attack that produced it.
     objective : float
@@ -81,8 +83,10 @@ class AttackResult:
         vortex attack's is its neighbour similarity, the pixel and block
         attacks' their placement objective). Not comparable across families.
     symmetry : str
-        ``"none"`` or ``"grid"`` (see :data:`SYMMETRY_NOTES`): how the
-        8-symmetry ambiguity of the grid is handled when scoring.
+        ``"none"``, ``"grid"``, ``"negative"``, ``"grid-negative"`` or
+        ``"negative-each"`` (see :data:`SYMMETRY_NOTES`): what the data cannot
+        tell apart (the grid's turns and mirror images, the negative image),
+        which ``attack_quality`` then tries.
     candidates : dict
         For ``family="auto"``: the pixel objective of every attack tried.
     alternatives : dict
@@ -187,7 +191,7 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
                            block: int | None = None, similarity: str = "correlation", channel_axis: int | None = None,
                            radii: str = "border", max_vortices: int = 32, min_improvement: float = 2e-3,
                            progress_bar: bool | None = None) -> AttackResult:
-    """Estimate a fixed spatial key from its ciphertexts alone.
+    """Estimate a fixed key from its ciphertexts alone (or, for per-image PE, the images).
 
     Parameters
     ----------
@@ -270,6 +274,11 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
     ...                                             progress_bar=False)
     >>> bool(np.array_equal(result.key.order, blocks.order))
     True
+    >>> etc = vn.EtCKey.random((12, 12), block=4, seed=2)
+    >>> result = vn.security.ciphertext_only_attack(vn.encrypt(images, etc), family="etc", block=4,
+    ...                                             progress_bar=False)
+    >>> vn.security.attack_quality(result, etc, images[:20])["recovered"], result.symmetry
+    (1.0, 'grid')
     """
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {plain_list(FAMILIES)}, got {family!r}")
