@@ -227,6 +227,7 @@ def attack_blockwise(x: np.ndarray, block: int, *, seed: int = 0, bar: Any = Non
     block_perm = np.argsort(cur).astype(np.int64) if n > 1 else np.zeros(1, dtype=np.int64)
     return BlockwiseKey((h, w), block, c, inner.pixel_perm, inner.negate_slots, block_perm), objective, ambiguous
 
+
 # --------------------------------------------------------------------------- EtC
 
 def _etc_forward(block: np.ndarray, rotation: int, flip: int) -> np.ndarray:
