@@ -1,6 +1,7 @@
 """What a ciphertext-only attacker recovers, and the learnability-privacy frontier, on real Fashion-MNIST.
 
-Run:  .venv/bin/python benchmarks/bench_attack.py [--part counts|vortex10|frontier|frontier-attacks|photos|all]
+Run:  .venv/bin/python benchmarks/bench_attack.py
+          [--part counts|vortex10|time|schemes|frontier|frontier-attacks|photos|all]
           [--figures docs/figures] [--json docs/results/attacks] [--quick]
 
 ``counts``   For each key family (a random permutation, block 4x4, vortex keys
@@ -18,6 +19,13 @@ Run:  .venv/bin/python benchmarks/bench_attack.py [--part counts|vortex10|fronti
 ``time``     Each attack's wall-clock and CPU seconds on all 60,000 training
              ciphertexts (one key each, kernels compiled beforehand) and the
              peak memory.
+``schemes``  The field's schemes (grey, block 4): EtC, LE, block-wise without and
+             with negation, PE under one key (each fitted on the first n
+             training ciphertexts under one key, seed 100, and scored on 1,000
+             test images: the attack's own family, ``family_for``), and
+             per-image PE (``pe_each``: the sign attack and the fold baseline
+             on the 1,000 test images, each under its own key). Wall and CPU
+             seconds of the attack and the process's peak memory.
 ``vortex10`` The paper's setting (10 vortices, S = 0.8, bijective) for seeds
              0-9 from 1,000 ciphertexts: the vortex-aware attack and ``auto``.
 ``frontier`` For a sweep of key settings: the CNN's test-accuracy drop against
@@ -249,6 +257,50 @@ def part_time(train, out=None):
     return rows
 
 
+SCHEME_ROWS = (("etc", lambda shape, b, s: vn.EtCKey.random(shape, b, seed=s)),
+               ("le", lambda shape, b, s: vn.LEKey.random(shape, b, seed=s)),
+               ("blockwise", lambda shape, b, s: vn.BlockwiseKey.random(shape, b, seed=s)),
+               ("blockwise negate", lambda shape, b, s: vn.BlockwiseKey.random(shape, b, negate=True, seed=s)),
+               ("pe", lambda shape, b, s: vn.PEKey.random(shape, seed=s)))
+
+
+def part_schemes(train, test, counts, block, out=None):
+    """Each scheme's own ciphertext-only attack against the number of ciphertexts (one key, seed 100)."""
+    print(f"\n## the field's schemes (grey, block {block}): attack fitted on the first n training ciphertexts, "
+          f"scored on {len(test)} test images; {load()}")
+    shape = train.shape[1:]
+    rows = []
+    for name, make in SCHEME_ROWS:
+        key = make(shape, block, 100)
+        attack(key, vn.encrypt(train[:64], key))  # compile the kernels first
+        for n in counts:
+            c = vn.encrypt(train[:n], key)
+            r0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+            est = attack(key, c)
+            wall = time.perf_counter() - w0
+            r1 = resource.getrusage(resource.RUSAGE_SELF)
+            q = sec.attack_quality(est, key, test)
+            row = {"scheme": name, "n": n, "wall_s": wall, "cpu_s": (r1.ru_utime + r1.ru_stime) - (r0.ru_utime +
+                   r0.ru_stime), "peak_mib": peak_mib(), "symmetry": est.symmetry, **q}
+            rows.append(row)
+            extra = f"  direct {q['direct']:.3f} neighbour {q['neighbour']:.3f}" if "direct" in q else ""
+            print(f"{name:<17} n={n:>6}  recovered {q['recovered']:.3f}  SSIM {q['ssim']:.3f} (cipher "
+                  f"{q['ssim_cipher']:.3f})  PSNR {q['psnr']:6.2f} dB{extra}  [{est.symmetry}]  wall {wall:6.1f} s  "
+                  f"CPU {row['cpu_s']:6.1f} s  peak {row['peak_mib']:.0f} MiB  [{load()}]", flush=True)
+            _write(out, rows)
+    cipher = vn.pe_each(test, seed=100)
+    w0 = time.perf_counter()
+    est = sec.ciphertext_only_attack(cipher, family="pe_each", progress_bar=False)
+    wall = time.perf_counter() - w0
+    for label, res in (("pe_each signs", est), ("pe_each fold", est.alternatives["fold"])):
+        q = sec.attack_quality(res, None, test, ciphertexts=cipher)
+        rows.append({"scheme": label, "n": len(test), "wall_s": wall, "peak_mib": peak_mib(), **q})
+        print(f"{label:<17} n={len(test):>6}  recovered {q['recovered']:.3f}  SSIM {q['ssim']:.3f} (cipher "
+              f"{q['ssim_cipher']:.3f})  PSNR {q['psnr']:6.2f} dB  [{res.symmetry}]  wall {wall:6.1f} s", flush=True)
+    _write(out, rows)
+    return rows
+
+
 # --------------------------------------------------------------------------- frontier
 
 def frontier_keys(shape):
@@ -442,7 +494,7 @@ def part_photos(figures, size=32, names=("camera", "astronaut", "coffee", "chels
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", default="all",
-                    choices=("counts", "vortex10", "time", "frontier", "frontier-attacks", "photos", "all"))
+                    choices=("counts", "vortex10", "time", "schemes", "frontier", "frontier-attacks", "photos", "all"))
     ap.add_argument("--keys", type=int, default=3, help="keys per family for the counts table")
     ap.add_argument("--figures", default=None, help="folder for the figures (none if omitted)")
     ap.add_argument("--json", default=None, help="folder for the results as JSON (none if omitted)")
@@ -485,6 +537,11 @@ def main():
             part_vortex10(train_x, test, 1000, list(range(10)), out=out("vortex10.json"))
     if args.part in ("time", "all"):
         part_time(train_x[:500] if args.quick else train_x, out=None if args.quick else out("time.json"))
+    if args.part in ("schemes", "all"):
+        if args.quick:
+            part_schemes(train_x, test[:50], (500,), 2)
+        else:
+            part_schemes(train_x, test, COUNTS, 4, out=out("schemes.json"))
     if args.part in ("frontier", "frontier-attacks", "all") and not args.quick:
         accuracy = None
         if args.part == "frontier-attacks":

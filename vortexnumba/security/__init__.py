@@ -32,7 +32,8 @@ the terms image-encryption papers use:
   -- what a party that holds only ciphertexts (and knows the algorithm)
   recovers: a vortex-aware attack that peels the vortices, a pixel attack
   for any fixed permutation (the grid's topology from partial correlations
-  across the data set) and a jigsaw solver for block scrambling.
+  across the data set), a jigsaw solver for block scrambling, and attacks
+  on LE, block-wise, EtC and PE keys (:mod:`._scheme_attacks`).
 - :func:`audit`, :func:`audit_figure` -- all of the above for one key on a
   set of images, as a dict and as a figure (``vortexnumba audit``).
 

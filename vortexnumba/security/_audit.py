@@ -14,7 +14,7 @@ import numpy as np
 from .._progress import progress as _progress_bar
 from ..cipher._gather import encrypt
 from ..cipher._protocol import is_spatial
-from ._ciphertext_only import attack_quality, ciphertext_only_attack, family_for
+from ._ciphertext_only import SCHEME_FAMILIES, attack_quality, ciphertext_only_attack, family_for
 from ._common import DIRECTIONS, check_key_arg
 from ._keyspace import key_space
 from ._known_plaintext import (
@@ -68,7 +68,8 @@ def audit(images: Any, key: Any, *, key_space_samples: int = 2048, sensitivity_i
     attack : bool
         Also run the ciphertext-only attack on the encrypted images (the
         attack ``family_for(key)`` names: vortex-aware for a vortex key, the
-        jigsaw solver for a block key, the pixel attack otherwise) and
+        jigsaw solver for a block key, the scheme's own attack for LE,
+        block-wise, EtC and PE keys, the pixel attack otherwise) and
         score its reconstruction of those same images (see
         ``ciphertext_only_attack`` and ``attack_quality``).
     progress : bool or None
@@ -155,9 +156,12 @@ def audit(images: Any, key: Any, *, key_space_samples: int = 2048, sensitivity_i
     if attack:
         if is_spatial(key):
             report["ciphertext_only"] = step("ciphertext-only attack", _attack_report(images, cipher, key))
+        elif family_for(key)[0] in SCHEME_FAMILIES:
+            report["ciphertext_only"] = step("ciphertext-only attack", _scheme_attack_report(images, key))
         else:
             report["ciphertext_only"] = step("ciphertext-only attack", {
-                "error": f"the ciphertext-only attacks here undo pixel maps; a {key.kind} key also changes values"})
+                "error": f"no ciphertext-only attack here undoes {key.kind} keys (the field's schemes with one: "
+                         f"{', '.join(SCHEME_FAMILIES)})"})
     bar.close()
     return report
 
@@ -174,6 +178,19 @@ def _attack_report(images, cipher, key) -> dict:
         grey = grey.mean(axis=-1)
     grey = np.clip(np.round(grey), 0, 255).astype(np.uint8)
     return {"family": family, **attack_quality(estimate, key, grey)}
+
+
+def _scheme_attack_report(images, key) -> dict:
+    """The family's attack on the uint8 images encrypted with a key that changes values, and its score."""
+    family, options = family_for(key)
+    plain = images
+    if plain.dtype != np.uint8:
+        plain = np.clip(np.round(plain.astype(np.float64) * 255.0), 0, 255).astype(np.uint8)
+    colour = plain.ndim == 4
+    cipher = encrypt(plain, key, channels=True if colour else None)
+    estimate = ciphertext_only_attack(cipher, family=family, progress_bar=False, channel_axis=-1 if colour else None,
+                                      **options)
+    return {"family": family, "symmetry": estimate.symmetry, **attack_quality(estimate, key, plain)}
 
 
 def audit_figure(images: Any, key: Any, *, cipher: Any = None, seed: int = 0) -> Any:

@@ -334,3 +334,229 @@ def anneal(right, down, diag, anti, cur, h, w, partners, steps, t_start, t_end, 
                         where[cur[g2]] = g2
                         improved = True
     return grid_energy(right, down, diag, anti, cur, h, w)
+
+
+# --------------------------------------------------------------------------- pieces with hypotheses
+
+@njit(cache=True)
+def variant_energy(right, down, cur, h, w):
+    """``E(cur)`` over edge neighbours only, ``cur[g]`` a piece variant ``block * n_hyp + hypothesis``."""
+    e = 0.0
+    for y in range(h):
+        for x in range(w):
+            a = cur[y * w + x]
+            if x + 1 < w:
+                e += right[a, cur[y * w + x + 1]]
+            if y + 1 < h:
+                e += down[a, cur[(y + 1) * w + x]]
+    return e
+
+
+@njit(cache=True)
+def _cell_variant_energy(right, down, cur, h, w, g, skip):
+    """Compatibility of cell ``g``'s variant with its edge neighbours (the neighbour cell ``skip`` left out)."""
+    y = g // w
+    x = g % w
+    a = cur[g]
+    e = 0.0
+    if x + 1 < w and g + 1 != skip:
+        e += right[a, cur[g + 1]]
+    if x > 0 and g - 1 != skip:
+        e += right[cur[g - 1], a]
+    if y + 1 < h and g + w != skip:
+        e += down[a, cur[g + w]]
+    if y > 0 and g - w != skip:
+        e += down[cur[g - w], a]
+    return e
+
+
+@njit(cache=True)
+def _pair_variant_energy(right, down, cur, h, w, g1, g2):
+    """Compatibility of the edges that touch cell ``g1`` or ``g2``, each edge once."""
+    return _cell_variant_energy(right, down, cur, h, w, g1, -1) + _cell_variant_energy(right, down, cur, h, w, g2, g1)
+
+
+@njit(cache=True)
+def grow_variants(right, down, n_hyp, h, w, seed_piece):
+    """Greedy placement of piece variants from ``seed_piece``; returns ``cur`` (variant per cell).
+
+    As :func:`grow` with directed edge compatibilities only: piece variants
+    ``v = block * n_hyp + hypothesis``; placing a variant uses its block, so
+    no other variant of it is placed. A free cell is a candidate when one of
+    its four edge neighbours is placed; every step places the (cell, variant)
+    pair of largest summed compatibility with the placed edge neighbours
+    (ties: first cell, then first variant, in index order), within an
+    ``h x w`` bounding box. Naive twin: ``tests/naive_attack.grow_variants``.
+    """
+    n = h * w
+    nv = n * n_hyp
+    ch = 2 * h - 1
+    cw = 2 * w - 1
+    canvas = np.full(ch * cw, -1, dtype=np.int64)
+    used = np.zeros(n, dtype=np.bool_)
+    score = np.full(ch * cw, -np.inf)
+    arg = np.full(ch * cw, -1, dtype=np.int64)
+    dirty = np.zeros(ch * cw, dtype=np.bool_)
+    centre = (h - 1) * cw + (w - 1)
+    canvas[centre] = seed_piece
+    used[seed_piece // n_hyp] = True
+    y0 = h - 1
+    y1 = h - 1
+    x0 = w - 1
+    x1 = w - 1
+    last = centre
+    for _ in range(1, n):
+        ly = last // cw
+        lx = last % cw
+        for d in range(4):
+            yy = ly + (-1 if d == 0 else (1 if d == 1 else 0))
+            xx = lx + (-1 if d == 2 else (1 if d == 3 else 0))
+            if 0 <= yy < ch and 0 <= xx < cw:
+                dirty[yy * cw + xx] = True
+        best = -np.inf
+        best_cell = -1
+        for cy in range(max(0, y1 - h + 1), min(ch, y0 + h)):
+            for cx in range(max(0, x1 - w + 1), min(cw, x0 + w)):
+                cell = cy * cw + cx
+                if canvas[cell] >= 0:
+                    continue
+                if dirty[cell] or (arg[cell] >= 0 and used[arg[cell] // n_hyp]):
+                    dirty[cell] = False
+                    left = canvas[cell - 1] if cx > 0 else -1
+                    rgt = canvas[cell + 1] if cx + 1 < cw else -1
+                    up = canvas[cell - cw] if cy > 0 else -1
+                    dn = canvas[cell + cw] if cy + 1 < ch else -1
+                    first = -np.inf
+                    which = -1
+                    if left >= 0 or rgt >= 0 or up >= 0 or dn >= 0:
+                        for v in range(nv):
+                            if used[v // n_hyp]:
+                                continue
+                            acc = 0.0
+                            if left >= 0:
+                                acc += right[left, v]
+                            if rgt >= 0:
+                                acc += right[v, rgt]
+                            if up >= 0:
+                                acc += down[up, v]
+                            if dn >= 0:
+                                acc += down[v, dn]
+                            if acc > first:
+                                first = acc
+                                which = v
+                    score[cell] = first
+                    arg[cell] = which
+                if score[cell] > best:
+                    best = score[cell]
+                    best_cell = cell
+        last = best_cell
+        canvas[best_cell] = arg[best_cell]
+        used[arg[best_cell] // n_hyp] = True
+        cy = best_cell // cw
+        cx = best_cell % cw
+        y0 = min(y0, cy)
+        y1 = max(y1, cy)
+        x0 = min(x0, cx)
+        x1 = max(x1, cx)
+    cur = np.empty(n, dtype=np.int64)
+    for y in range(h):
+        for x in range(w):
+            cur[y * w + x] = canvas[(y0 + y) * cw + (x0 + x)]
+    return cur
+
+
+@njit(cache=True)
+def anneal_variants(right, down, cur, h, w, n_hyp, steps, t_start, t_end, seed):
+    """Simulated annealing of a variant placement (changed in place); returns its objective.
+
+    A proposal is, with probability 1/2, a new random hypothesis for the
+    block of a random cell, otherwise the swap of two random cells' variants.
+    Acceptance and temperatures as in :func:`anneal`. A greedy finish then
+    takes, until none improves, every better hypothesis of a cell and every
+    improving swap of two cells in which both cells also take their best
+    hypotheses at their new places. Random numbers: SplitMix64 seeded with
+    ``seed``. Naive twin: ``tests/naive_attack.anneal_variants``.
+    """
+    n = h * w
+    state = np.empty(1, dtype=np.uint64)
+    state[0] = np.uint64(seed)
+    ratio = (t_end / t_start) ** (1.0 / max(1, steps - 1)) if t_start > 0.0 and t_end > 0.0 else 1.0
+    t = t_start
+    for _ in range(steps):
+        g1 = next_below(state, n)
+        if n_hyp > 1 and next_uniform(state) < 0.5:
+            old = cur[g1]
+            before = _cell_variant_energy(right, down, cur, h, w, g1, -1)
+            cur[g1] = (old // n_hyp) * n_hyp + next_below(state, n_hyp)
+            delta = _cell_variant_energy(right, down, cur, h, w, g1, -1) - before
+            take = delta > 1e-12
+            if not take and t > 0.0:
+                take = next_uniform(state) < np.exp(delta / t)
+            if not take:
+                cur[g1] = old
+        else:
+            g2 = next_below(state, n)
+            if g2 != g1:
+                before = _pair_variant_energy(right, down, cur, h, w, g1, g2)
+                cur[g1], cur[g2] = cur[g2], cur[g1]
+                delta = _pair_variant_energy(right, down, cur, h, w, g1, g2) - before
+                take = delta > 1e-12
+                if not take and t > 0.0:
+                    take = next_uniform(state) < np.exp(delta / t)
+                if not take:
+                    cur[g1], cur[g2] = cur[g2], cur[g1]
+        t *= ratio
+    improved = True
+    while improved:
+        improved = False
+        for g1 in range(n):
+            if _best_hypothesis(right, down, cur, h, w, n_hyp, g1):
+                improved = True
+        for g1 in range(n):
+            for g2 in range(g1 + 1, n):
+                before = _pair_variant_energy(right, down, cur, h, w, g1, g2)
+                v1 = cur[g1]
+                v2 = cur[g2]
+                cur[g1] = v2
+                cur[g2] = v1
+                _best_hypothesis(right, down, cur, h, w, n_hyp, g1)
+                _best_hypothesis(right, down, cur, h, w, n_hyp, g2)
+                if _pair_variant_energy(right, down, cur, h, w, g1, g2) > before + 1e-12:
+                    improved = True
+                else:
+                    cur[g1] = v1
+                    cur[g2] = v2
+    return variant_energy(right, down, cur, h, w)
+
+
+@njit(cache=True)
+def _best_hypothesis(right, down, cur, h, w, n_hyp, g):
+    """Give cell ``g`` its block's best hypothesis (ties: keep the current); True if it changed."""
+    base = (cur[g] // n_hyp) * n_hyp
+    old = cur[g]
+    best = _cell_variant_energy(right, down, cur, h, w, g, -1)
+    which = old
+    for k in range(n_hyp):
+        cur[g] = base + k
+        e = _cell_variant_energy(right, down, cur, h, w, g, -1)
+        if e > best + 1e-12:
+            best = e
+            which = base + k
+    cur[g] = which
+    return which != old
+
+
+def best_variant_shift(right: np.ndarray, down: np.ndarray, cur: np.ndarray, h: int,
+                       w: int) -> tuple[np.ndarray, float]:
+    """:func:`best_cyclic_shift` for a variant placement (edge compatibilities only): ``(cur, E)``."""
+    grid = np.asarray(cur, dtype=np.int64).reshape(h, w)
+    best = (np.ascontiguousarray(grid.reshape(-1)), float(variant_energy(right, down, grid.reshape(-1), h, w)))
+    for dy in range(h):
+        for dx in range(w):
+            if dy == 0 and dx == 0:
+                continue
+            cand = np.ascontiguousarray(np.roll(grid, (dy, dx), axis=(0, 1)).reshape(-1))
+            e = float(variant_energy(right, down, cand, h, w))
+            if e > best[1] + 1e-12 * max(1.0, abs(best[1])):
+                best = (cand, e)
+    return best
