@@ -217,7 +217,7 @@ def figure_transforms(samples: dict) -> Any:
 
 
 def _distinct_colours(names: Sequence[str]) -> dict:
-    """A colour per name: the default cycle up to its 10 colours; beyond, tab20's 10 dark shades, then its light ones."""
+    """A colour per name: the default cycle up to 10 names; beyond, tab20's 10 dark shades, then its light ones."""
     if len(names) <= 10:
         return {t: f"C{i}" for i, t in enumerate(names)}
     from matplotlib import colormaps
