@@ -139,6 +139,16 @@ def cell_best(right, down, diag, anti, canvas, cw, ch, placed, cell):
 
 
 @njit(cache=True)
+def crop_canvas(canvas, cw, y0, x0, h, w):
+    """The ``h x w`` window of a grown canvas (row width ``cw``) from cell ``(y0, x0)``, flat, as ``cur``."""
+    cur = np.empty(h * w, dtype=np.int64)
+    for y in range(h):
+        for x in range(w):
+            cur[y * w + x] = canvas[(y0 + y) * cw + (x0 + x)]
+    return cur
+
+
+@njit(cache=True)
 def grow(right, down, diag, anti, h, w, seed_piece):
     """Greedy placement grown from ``seed_piece``; returns ``cur`` (see the module docstring).
 
@@ -199,11 +209,7 @@ def grow(right, down, diag, anti, h, w, seed_piece):
         y1 = max(y1, cy)
         x0 = min(x0, cx)
         x1 = max(x1, cx)
-    cur = np.empty(n, dtype=np.int64)
-    for y in range(h):
-        for x in range(w):
-            cur[y * w + x] = canvas[(y0 + y) * cw + (x0 + x)]
-    return cur
+    return crop_canvas(canvas, cw, y0, x0, h, w)
 
 
 def best_partners(compat: np.ndarray, k: int) -> np.ndarray:
@@ -458,11 +464,7 @@ def grow_variants(right, down, n_hyp, h, w, seed_piece):
         y1 = max(y1, cy)
         x0 = min(x0, cx)
         x1 = max(x1, cx)
-    cur = np.empty(n, dtype=np.int64)
-    for y in range(h):
-        for x in range(w):
-            cur[y * w + x] = canvas[(y0 + y) * cw + (x0 + x)]
-    return cur
+    return crop_canvas(canvas, cw, y0, x0, h, w)
 
 
 @njit(cache=True)
