@@ -184,6 +184,31 @@ def _find(parent, a):
 
 
 @njit(cache=True)
+def edge_adjacency(ea, eb, n, keep):
+    """The kept edges ``k`` (``keep[k]``) of each of ``n`` nodes, in compressed rows: ``(deg, adj)``.
+
+    Node ``a``'s edges are ``adj[deg[a]:deg[a + 1]]``, in increasing ``k``.
+    """
+    m = ea.shape[0]
+    deg = np.zeros(n + 1, dtype=np.int64)
+    for k in range(m):
+        if keep[k]:
+            deg[ea[k] + 1] += 1
+            deg[eb[k] + 1] += 1
+    for i in range(n):
+        deg[i + 1] += deg[i]
+    adj = np.empty(max(1, deg[n]), dtype=np.int64)
+    fill = deg[:n].copy()
+    for k in range(m):
+        if keep[k]:
+            adj[fill[ea[k]]] = k
+            fill[ea[k]] += 1
+            adj[fill[eb[k]]] = k
+            fill[eb[k]] += 1
+    return deg, adj
+
+
+@njit(cache=True)
 def tree_signs(ea, eb, same, diff, n):
     """Binary labels ``(n,)`` along a maximum spanning tree of the edges' confidence ``|diff - same|``.
 
@@ -198,7 +223,6 @@ def tree_signs(ea, eb, same, diff, n):
         conf[k] = -abs(diff[k] - same[k])
     order = np.argsort(conf, kind="mergesort")
     parent = np.arange(n)
-    deg = np.zeros(n + 1, dtype=np.int64)
     chosen = np.zeros(m, dtype=np.bool_)
     for k in order:
         ra = _find(parent, ea[k])
@@ -206,18 +230,7 @@ def tree_signs(ea, eb, same, diff, n):
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
             chosen[k] = True
-            deg[ea[k] + 1] += 1
-            deg[eb[k] + 1] += 1
-    for i in range(n):
-        deg[i + 1] += deg[i]
-    adj = np.empty(max(1, deg[n]), dtype=np.int64)
-    fill = deg[:n].copy()
-    for k in range(m):
-        if chosen[k]:
-            adj[fill[ea[k]]] = k
-            fill[ea[k]] += 1
-            adj[fill[eb[k]]] = k
-            fill[eb[k]] += 1
+    deg, adj = edge_adjacency(ea, eb, n, chosen)
     label = np.full(n, -1, dtype=np.int64)
     stack = np.empty(n, dtype=np.int64)
     for root in range(n):
@@ -248,19 +261,7 @@ def icm_signs(ea, eb, same, diff, label, sweeps):
     """
     n = label.shape[0]
     m = ea.shape[0]
-    deg = np.zeros(n + 1, dtype=np.int64)
-    for k in range(m):
-        deg[ea[k] + 1] += 1
-        deg[eb[k] + 1] += 1
-    for i in range(n):
-        deg[i + 1] += deg[i]
-    adj = np.empty(max(1, deg[n]), dtype=np.int64)
-    fill = deg[:n].copy()
-    for k in range(m):
-        adj[fill[ea[k]]] = k
-        fill[ea[k]] += 1
-        adj[fill[eb[k]]] = k
-        fill[eb[k]] += 1
+    deg, adj = edge_adjacency(ea, eb, n, np.ones(m, dtype=np.bool_))
     for _ in range(sweeps):
         changed = False
         for a in range(n):
