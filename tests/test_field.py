@@ -20,7 +20,7 @@ from vortexnumba.study import _field
 
 TINY = {"epochs": 1, "train_limit": 300, "test_limit": 80, "info_loss_limit": 6, "attack_sizes": (100, 200),
         "attack_test": 40, "known_plaintext_limit": 80, "vit": "vit-tiny", "progress": False}
-ATTACKED = ("vor", "vor-paper", "perm", "block", "le", "etc", "pe", "blockwise")
+ATTACKED = ("vor", "vor-paper", "perm", "block", "le", "etc", "pe", "blockwise", "pe-each")
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +90,14 @@ def test_attacks_where_the_toolkit_has_them_and_none_elsewhere(run):
     for name, s in doc["schemes"].items():
         att = s["per_key"][0]["attack"]
         if name in ATTACKED:
-            families = ("auto", "vortex", "permutation", "block", "le", "etc", "pe", "blockwise")
+            families = ("auto", "permutation", "block", "le", "etc", "pe", "blockwise", "pe_each")
             assert att["status"] == "done" and att["family"] in families
             assert list(att["by_size"]) == ["100", "200"]
             for v in att["by_size"].values():
                 assert -1.0 <= v["ssim"] <= 1.0 and 0.0 <= v["recovered"] <= 1.0
-                assert -1.0 <= v["ssim_cipher"] <= 1.0 and v["n_ciphertexts"] in (100, 200)
+                # a per-image attack reads one ciphertext per reconstruction
+                sizes = (1,) if name == "pe-each" else (100, 200)
+                assert -1.0 <= v["ssim_cipher"] <= 1.0 and v["n_ciphertexts"] in sizes
             assert s["frontier"]["ssim"] == s["attack"]["200"]["ssim"]
         else:
             # not measured is not zero: no score at all, and the frontier leaves it off the SSIM axis
@@ -103,6 +105,11 @@ def test_attacks_where_the_toolkit_has_them_and_none_elsewhere(run):
             assert s["frontier"]["ssim"] is None and s["attack"] == {}
     # the vortex attack undoes the bijective key's vortices exactly on these images
     assert doc["schemes"]["vor"]["attack"]["200"]["recovered"] > 0.9
+    vor = doc["schemes"]["vor"]["per_key"][0]["attack"]
+    assert vor["family"] == "auto" and vor["by_size"]["200"]["family_used"] in ("vortex", "permutation")
+    # undoing the signs beats reading the ciphertext of per-image PE
+    pe_each = doc["schemes"]["pe-each"]["attack"]["200"]
+    assert pe_each["ssim"] > pe_each["ssim_cipher"]
     block = doc["schemes"]["block"]["per_key"][0]["attack"]["by_size"]["200"]
     assert 0.0 <= block["direct"] <= 1.0 and 0.0 <= block["neighbour"] <= 1.0
 
@@ -242,3 +249,5 @@ def test_attack_plan_refuses_the_pixel_attack_for_value_changing_keys():
     assert _field.attack_plan(vn.LEKey.random((8, 8), block=2, channels=1, seed=0))[:2] == ("le", {"block": 2})
     assert _field.attack_plan(vn.PermutationKey.random((8, 8), seed=0))[0] == "permutation"
     assert _field.attack_plan(None)[0] is None
+    assert _field.attack_plan(None, "pe-each")[0] == "pe_each"
+    assert _field.attack_plan(vn.VortexKey.random((8, 8), n_vortices=2, seed=0))[:2] == ("auto", {"mode": "bijective"})

@@ -37,6 +37,7 @@ import numpy as np
 from .. import data as _data
 from .. import security as _security
 from .._progress import progress as _progress
+from ..cipher._baselines import pe_each as _pe_each
 from ..cipher._gather import encrypt
 from ..io._files import atomic_folder, atomic_writer
 from ..learn._checks import model_seed, optional_positive_int, positive_int
@@ -80,31 +81,52 @@ def _families() -> tuple:
     return tuple(FAMILIES)
 
 
-def attack_plan(key: Any) -> tuple[str | None, dict, str]:
+def attack_plan(key: Any, scheme: str | None = None) -> tuple[str | None, dict, str]:
     """The attack family for ``key`` in this toolkit, its options, and why when there is none.
 
     A family that handles any fixed pixel map (``"permutation"``) applies
     only to keys that move whole pixels; keys that change values need an
-    attack made for their kind.
+    attack made for their kind. A vortex key is a fixed pixel map too, so it
+    gets ``"auto"``: the vortex-aware attack and the pixel attack, keeping
+    whichever fits the ciphertexts better. Per-image PE (``scheme="pe-each"``)
+    has no key to estimate; its attack reconstructs each image from its own
+    ciphertext (``"pe_each"``).
     """
     if key is None:
+        if scheme == "pe-each":
+            return "pe_each", {}, ""
         return None, {}, f"{NO_ATTACK} (per-image keys)"
     family, options = _security.family_for(key)
     spatial = bool(getattr(key, "is_spatial", True))
+    if family == "vortex":
+        family = "auto"
     generic = family in ("permutation", "any", "auto")
     if family not in _families() or (generic and not spatial):
         return None, {}, f"{NO_ATTACK} (no ciphertext-only attack for {key.kind!r} keys in this version)"
     return family, options, ""
 
 
-def _attack(key, train_x, test_x, sizes, n_test, bar) -> dict:
-    family, options, note = attack_plan(key)
+def _attack(scheme, key, key_seed, train_x, test_x, sizes, n_test, bar) -> dict:
+    family, options, note = attack_plan(key, scheme)
     out: dict[str, Any] = {"family": family, "options": options, "status": "done" if family else NO_ATTACK,
                            "note": note or None, "n_test": int(min(n_test, len(test_x))), "by_size": {}}
     if family is None:
         bar.update(len(sizes))
         return out
     held_out = test_x[: out["n_test"]]
+    if family == "pe_each":
+        # each image has its own key: the attack reads one ciphertext per reconstruction, so the number of
+        # training ciphertexts does not enter and one result stands for every size
+        t0 = time.perf_counter()
+        cipher = _pe_each(held_out, seed=key_seed)
+        result = _security.ciphertext_only_attack(cipher, family=family, progress_bar=False)
+        q = _security.attack_quality(result, None, held_out, ciphertexts=cipher)
+        row = {"n_ciphertexts": 1, **_attack_row(result, q), "seconds": time.perf_counter() - t0}
+        for n in sizes:
+            out["by_size"][str(n)] = row
+        out["note"] = "a fresh key per image: each reconstruction reads only its own ciphertext"
+        bar.update(len(sizes))
+        return out
     for n in sizes:
         n_used = int(min(n, len(train_x)))
         t0 = time.perf_counter()
@@ -112,19 +134,42 @@ def _attack(key, train_x, test_x, sizes, n_test, bar) -> dict:
             result = _security.ciphertext_only_attack(encrypt(train_x[:n_used], key), family=family,
                                                       progress_bar=False, **options)
             q = _security.attack_quality(result, key, held_out)
+            if family == "auto":
+                result, q = _best_candidate(result, q, key, held_out)
         except ValueError as exc:  # e.g. an attack that needs more ciphertexts than there are
             out["by_size"][str(n)] = {"n_ciphertexts": n_used, "error": str(exc)}
             bar.update(1)
             continue
-        out["by_size"][str(n)] = {"n_ciphertexts": n_used, "ssim": q["ssim"], "psnr": q["psnr"],
-                                  "ssim_cipher": q["ssim_cipher"], "psnr_cipher": q["psnr_cipher"],
-                                  "recovered": q["recovered"], "symmetry": result.symmetry,
-                                  "symmetries_tried": q["symmetries_tried"],
-                                  **{k: q[k] for k in ("direct", "neighbour") if k in q},
-                                  "objective": float(result.objective),
+        out["by_size"][str(n)] = {"n_ciphertexts": n_used, **_attack_row(result, q),
                                   "seconds": time.perf_counter() - t0}
         bar.update(1)
     return out
+
+
+def _best_candidate(result, q, key, held_out):
+    """Of ``"auto"``'s candidates, the one that recovers the held-out images best, beside ``"auto"``'s own pick.
+
+    ``"auto"`` picks by the attack's objective on the ciphertexts, which on
+    few ciphertexts per position can prefer an overfitted pixel map to an
+    exact vortex estimate. The benchmark measures what the party that trains
+    can reach with the toolkit's attacks, so it scores every candidate and
+    reports the best, naming it; the objective's pick is kept beside it.
+    """
+    picked = {"family": result.family, "ssim": q["ssim"], "recovered": q["recovered"]}
+    best, best_q = result, q
+    for candidate in result.alternatives.values():
+        cq = _security.attack_quality(candidate, key, held_out)
+        if cq["ssim"] > best_q["ssim"]:
+            best, best_q = candidate, cq
+    return best, {**best_q, "objective_pick": picked}
+
+
+def _attack_row(result, q) -> dict:
+    return {"ssim": q["ssim"], "psnr": q["psnr"], "ssim_cipher": q["ssim_cipher"], "psnr_cipher": q["psnr_cipher"],
+            "recovered": q["recovered"], "family_used": result.family, "symmetry": result.symmetry,
+            "symmetries_tried": q["symmetries_tried"],
+            **{k: q[k] for k in ("direct", "neighbour", "objective_pick") if k in q},
+            "objective": float(result.objective)}
 
 
 def _channels(images) -> int:
@@ -398,7 +443,7 @@ def run_benchmark(config: BenchmarkConfig | str | None = None, *, data_dir: str 
                           "spatial": bool(getattr(key, "is_spatial", True)) if key is not None else None,
                           "models": models, "info_loss": mine[0]["info_loss"],
                           "info_loss_method": mine[0]["info_loss_method"],
-                          "attack": _attack(key, train_x, test_x, attack_sizes, attack_test, bar),
+                          "attack": _attack(s, key, key_seed, train_x, test_x, attack_sizes, attack_test, bar),
                           "known_plaintext": _known_plaintext(key, test_x, known_plaintext_limit),
                           "chosen_plaintext": _chosen_plaintext(key, shape[:2], channels)}
                 record["seconds"] = time.perf_counter() - t0
@@ -509,7 +554,10 @@ def field_markdown(doc: dict, *, command: str | None = None) -> str:
     lines += ["", ("Accuracies are on the test images (drops in points, from the same model on plain images). "
               f"The attack is fitted on the first N training ciphertexts and scored on {doc['attack_test']:,} test "
               "images it did not see (mean SSIM of the reconstruction against the originals; for the pixel "
-              "attack, which cannot tell the grid's turns and mirror images apart, the best of them); "
+              "attack, which cannot tell the grid's turns and mirror images apart, the best of them; for vortex keys, "
+              "'auto' runs the vortex-aware and the pixel attack and the table gives the candidate that recovers "
+              "the test images best, with the one the attack's own objective picks in results.json); "
+              "per-image PE is attacked image by image, on the test images' own ciphertexts; "
               "'cipher SSIM' is the ciphertext's own. 'no attack yet' means this version has no "
               "ciphertext-only attack for that kind of key: its privacy is not measured, which is not a "
               "score of zero. Known pairs: test images, in order, until "
@@ -526,8 +574,12 @@ def field_markdown(doc: dict, *, command: str | None = None) -> str:
             att = pk["attack"]
             secs = ", ".join(f"{v['seconds']:.0f}" for v in att["by_size"].values() if "seconds" in v) or "–"
             rec = ", ".join(_num(v.get("recovered")) for v in s["attack"].values()) or "–"
+            fam = att["family"] or att["note"]
+            used = [v["family_used"] for v in att["by_size"].values() if "family_used" in v]
+            if att["family"] == "auto" and used:
+                fam = f"auto (kept: {', '.join(used)})"
             lines.append(f"| {name} | {pk['key_kind'] or 'per image'} | {pk['info_loss_method']} | "
-                         f"{att['family'] or att['note']} | {secs} | {rec} |")
+                         f"{fam} | {secs} | {rec} |")
         lines.append("")
     st = doc["settings"]
     lines += [(f"Settings: {doc['reduced_note']}; vortex keys {st['n_vortices']} vortices at strength "
