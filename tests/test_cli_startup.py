@@ -81,3 +81,15 @@ def test_command_in():
     assert cli.command_in(["--version"]) is None
     assert cli.command_in(["-h"]) is None
     assert cli.command_in(["reproduce", "--epochs", "1"]) == "reproduce"
+
+
+def test_every_help_text_reads_as_printed():
+    # argparse formats %-escapes in help strings but prints descriptions verbatim, so a "%%" written
+    # into a description reaches the reader as "%%"
+    pytest.importorskip("jax")
+    parser = cli.build_parser("all")
+    actions = [a for a in parser._actions if a.choices and isinstance(a.choices, dict)]
+    texts = {name: sub.format_help() for a in actions for name, sub in a.choices.items()}
+    assert texts
+    for name, text in texts.items():
+        assert "%%" not in text and "%(" not in text, name

@@ -24,7 +24,7 @@ def register(subparsers: Any) -> None:
         description=(
             "For every scheme (RVT in both modes, the baselines and the field's learnable encryptions): the "
             "accuracy drop of the CNN and of the scheme's own model, the information loss, the ciphertext-only "
-            "attack's SSIM from 1,000 and 10,000 ciphertexts, the known-plaintext pairs for 90 %% of the key and "
+            "attack's SSIM from 1,000 and 10,000 ciphertexts, the known-plaintext pairs for 90 % of the key and "
             "the chosen plaintexts. Writes OUT/results.json, results.md and frontier.png, all or nothing."
         ),
     )
