@@ -11,9 +11,10 @@
    full pass, ``num_workers=0`` and 2, the best of ``repeats`` passes each, interleaved.
    Beside it, torchvision's own pattern (``datasets.FashionMNIST`` keeps uint8
    arrays and makes a PIL image per sample, which the transform receives and a
-   ``ToTensor``-like step turns into floats): plain and with ``vt.Encrypt(key)``
-   on the PIL image. Its images per second are what a real pipeline's loader
-   adds the transform's cost to; the first loader does almost nothing per image.
+   ``ToTensor``-like step turns into floats): plain, with ``vt.Encrypt(key)``
+   on the PIL image, and with ``vt.Collate`` on the float batches. Its images
+   per second are what a real pipeline's loader adds the transform's cost to;
+   the first loader does almost nothing per image.
 
 PyTorch runs on one thread unless ``--torch-threads`` says otherwise.
 """
@@ -106,7 +107,7 @@ class _PILDataset:
         img = Image.fromarray(self.images[i])
         if self.transform is not None:
             img = self.transform(img)
-        x = torch.from_numpy(np.asarray(img)).permute(2, 0, 1).float().div_(255)
+        x = torch.from_numpy(np.array(img)).permute(2, 0, 1).float().div_(255)
         return x, self.labels[i]
 
 
@@ -122,13 +123,14 @@ def bench_loader(n_images: int = 10_000, repeats: int = 5, workers=(0, 2)) -> di
     labels = torch.randint(0, 10, (n_images,))
     key = vn.VortexKey.random((32, 32), seed=0)
     plain = _FashionMNISTLike(images, labels)
+    pixels = images.permute(0, 2, 3, 1).numpy().copy()  # (N, H, W, C) uint8, as torchvision keeps them
     cases = {  # name: (data set, collate_fn)
         "plain": (plain, None),
         "per sample": (_FashionMNISTLike(images, labels, transform=vt.Encrypt(key)), None),
         "per batch": (plain, vt.Collate(vt.Encrypt(key))),
-        "PIL plain": (_PILDataset(images.permute(0, 2, 3, 1).numpy().copy(), labels), None),
-        "PIL per sample": (_PILDataset(images.permute(0, 2, 3, 1).numpy().copy(), labels,
-                                       transform=vt.Encrypt(key)), None),
+        "PIL plain": (_PILDataset(pixels, labels), None),
+        "PIL per sample": (_PILDataset(pixels, labels, transform=vt.Encrypt(key)), None),
+        "PIL per batch": (_PILDataset(pixels, labels), vt.Collate(vt.Encrypt(key))),
     }
     out = {}
     for n_workers in workers:

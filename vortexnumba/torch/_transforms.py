@@ -107,6 +107,43 @@ class _Gather:
             self._on[device] = found
         return found
 
+    def numpy_hwc(self, channels: int):
+        """``f(hwc) -> hwc`` for one uint8 ``(H, W, C)`` NumPy image (a PIL image's pixels).
+
+        The same maps rewritten over the ``(H, W, C)`` order, so a PIL image is
+        gathered where it lies, without the round trip through a ``(C, H, W)``
+        tensor and its copies (which cost more than the gather itself).
+        """
+        n = next(iter(self.arrays.values())).shape[0]
+        j = np.arange(n, dtype=np.int64)
+        n_pix = n // channels
+        chw_of_hwc = (j % channels) * n_pix + j // channels
+        def hwc_of_chw(q):
+            return (q % n_pix) * channels + q // n_pix
+        a = {k: v[chw_of_hwc] for k, v in self.arrays.items()}
+        if self.unit == "nibble":
+            lo, hi = hwc_of_chw(a["lo"]), hwc_of_chw(a["hi"])
+            lo_shift, hi_shift, xor = a["lo_shift"], a["hi_shift"], a.get("xor")
+
+            def nibbles(hwc):
+                flat = hwc.reshape(-1)
+                out = (flat[lo] >> lo_shift) & np.uint8(0x0F)
+                out |= (flat[hi] >> hi_shift) << np.uint8(4)
+                if xor is not None:
+                    out ^= xor
+                return out.reshape(hwc.shape)
+
+            return nibbles
+        index, xor = hwc_of_chw(a["index"]), a.get("xor")
+
+        def elements(hwc):
+            out = hwc.reshape(-1)[index]
+            if xor is not None:
+                out ^= xor
+            return out.reshape(hwc.shape)
+
+        return elements
+
     def function(self, dtype: torch.dtype, device: torch.device):
         """``f(flat) -> flat`` for ``(L, M)`` tensors of this dtype on this device."""
         t = self.on(device)
@@ -194,11 +231,25 @@ class _KeyTransform(torch.nn.Module):
             self._ready[sig] = fn
         return fn(x)
 
+    def _numpy_hwc(self, hwc: np.ndarray) -> np.ndarray:
+        """A uint8 ``(H, W, C)`` image's pixels (from a PIL image), transformed in that layout."""
+        sig = ("hwc", hwc.shape)
+        fn = self._ready.get(sig)
+        if fn is None:
+            # the checks (and their messages) of the same image as a (C, H, W) tensor
+            h, w, c = hwc.shape
+            self._prepare(torch.empty((c, h, w), dtype=torch.uint8))
+            fn = self._gather(int(hwc.shape[2])).numpy_hwc(int(hwc.shape[2]))
+            if len(self._ready) >= self._MAX_CACHED:
+                self._ready.clear()
+            self._ready[sig] = fn
+        return fn(hwc)
+
     def _one(self, x):
         if isinstance(x, torch.Tensor):
             return self.transform_tensor(x)
         if _is_pil(x):
-            return _pil_apply(x, self.transform_tensor)
+            return _pil_apply(x, self.transform_tensor, self._numpy_hwc)
         if isinstance(x, np.ndarray):
             raise TypeError(
                 f"{type(self).__name__} takes a torch tensor (C, H, W) or (B, C, H, W) or a PIL image, "
@@ -231,16 +282,21 @@ class _KeyTransform(torch.nn.Module):
         return self._one(sample)
 
 
-def _pil_apply(img, fn):
-    """``fn`` on a PIL image as a ``(C, H, W)`` tensor; the result in the image's mode."""
+def _pil_apply(img, fn, numpy_fn=None):
+    """``fn`` on a PIL image as a ``(C, H, W)`` tensor (``numpy_fn`` on its uint8 ``(H, W, C)`` pixels
+    where given); the result in the image's mode."""
     from PIL import Image
 
-    arr = np.array(img)  # a writable copy: torch.from_numpy shares its memory
+    arr = np.asarray(img)
     if arr.dtype != np.uint8 and arr.dtype.kind != "f":
         raise TypeError(f"PIL images of mode {img.mode!r} are not supported (uint8 or float pixels only)")
     hwc = arr if arr.ndim == 3 else arr[:, :, None]
-    t = torch.from_numpy(np.ascontiguousarray(hwc)).permute(2, 0, 1)
-    out = fn(t).permute(1, 2, 0).contiguous().numpy()
+    if numpy_fn is not None and hwc.dtype == np.uint8:
+        out = numpy_fn(np.ascontiguousarray(hwc))
+    else:
+        # a writable copy: torch.from_numpy shares its memory
+        t = torch.from_numpy(np.array(hwc, copy=True)).permute(2, 0, 1)
+        out = fn(t).permute(1, 2, 0).contiguous().numpy()
     out = out if arr.ndim == 3 else out[:, :, 0]
     result = Image.fromarray(out)
     if result.mode != img.mode:
