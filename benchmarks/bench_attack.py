@@ -264,30 +264,41 @@ SCHEME_ROWS = (("etc", lambda shape, b, s: vn.EtCKey.random(shape, b, seed=s)),
                ("pe", lambda shape, b, s: vn.PEKey.random(shape, seed=s)))
 
 
-def part_schemes(train, test, counts, block, out=None):
-    """Each scheme's own ciphertext-only attack against the number of ciphertexts (one key, seed 100)."""
+def part_schemes(train, test, counts, block, out=None, seeds=(100,)):
+    """Each scheme's own ciphertext-only attack against the number of ciphertexts, one row per key (``seeds``)."""
     print(f"\n## the field's schemes (grey, block {block}): attack fitted on the first n training ciphertexts, "
-          f"scored on {len(test)} test images; {load()}")
+          f"scored on {len(test)} test images; keys of seeds {', '.join(map(str, seeds))}; {load()}")
     shape = train.shape[1:]
     rows = []
     for name, make in SCHEME_ROWS:
-        key = make(shape, block, 100)
-        attack(key, vn.encrypt(train[:64], key))  # compile the kernels first
+        for seed in seeds:
+            key = make(shape, block, seed)
+            attack(key, vn.encrypt(train[:64], key))  # compile the kernels first
+            for n in counts:
+                c = vn.encrypt(train[:n], key)
+                r0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+                est = attack(key, c)
+                wall = time.perf_counter() - w0
+                r1 = resource.getrusage(resource.RUSAGE_SELF)
+                q = sec.attack_quality(est, key, test)
+                row = {"scheme": name, "seed": seed, "n": n, "wall_s": wall,
+                       "cpu_s": (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime), "peak_mib": peak_mib(),
+                       "symmetry": est.symmetry, **q}
+                rows.append(row)
+                extra = f"  direct {q['direct']:.3f} neighbour {q['neighbour']:.3f}" if "direct" in q else ""
+                print(f"{name:<17} seed {seed} n={n:>6}  recovered {q['recovered']:.3f}  SSIM {q['ssim']:.3f} "
+                      f"(cipher {q['ssim_cipher']:.3f})  PSNR {q['psnr']:6.2f} dB{extra}  [{est.symmetry}]  "
+                      f"wall {wall:6.1f} s  CPU {row['cpu_s']:6.1f} s  peak {row['peak_mib']:.0f} MiB  [{load()}]",
+                      flush=True)
+                _write(out, rows)
+    print("\nmedian [min, max] over the keys:")
+    for name, _ in SCHEME_ROWS:
         for n in counts:
-            c = vn.encrypt(train[:n], key)
-            r0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-            est = attack(key, c)
-            wall = time.perf_counter() - w0
-            r1 = resource.getrusage(resource.RUSAGE_SELF)
-            q = sec.attack_quality(est, key, test)
-            row = {"scheme": name, "n": n, "wall_s": wall, "cpu_s": (r1.ru_utime + r1.ru_stime) - (r0.ru_utime +
-                   r0.ru_stime), "peak_mib": peak_mib(), "symmetry": est.symmetry, **q}
-            rows.append(row)
-            extra = f"  direct {q['direct']:.3f} neighbour {q['neighbour']:.3f}" if "direct" in q else ""
-            print(f"{name:<17} n={n:>6}  recovered {q['recovered']:.3f}  SSIM {q['ssim']:.3f} (cipher "
-                  f"{q['ssim_cipher']:.3f})  PSNR {q['psnr']:6.2f} dB{extra}  [{est.symmetry}]  wall {wall:6.1f} s  "
-                  f"CPU {row['cpu_s']:6.1f} s  peak {row['peak_mib']:.0f} MiB  [{load()}]", flush=True)
-            _write(out, rows)
+            mine = [r for r in rows if r["scheme"] == name and r["n"] == n]
+            cols = ("recovered", "ssim", "direct", "neighbour")
+            print(f"{name:<17} n={n:>6}  " + "  ".join(
+                f"{k} {np.median([r[k] for r in mine]):.3f} [{min(r[k] for r in mine):.3f}, "
+                f"{max(r[k] for r in mine):.3f}]" for k in cols if k in mine[0]))
     cipher = vn.pe_each(test, seed=100)
     w0 = time.perf_counter()
     est = sec.ciphertext_only_attack(cipher, family="pe_each", progress_bar=False)
@@ -495,7 +506,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", default="all",
                     choices=("counts", "vortex10", "time", "schemes", "frontier", "frontier-attacks", "photos", "all"))
-    ap.add_argument("--keys", type=int, default=3, help="keys per family for the counts table")
+    ap.add_argument("--keys", type=int, default=3, help="keys per family for the counts and schemes tables")
     ap.add_argument("--figures", default=None, help="folder for the figures (none if omitted)")
     ap.add_argument("--json", default=None, help="folder for the results as JSON (none if omitted)")
     ap.add_argument("--accuracy", default=None, help="frontier-attacks: JSON with the accuracy drops")
@@ -541,7 +552,8 @@ def main():
         if args.quick:
             part_schemes(train_x, test[:50], (500,), 2)
         else:
-            part_schemes(train_x, test, COUNTS, 4, out=out("schemes.json"))
+            seeds = tuple(100 + k for k in range(args.keys))
+            part_schemes(train_x, test, COUNTS, 4, out=out("schemes.json"), seeds=seeds)
     if args.part in ("frontier", "frontier-attacks", "all") and not args.quick:
         accuracy = None
         if args.part == "frontier-attacks":

@@ -181,27 +181,34 @@ def _pe_each(images, seed, return_keys=False):
 
 
 def _apply(name, key, images, part, seed, on_device):
-    """``images`` under transform ``name``: a NumPy array, or a JAX array when ``on_device``."""
+    """``images`` under transform ``name``: a NumPy array, or a JAX array when ``on_device``.
+
+    For ``pe-each`` on the test part, ``(encrypted, keys)``: the information
+    loss reads each image's own key.
+    """
     if name == "random":
         # Only the test images' permutations are needed (for the information loss).
         return shuffle_each(images, seed=_seed_for(seed, f"random-{part}"))
     if name == "pe-each":
-        return _pe_each(np.asarray(images), _seed_for(seed, f"pe-each-{part}"))
+        return _pe_each(np.asarray(images), _seed_for(seed, f"pe-each-{part}"), return_keys=part == "test")
     if on_device:
         return encrypt_on_device(images, key.src if getattr(key, "is_spatial", True) else key)
     return encrypt(images, key)
 
 
-def _information(name, key, test_x, n_info, seed):
-    """Mean information loss of the transform on the first ``n_info`` test images, and how it was measured."""
+def _information(name, key, test_x, n_info, seed, pe_test=None):
+    """Mean information loss of the transform on the first ``n_info`` test images, and how it was measured.
+
+    ``pe_test``: for ``pe-each``, the test images' ``(encrypted, keys)``.
+    """
     x = test_x[:n_info]
     if name == "random":
         _, src = shuffle_each(test_x, seed=_seed_for(seed, "random-test"), return_src=True)
         return float(np.mean(information_loss(x, src[:n_info]))), "pixel map"
     if name == "pe-each":
-        # Every image has its own key, drawn as the test set's transform drew it; PE changes values only,
-        # so each image's loss is read from its own encrypted values.
-        y, keys = _pe_each(np.asarray(test_x), _seed_for(seed, "pe-each-test"), return_keys=True)
+        # Every image has its own key; PE changes values only, so each image's loss is read from its own
+        # encrypted values.
+        y, keys = pe_test
         losses = [information_loss(x[i], keys[i], encrypted=y[i]) for i in range(len(x))]
         return float(np.mean(losses)), "key (encrypted values)"
     if getattr(key, "is_spatial", True):
@@ -255,8 +262,12 @@ def _run_transform(config, tname, data, settings, origin_accuracy, progress, log
     src_train, src_test = (train_x, test_x) if not on_device or tname in ("random", "pe-each") else data[5:7]
     enc_train = _apply(tname, key, src_train, "train", seed, on_device)
     enc_test = _apply(tname, key, src_test, "test", seed, on_device)
+    pe_test = None
+    if tname == "pe-each":
+        pe_test = enc_test
+        enc_test = enc_test[0]
     n_info = len(test_x) if config.info_loss_limit is None else min(config.info_loss_limit, len(test_x))
-    loss, method = _information(tname, key, test_x, n_info, seed)
+    loss, method = _information(tname, key, test_x, n_info, seed, pe_test)
     loss = min(max(loss, 0.0), 1.0)  # rounding can put the identity a hair below 0
     t_info = time.perf_counter() - t0
     runs, trained = [], {}
