@@ -64,6 +64,8 @@ def test_model_shapes_and_finite_output(name):
     x2 = jax.random.uniform(jax.random.PRNGKey(2), x.shape)
     assert not np.allclose(np.asarray(_call(m, x2, state)[0]), np.asarray(logits))
     assert n_params(m) > 1000
+    if name == "resnet18":  # the CIFAR-style ResNet-18: 11,173,962 parameters for ten classes
+        assert n_params(m) == 11_173_962 - 3 * 513
     # Parameters are plain data: the same seed gives the same arrays, another seed others.
     again = make_model(name, (6, 6, 3), 7, seed=1, **opts)
     assert all(np.array_equal(a, b) for a, b in zip(leaves(m), leaves(again), strict=False))
