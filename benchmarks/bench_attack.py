@@ -547,7 +547,8 @@ def part_paper(train, test, counts, seeds=(0, 1, 2), families=("vortex", "auto")
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", default="all",
-                    choices=("counts", "vortex10", "time", "schemes", "paper", "frontier", "frontier-attacks", "photos", "all"))
+                    choices=("counts", "vortex10", "time", "schemes", "paper", "frontier", "frontier-attacks", "photos",
+                             "all"))
     ap.add_argument("--keys", type=int, default=3, help="keys per family for the counts and schemes tables")
     ap.add_argument("--figures", default=None, help="folder for the figures (none if omitted)")
     ap.add_argument("--json", default=None, help="folder for the results as JSON (none if omitted)")

@@ -331,6 +331,10 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
         # with fewer observations than positions the covariance is singular: the partial correlations are
         # then mostly shrinkage, the pixel attack fails and its objective cannot judge the others
         enough = b * c >= h * w
+        if enough and mode == "paper" and np.any(duplicate_groups(x) != np.arange(h * w)):
+            # copied positions are perfectly correlated: the pixel objective rewards putting copies side by
+            # side, so it neither judges the other estimates nor gives a layout with the lost pixels' holes
+            enough = False
         if enough:
             tried["permutation"] = _permutation(x, shape, bar=bar)
         cov = position_covariance(x)
