@@ -21,6 +21,7 @@ from ..cipher._protocol import is_spatial
 from ..cipher._vortex import inverse
 from ._block_attack import block_attack
 from ._common import check_key_arg, grid_symmetries
+from ._holes import duplicate_groups, refine_with_holes
 from ._peel import PeelSearch, peel
 from ._permutation_attack import objective_of, permutation_attack
 from ._scheme_attacks import attack_blockwise, attack_etc, attack_le, attack_pe, attack_pe_each
@@ -330,6 +331,10 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
         # with fewer observations than positions the covariance is singular: the partial correlations are
         # then mostly shrinkage, the pixel attack fails and its objective cannot judge the others
         enough = b * c >= h * w
+        if enough and mode == "paper" and np.any(duplicate_groups(x) != np.arange(h * w)):
+            # copied positions are perfectly correlated: the pixel objective rewards putting copies side by
+            # side, so it neither judges the other estimates nor gives a layout with the lost pixels' holes
+            enough = False
         if enough:
             tried["permutation"] = _permutation(x, shape, bar=bar)
         cov = position_covariance(x)
@@ -354,6 +359,11 @@ def _vortex(x, shape, *, mode, similarity, radii, max_vortices, min_improvement,
         halves = tuple(position_similarity(x, similarity=similarity, rows=slice(i, None, 2)) for i in (0, 1))
     search = PeelSearch(radii=radii, max_vortices=max_vortices, min_improvement=min_improvement)
     cur, _ = peel(S, shape, mode, halves=halves, search=search, bar=bar)
+    if mode == "paper" and b * x.shape[3] >= MIN_FOR_CORRELATION:
+        # a paper-mode key copies some pixels and loses others: place each copied source once
+        rep = duplicate_groups(x)
+        if np.any(rep != np.arange(rep.size)):
+            cur, _ = refine_with_holes(x, cur, rep, shape)
     return AttackResult(PermutationKey(shape, inverse(cur)), "vortex", neighbour_energy(S, cur, shape), "none")
 
 
@@ -445,7 +455,10 @@ def attack_quality(estimate: Any, key: Any, images: Any, *, symmetries: bool | N
     Returns
     -------
     dict
-        ``recovered``: share of map entries equal to the key's (for keys that
+        ``recovered``: share of map entries equal to the key's -- for a
+        spatial key, of the source pixels the key keeps (all of them for a
+        bijection; a paper-mode vortex key loses some) that the
+        reconstruction shows at their own place (for keys that
         change values, of units -- elements or nibbles -- that the
         reconstruction shows from their own place, not negated; for a
         per-image result, of elements equal to the original's); ``ssim``,
@@ -513,7 +526,9 @@ def _spatial_quality(est_key, key, images, symmetries):
     cur = cur0[maps[which]]
     s, p = _mean_scores(flat[:, cur].reshape(images.shape), images, False)
     s0, p0 = _mean_scores(cipher, images, False)
-    out = {"recovered": float(np.mean(inverse(cur) == key.src)), "ssim": s, "psnr": p,
+    # the key's kept sources (all pixels for a bijection) shown at their own cell; lost pixels do not count
+    kept = np.unique(key.src)
+    out = {"recovered": float(np.mean(key.src[cur][kept] == kept)), "ssim": s, "psnr": p,
            "ssim_cipher": s0, "psnr_cipher": p0, "symmetry": which, "symmetries_tried": len(maps),
            "negative": False}
     if getattr(key, "kind", None) == "block":
