@@ -91,14 +91,8 @@ class _FashionMNISTLike:
         return (self.transform(x) if self.transform is not None else x), self.labels[i]
 
 
-class _PILDataset:
+class _PILDataset(_FashionMNISTLike):
     """torchvision's pattern: a PIL image per sample from uint8 arrays, the transform, then floats."""
-
-    def __init__(self, images, labels, transform=None):
-        self.images, self.labels, self.transform = images, labels, transform
-
-    def __len__(self):
-        return len(self.images)
 
     def __getitem__(self, i):
         import torch
