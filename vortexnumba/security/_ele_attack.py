@@ -212,7 +212,8 @@ def block_permutation(obs: np.ndarray, block: int, *, restarts: int = ELE_RESTAR
     ``perms`` are the best candidates (most slots whose negation the
     permutation implies as the data says, then the least slot energy; several
     only when they tie), ``agreement`` that number of slots (``2d``:
-    consistent).
+    consistent; a slot whose sign does not change the slot energy counts as
+    agreeing).
     """
     d = block * block
     s = 2 * d
@@ -233,15 +234,24 @@ def block_permutation(obs: np.ndarray, block: int, *, restarts: int = ELE_RESTAR
     # the slot energy's own layout first: on very smooth images its low nibbles are right as well
     layouts = [(assign, sign)] + [_layout(obs, (highs, lows, low_neg[highs, lows]), block, restarts, steps,
                                           seed + 2 + i) for i, (highs, lows) in enumerate(pairings)]
-    scored = []
+    scored: list = []
     for layout, negated in layouts:
+        # a slot whose sign leaves the slot energy as it is (a constant nibble, say) says nothing: it is not counted
+        base = slot_energy(mom, mean, layout, negated, unit_w, d, 15.0, pa, pb, pw)
+        told = np.ones(s, dtype=np.bool_)
+        for j in range(s):
+            flipped = negated.copy()
+            flipped[j] = not flipped[j]
+            told[j] = abs(slot_energy(mom, mean, layout, flipped, unit_w, d, 15.0, pa, pb, pw) - base) > \
+                1e-9 * max(1.0, abs(base))
+        n_told = int(np.count_nonzero(told))
         for t in turns:
             a = layout[t]
             perm = np.argsort(a).astype(np.int64)
             implied = implied_negations(perm, d)
-            same = int(np.count_nonzero(implied == negated))
+            same = int(np.count_nonzero((implied == negated) & told))
             energy = slot_energy(mom, mean, a, implied, unit_w, d, 15.0, pa, pb, pw)
-            scored.append((max(same, s - same), -energy, len(scored), perm))
+            scored.append((max(same, n_told - same) + s - n_told, -energy, len(scored), perm))
     scored.sort(key=lambda r: (-r[0], -r[1], r[2]))
     top, top_e = scored[0][0], scored[0][1]
     tol = 1e-9 * max(1.0, abs(top_e))
@@ -290,14 +300,14 @@ def attack_ele(x: np.ndarray, block: int, *, seed: int = 0, bar: Any = None) -> 
             bar.update(1)
     if max(len(c_) for c_ in candidates) == 1:
         # every position undone where it is: upright pieces with their own values, put back by the block jigsaw
-        perms = np.stack([c_[0] for c_ in candidates])
-        pieces = decrypt(x[..., 0], ELEKey((h, w), block, 1, perms, np.arange(n)))
+        perms_arr = np.stack([c_[0] for c_ in candidates])
+        pieces = decrypt(x[..., 0], ELEKey((h, w), block, 1, perms_arr, np.arange(n)))
         cur, objective = block_attack(pieces[..., None], block, bar=bar)
         block_perm = np.argsort(cur).astype(np.int64) if n > 1 else np.zeros(1, dtype=np.int64)
     else:
-        perms, block_perm, objective = _place_variants(x[:JIGSAW_IMAGES, ..., 0], block, candidates)
-    source_perms = np.empty_like(perms)
-    source_perms[block_perm] = perms
+        perms_arr, block_perm, objective = _place_variants(x[:JIGSAW_IMAGES, ..., 0], block, candidates)
+    source_perms = np.empty_like(perms_arr)
+    source_perms[block_perm] = perms_arr
     return ELEKey((h, w), block, 1, source_perms, block_perm), objective, consistent
 
 
