@@ -188,6 +188,29 @@ def test_le_attack_recovers_a_random_key_exactly(seed):
 
 
 @FEW
+@given(st.integers(0, 2**31))
+def test_ele_attack_recovers_a_random_key_on_smooth_images(seed):
+    # every block position has its own nibble map: on smooth images each is found, and the blocks placed
+    images = smooth_images((8, 8), 300, seed=1)
+    key = vn.ELEKey.random((8, 8), block=2, seed=seed)
+    result = vn.security.ciphertext_only_attack(vn.encrypt(images, key), family="ele", block=2, progress_bar=False)
+    assert isinstance(result.key, vn.ELEKey)
+    test = smooth_images((8, 8), 20, seed=2)
+    q = vn.security.attack_quality(result, key, test)
+    assert q["ssim"] > 0.99 and q["recovered"] > 0.95
+
+
+def test_ele_attack_refuses_colour_and_float_ciphertexts_naming_them():
+    key = vn.ELEKey.random((8, 8), block=2, channels=3, seed=0)
+    colour = vn.encrypt(smooth_images((8, 8), 40, channels=3), key)
+    with pytest.raises(ValueError, match="grey"):
+        vn.security.ciphertext_only_attack(colour, family="ele", block=2, channel_axis=-1, progress_bar=False)
+    with pytest.raises(TypeError, match="uint8"):
+        vn.security.ciphertext_only_attack(smooth_images((8, 8), 40) / 255.0, family="ele", block=2,
+                                           progress_bar=False)
+
+
+@FEW
 @given(st.integers(0, 2**31), st.booleans())
 def test_blockwise_attack_recovers_a_random_key_up_to_its_symmetries(seed, negate):
     images = smooth_images((12, 12), 300, seed=3)

@@ -20,7 +20,7 @@ from vortexnumba.study import _field
 
 TINY = {"epochs": 1, "train_limit": 300, "test_limit": 80, "info_loss_limit": 6, "attack_sizes": (100, 200),
         "attack_test": 40, "known_plaintext_limit": 80, "vit": "vit-tiny", "progress": False}
-ATTACKED = ("vor", "vor-paper", "perm", "block", "le", "etc", "pe", "blockwise", "pe-each")
+ATTACKED = ("vor", "vor-paper", "perm", "block", "le", "ele", "etc", "pe", "blockwise", "pe-each")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_attacks_where_the_toolkit_has_them_and_none_elsewhere(run):
     for name, s in doc["schemes"].items():
         att = s["per_key"][0]["attack"]
         if name in ATTACKED:
-            families = ("auto", "permutation", "block", "le", "etc", "pe", "blockwise", "pe_each")
+            families = ("auto", "permutation", "block", "le", "ele", "etc", "pe", "blockwise", "pe_each")
             assert att["status"] == "done" and att["family"] in families
             assert list(att["by_size"]) == ["100", "200"]
             for v in att["by_size"].values():
@@ -244,8 +244,9 @@ def test_registering_the_command_loads_no_study_stack():
 def test_attack_plan_refuses_the_pixel_attack_for_value_changing_keys():
     import vortexnumba as vn
 
-    fam, _, note = _field.attack_plan(vn.ELEKey.random((8, 8), block=2, channels=1, seed=0))
+    fam, _, note = _field.attack_plan(vn.ELEKey.random((8, 8), block=2, channels=3, seed=0))
     assert fam is None and note.startswith(_field.NO_ATTACK)
+    assert _field.attack_plan(vn.ELEKey.random((8, 8), block=2, channels=1, seed=0))[:2] == ("ele", {"block": 2})
     assert _field.attack_plan(vn.LEKey.random((8, 8), block=2, channels=1, seed=0))[:2] == ("le", {"block": 2})
     assert _field.attack_plan(vn.PermutationKey.random((8, 8), seed=0))[0] == "permutation"
     assert _field.attack_plan(None)[0] is None

@@ -156,6 +156,9 @@ def audit(images: Any, key: Any, *, key_space_samples: int = 2048, sensitivity_i
     if attack:
         if is_spatial(key):
             report["ciphertext_only"] = step("ciphertext-only attack", _attack_report(images, cipher, key))
+        elif key.kind == "ele" and key.channels > 1:
+            report["ciphertext_only"] = step("ciphertext-only attack", {
+                "error": "no ciphertext-only attack here undoes colour ele keys (family='ele' attacks grey ones)"})
         elif family_for(key)[0] in SCHEME_FAMILIES:
             report["ciphertext_only"] = step("ciphertext-only attack", _scheme_attack_report(images, key))
         else:

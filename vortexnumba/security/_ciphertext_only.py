@@ -21,6 +21,7 @@ from ..cipher._protocol import is_spatial
 from ..cipher._vortex import inverse
 from ._block_attack import block_attack
 from ._common import check_key_arg, grid_symmetries
+from ._ele_attack import attack_ele
 from ._holes import duplicate_groups, refine_with_holes
 from ._peel import PeelSearch, peel
 from ._permutation_attack import objective_of, permutation_attack
@@ -35,11 +36,11 @@ from ._similarity import (
 from ._vortex_attack import neighbour_energy
 
 #: the attack families; ``"any"`` is the older name of ``"permutation"``
-FAMILIES = ("vortex", "permutation", "block", "le", "blockwise", "etc", "pe", "pe_each", "auto", "any")
+FAMILIES = ("vortex", "permutation", "block", "le", "ele", "blockwise", "etc", "pe", "pe_each", "auto", "any")
 #: the families of the field's schemes (keys that change values)
-SCHEME_FAMILIES = ("le", "blockwise", "etc", "pe")
+SCHEME_FAMILIES = ("le", "ele", "blockwise", "etc", "pe")
 #: the families that need the block side
-_BLOCK_FAMILIES = ("block", "le", "blockwise", "etc")
+_BLOCK_FAMILIES = ("block", "le", "ele", "blockwise", "etc")
 #: the vortex attack cross-validates its edits between these numbers of ciphertexts: below, halves are
 #: too small; above, the similarity is estimated well enough that held-out and in-sample gains agree
 _MIN_FOR_HALVES = 6
@@ -75,7 +76,7 @@ class AttackResult:
     key : key object or None
         The estimated key: a ``PermutationKey`` (vortex and pixel attacks), a
         ``BlockKey`` (block attack), or the scheme's own ``LEKey``,
-        ``BlockwiseKey``, ``EtCKey`` or ``PEKey``; None for per-image
+        ``ELEKey``, ``BlockwiseKey``, ``EtCKey`` or ``PEKey``; None for per-image
         results (see ``reconstructions``).
     family : str
         The attack that produced it.
@@ -170,6 +171,8 @@ def family_for(key: Any) -> tuple[str, dict]:
     ('vortex', {'mode': 'bijective'})
     >>> family_for(vn.EtCKey.random((8, 8), block=4, seed=0))
     ('etc', {'block': 4})
+    >>> family_for(vn.ELEKey.random((8, 8), block=2, seed=0))
+    ('ele', {'block': 2})
     >>> family_for(vn.PEKey.random((8, 8), seed=0))
     ('pe', {})
 
@@ -181,7 +184,7 @@ def family_for(key: Any) -> tuple[str, dict]:
     kind = getattr(key, "kind", None)
     if kind == "vortex":
         return "vortex", {"mode": key.mode}
-    if kind in ("block", "le", "blockwise", "etc"):
+    if kind in ("block", "le", "ele", "blockwise", "etc"):
         return kind, {"block": int(key.block)}
     if kind == "pe":
         return "pe", {}
@@ -199,7 +202,7 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
     ciphertexts : ndarray
         Images encrypted with one key: ``(B, H, W)``, or ``(B, H, W, C)`` with
         ``channel_axis=-1``; uint8 or float. At most 4096 pixels per image.
-    family : {"vortex", "permutation", "block", "le", "blockwise", "etc", "pe", "pe_each", "auto", "any"}
+    family : {"vortex", "permutation", "block", "le", "ele", "blockwise", "etc", "pe", "pe_each", "auto", "any"}
         ``"vortex"``: the key is an RVT key; its vortices are peeled off
         (:mod:`vortexnumba.security._vortex_attack`). ``"permutation"`` (or
         its older name ``"any"``): any fixed pixel permutation; the grid is
@@ -215,7 +218,11 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
         position (ciphertexts x channels) as positions. The field's schemes
         (:mod:`vortexnumba.security._scheme_attacks`): ``"le"`` (an
         ``LEKey``: the shared nibble map from the slots' moments over every
-        block, oriented by the smoothness of its decryption), ``"blockwise"``
+        block, oriented by the smoothness of its decryption), ``"ele"`` (an
+        ``ELEKey``, grey uint8 only: every block position's own nibble map
+        from that position's slot statistics -- which nibbles make a pixel,
+        where the pixels sit, oriented by the negations ELE's permutation
+        implies -- then the undone blocks as a jigsaw), ``"blockwise"``
         (a ``BlockwiseKey``: the shared slot map and its negations, then the
         blocks as a jigsaw), ``"etc"`` (an ``EtCKey``: a jigsaw whose pieces
         also try every turn, mirror image, negation and channel order),
@@ -229,7 +236,7 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
         The vortex mode to model (vortex attack only).
     block : int, optional
         Tile side of the block attacks (required for ``family`` "block",
-        "le", "blockwise" and "etc"; the key's ``block``).
+        "le", "ele", "blockwise" and "etc"; the key's ``block``).
     similarity : {"correlation", "difference"}
         The vortex attack's similarity of two positions (see
         ``position_similarity``); ``"correlation"`` needs at least 3 values
@@ -256,7 +263,10 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
     ------
     ValueError
         Too few ciphertexts for the chosen attack, an unknown family, a block
-        side that does not divide the grid, or a grid larger than 4096 pixels.
+        side that does not divide the grid, a grid larger than 4096 pixels, or
+        colour ciphertexts for ``family="ele"`` (grey only).
+    TypeError
+        Ciphertexts that are not uint8 for ``family`` "le" and "ele".
 
     Examples
     --------
@@ -301,9 +311,12 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
             raise ValueError(f"block must be a tile side >= 1 that divides the {h}x{w} grid, got {block}")
     elif family in _BLOCK_FAMILIES:
         raise ValueError(f"family={family!r} needs the tile side: pass block=... (the key's block)")
-    if family == "le" and x.dtype != np.uint8:
-        raise TypeError(f"ciphertexts of family='le' must be uint8 (LE works on the nibbles of bytes), got dtype "
-                        f"{x.dtype}")
+    if family in ("le", "ele") and x.dtype != np.uint8:
+        raise TypeError(f"ciphertexts of family={family!r} must be uint8 ({family.upper()} works on the nibbles of "
+                        f"bytes), got dtype {x.dtype}")
+    if family == "ele" and c != 1:
+        raise ValueError(f"family='ele' attacks grey ciphertexts only (channel_axis=None, one channel); got {c} "
+                         "channels (channel_axis=-1): colour ELE keys are not attacked in this version")
     needs_values = family in ("permutation", "any", "auto", "pe") or (family == "vortex"
                                                                      and similarity == "correlation")
     if needs_values and b * c < MIN_FOR_CORRELATION:
@@ -321,7 +334,7 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
             return _permutation(x, shape, bar=bar)
         if family == "block":
             return _block(x, shape, block, bar=bar)
-        if family in ("le", "blockwise", "etc", "pe", "pe_each"):
+        if family in ("le", "ele", "blockwise", "etc", "pe", "pe_each"):
             return _scheme(x, family, block, bar=bar, grey=channel_axis is None)
         tried = {f"vortex ({similarity})": _vortex(x, shape, bar=bar, **vortex_options)}
         if similarity == "correlation":
@@ -384,6 +397,9 @@ def _scheme(x, family, block, *, bar, grey):
         key, energy = attack_le(x, block)
         bar.update(1)
         return AttackResult(key, "le", -energy, "none")
+    if family == "ele":
+        key, objective, _ = attack_ele(x, block, bar=bar)
+        return AttackResult(key, "ele", objective, "none")
     if family == "blockwise":
         key, objective, ambiguous = attack_blockwise(x, block, bar=bar)
         return AttackResult(key, "blockwise", objective, "grid-negative" if ambiguous else "grid")

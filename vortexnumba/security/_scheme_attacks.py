@@ -1,4 +1,4 @@
-"""Ciphertext-only attacks on the field's learnable encryptions: LE, block-wise, EtC and PE.
+"""Ciphertext-only attacks on the field's learnable encryptions: LE, block-wise, EtC and PE (ELE: :mod:`._ele_attack`).
 
 LE and block-wise (one in-block map for every block)
 ----------------------------------------------------

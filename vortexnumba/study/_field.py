@@ -103,6 +103,8 @@ def attack_plan(key: Any, scheme: str | None = None) -> tuple[str | None, dict, 
     generic = family in ("permutation", "any", "auto")
     if family not in _families() or (generic and not spatial):
         return None, {}, f"{NO_ATTACK} (no ciphertext-only attack for {key.kind!r} keys in this version)"
+    if family == "ele" and key.channels > 1:
+        return None, {}, f"{NO_ATTACK} (the ele attack takes grey images; this key is for {key.channels} channels)"
     return family, options, ""
 
 
