@@ -280,8 +280,11 @@ def attack_ele(x: np.ndarray, block: int, *, seed: int = 0, bar: Any = None) -> 
     ...           * np.cos(xx[None] / 4 + phase[:, 1:, None])).astype(np.uint8)
     >>> key = vn.ELEKey.random((8, 8), block=2, seed=1)
     >>> est, _, consistent = attack_ele(vn.encrypt(images, key)[..., None], 2)
-    >>> est == key, consistent
+    >>> bool(np.array_equal(est.block_perm, key.block_perm)), consistent
     (True, 16)
+    >>> q = vn.security.attack_quality(est, key, images[:50])
+    >>> round(q["ssim"], 3), q["recovered"] > 0.98  # a few low nibbles of these smooth images stay ambiguous
+    (0.999, True)
     """
     if x.dtype != np.uint8:
         raise TypeError(f"ELE ciphertexts are uint8 (ELE works on the nibbles of bytes), got dtype {x.dtype}")
