@@ -265,6 +265,7 @@ def part_time(train, out=None):
 
 SCHEME_ROWS = (("etc", lambda shape, b, s: vn.EtCKey.random(shape, b, seed=s)),
                ("le", lambda shape, b, s: vn.LEKey.random(shape, b, seed=s)),
+               ("ele", lambda shape, b, s: vn.ELEKey.random(shape, b, seed=s)),
                ("blockwise", lambda shape, b, s: vn.BlockwiseKey.random(shape, b, seed=s)),
                ("blockwise negate", lambda shape, b, s: vn.BlockwiseKey.random(shape, b, negate=True, seed=s)),
                ("pe", lambda shape, b, s: vn.PEKey.random(shape, seed=s)))
