@@ -14,7 +14,7 @@ import numpy as np
 from .._progress import progress as _progress_bar
 from ..cipher._gather import encrypt
 from ..cipher._protocol import is_spatial
-from ._ciphertext_only import SCHEME_FAMILIES, attack_quality, ciphertext_only_attack, family_for
+from ._ciphertext_only import SCHEME_FAMILIES, attack_quality, ciphertext_only_attack, family_for, unattacked_reason
 from ._common import DIRECTIONS, check_key_arg
 from ._keyspace import key_space
 from ._known_plaintext import (
@@ -156,9 +156,9 @@ def audit(images: Any, key: Any, *, key_space_samples: int = 2048, sensitivity_i
     if attack:
         if is_spatial(key):
             report["ciphertext_only"] = step("ciphertext-only attack", _attack_report(images, cipher, key))
-        elif key.kind == "ele" and key.channels > 1:
+        elif (why := unattacked_reason(key)) is not None:
             report["ciphertext_only"] = step("ciphertext-only attack", {
-                "error": "no ciphertext-only attack here undoes colour ele keys (family='ele' attacks grey ones)"})
+                "error": f"no ciphertext-only attack here undoes this key: {why}"})
         elif family_for(key)[0] in SCHEME_FAMILIES:
             report["ciphertext_only"] = step("ciphertext-only attack", _scheme_attack_report(images, key))
         else:

@@ -191,6 +191,25 @@ def family_for(key: Any) -> tuple[str, dict]:
     return "permutation", {}
 
 
+def unattacked_reason(key: Any) -> str | None:
+    """Why the attack of ``key``'s family does not take it, or None when it does.
+
+    The attack families take every key of their kind but one: the ELE attack
+    works on grey images, so a colour ELE key has no attack here.
+
+    Examples
+    --------
+    >>> import vortexnumba as vn
+    >>> unattacked_reason(vn.ELEKey.random((8, 8), block=2, seed=0)) is None
+    True
+    >>> unattacked_reason(vn.ELEKey.random((8, 8), block=2, channels=3, seed=0))
+    'the ele attack takes grey images; this key is for 3 channels'
+    """
+    if getattr(key, "kind", None) == "ele" and key.channels > 1:
+        return f"the ele attack takes grey images; this key is for {key.channels} channels"
+    return None
+
+
 def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: str = "bijective",
                            block: int | None = None, similarity: str = "correlation", channel_axis: int | None = None,
                            radii: str = "border", max_vortices: int = 32, min_improvement: float = 2e-3,
@@ -327,6 +346,9 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
         family = "permutation"
     vortex_options = {"mode": mode, "similarity": similarity, "radii": radii, "max_vortices": max_vortices,
                       "min_improvement": min_improvement}
+    # a paper-mode key copies some pixels: the copies are found once, for every attack that needs them
+    copies = _copies(x, mode) if family in ("vortex", "auto") else None
+    vortex_options["copies"] = copies
     with progress(None, f"ciphertext-only attack ({family})", unit="step", enabled=progress_bar) as bar:
         if family == "vortex":
             return _vortex(x, shape, bar=bar, **vortex_options)
@@ -344,7 +366,7 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
         # with fewer observations than positions the covariance is singular: the partial correlations are
         # then mostly shrinkage, the pixel attack fails and its objective cannot judge the others
         enough = b * c >= h * w
-        if enough and mode == "paper" and np.any(duplicate_groups(x) != np.arange(h * w)):
+        if enough and copies is not None:
             # copied positions are perfectly correlated: the pixel objective rewards putting copies side by
             # side, so it neither judges the other estimates nor gives a layout with the lost pixels' holes
             enough = False
@@ -363,7 +385,16 @@ def ciphertext_only_attack(ciphertexts: Any, *, family: str = "vortex", mode: st
                             alternatives=tried)
 
 
-def _vortex(x, shape, *, mode, similarity, radii, max_vortices, min_improvement, bar):
+def _copies(x, mode):
+    """The representative of every position (``duplicate_groups``) where a paper-mode attack sees copied
+    positions; None otherwise (a bijective mode, too few values to tell copies, or no copies)."""
+    if mode != "paper" or x.shape[0] * x.shape[3] < MIN_FOR_CORRELATION:
+        return None
+    rep = duplicate_groups(x)
+    return rep if np.any(rep != np.arange(rep.size)) else None
+
+
+def _vortex(x, shape, *, mode, similarity, radii, max_vortices, min_improvement, copies, bar):
     b = x.shape[0]
     S = position_similarity(x, similarity=similarity)
     bar.update(1)
@@ -372,11 +403,9 @@ def _vortex(x, shape, *, mode, similarity, radii, max_vortices, min_improvement,
         halves = tuple(position_similarity(x, similarity=similarity, rows=slice(i, None, 2)) for i in (0, 1))
     search = PeelSearch(radii=radii, max_vortices=max_vortices, min_improvement=min_improvement)
     cur, _ = peel(S, shape, mode, halves=halves, search=search, bar=bar)
-    if mode == "paper" and b * x.shape[3] >= MIN_FOR_CORRELATION:
+    if copies is not None:
         # a paper-mode key copies some pixels and loses others: place each copied source once
-        rep = duplicate_groups(x)
-        if np.any(rep != np.arange(rep.size)):
-            cur, _ = refine_with_holes(x, cur, rep, shape)
+        cur, _ = refine_with_holes(x, cur, copies, shape)
     return AttackResult(PermutationKey(shape, inverse(cur)), "vortex", neighbour_energy(S, cur, shape), "none")
 
 

@@ -81,6 +81,12 @@ def _families() -> tuple:
     return tuple(FAMILIES)
 
 
+def _unattacked_reason(key) -> str | None:
+    from ..security._ciphertext_only import unattacked_reason
+
+    return unattacked_reason(key)
+
+
 def attack_plan(key: Any, scheme: str | None = None) -> tuple[str | None, dict, str]:
     """The attack family for ``key`` in this toolkit, its options, and why when there is none.
 
@@ -103,8 +109,9 @@ def attack_plan(key: Any, scheme: str | None = None) -> tuple[str | None, dict, 
     generic = family in ("permutation", "any", "auto")
     if family not in _families() or (generic and not spatial):
         return None, {}, f"{NO_ATTACK} (no ciphertext-only attack for {key.kind!r} keys in this version)"
-    if family == "ele" and key.channels > 1:
-        return None, {}, f"{NO_ATTACK} (the ele attack takes grey images; this key is for {key.channels} channels)"
+    why = _unattacked_reason(key)
+    if why is not None:
+        return None, {}, f"{NO_ATTACK} ({why})"
     return family, options, ""
 
 
@@ -160,6 +167,8 @@ def _best_candidate(result, q, key, held_out):
     picked = {"family": result.family, "ssim": q["ssim"], "recovered": q["recovered"]}
     best, best_q = result, q
     for candidate in result.alternatives.values():
+        if candidate.key is result.key:  # the pick itself, scored already
+            continue
         cq = _security.attack_quality(candidate, key, held_out)
         if cq["ssim"] > best_q["ssim"]:
             best, best_q = candidate, cq

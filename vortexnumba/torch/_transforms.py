@@ -82,6 +82,7 @@ class _Gather:
 
     def __init__(self, plan: TorchPlan, channels: int, n_pix: int):
         self.unit = plan.unit
+        self.channels, self.n_pix = channels, n_pix
         index = plan.index
         if plan.unit == "pixel":
             index = (np.arange(channels, dtype=np.int64)[:, None] * n_pix + index[None, :]).ravel()
@@ -107,16 +108,15 @@ class _Gather:
             self._on[device] = found
         return found
 
-    def numpy_hwc(self, channels: int):
+    def numpy_hwc(self):
         """``f(hwc) -> hwc`` for one uint8 ``(H, W, C)`` NumPy image (a PIL image's pixels).
 
         The same maps rewritten over the ``(H, W, C)`` order, so a PIL image is
         gathered where it lies, without the round trip through a ``(C, H, W)``
         tensor and its copies (which cost more than the gather itself).
         """
-        n = next(iter(self.arrays.values())).shape[0]
-        j = np.arange(n, dtype=np.int64)
-        n_pix = n // channels
+        channels, n_pix = self.channels, self.n_pix
+        j = np.arange(channels * n_pix, dtype=np.int64)
         chw_of_hwc = (j % channels) * n_pix + j // channels
         def hwc_of_chw(q):
             return (q % n_pix) * channels + q // n_pix
@@ -239,7 +239,7 @@ class _KeyTransform(torch.nn.Module):
             # the checks (and their messages) of the same image as a (C, H, W) tensor
             h, w, c = hwc.shape
             self._prepare(torch.empty((c, h, w), dtype=torch.uint8))
-            fn = self._gather(int(hwc.shape[2])).numpy_hwc(int(hwc.shape[2]))
+            fn = self._gather(c).numpy_hwc()
             if len(self._ready) >= self._MAX_CACHED:
                 self._ready.clear()
             self._ready[sig] = fn
